@@ -1,0 +1,123 @@
+/**
+ * Black–Scholes–Merton prices and Greeks of European options with a continuous dividend yield q.
+ *
+ * Conventions: τ in years, r and q continuously compounded, σ annualised; vega per 1.00 of
+ * volatility; theta per year of calendar time (∂V/∂t = −∂V/∂τ).
+ */
+import type { OptionRight } from '../records';
+import { INV_SQRT_2PI, normCdf } from './normal';
+
+export interface Greeks {
+  price: number;
+  delta: number;
+  gamma: number;
+  vega: number;
+  theta: number;
+}
+
+/**
+ * One option with its market inputs, with the σ-independent terms precomputed so that the IV
+ * solver's inner loop does one log-free evaluation per step and allocates nothing. Reuse one
+ * instance for many options through `set`.
+ */
+export class BsmContract {
+  isCall = true;
+  s = 0;
+  k = 0;
+  tau = 0;
+  r = 0;
+  q = 0;
+  /** ln(S/K) + (r − q)·τ */
+  private logMoneyness = 0;
+  private sqrtTau = 0;
+  /** S·e^{−qτ} */
+  private spotDiscounted = 0;
+  /** K·e^{−rτ} */
+  private strikeDiscounted = 0;
+  /** Vega at the σ of the last `priceAndVega` call. */
+  lastVega = 0;
+
+  set(right: OptionRight, s: number, k: number, tau: number, r: number, q: number): this {
+    this.isCall = right === 'C';
+    this.s = s;
+    this.k = k;
+    this.tau = tau;
+    this.r = r;
+    this.q = q;
+    this.logMoneyness = Math.log(s / k) + (r - q) * tau;
+    this.sqrtTau = Math.sqrt(tau);
+    this.spotDiscounted = s * Math.exp(-q * tau);
+    this.strikeDiscounted = k * Math.exp(-r * tau);
+    return this;
+  }
+
+  /** Price at σ; also leaves the vega at σ in `lastVega`. */
+  priceAndVega(sigma: number): number {
+    const sd = sigma * this.sqrtTau;
+    const d1 = this.logMoneyness / sd + 0.5 * sd;
+    const d2 = d1 - sd;
+    this.lastVega = this.spotDiscounted * INV_SQRT_2PI * Math.exp(-0.5 * d1 * d1) * this.sqrtTau;
+    if (this.isCall) return this.spotDiscounted * normCdf(d1) - this.strikeDiscounted * normCdf(d2);
+    return this.strikeDiscounted * normCdf(-d2) - this.spotDiscounted * normCdf(-d1);
+  }
+
+  /** Price and Greeks at σ, written into `out`. */
+  greeks(sigma: number, out: Greeks): Greeks {
+    const sd = sigma * this.sqrtTau;
+    const d1 = this.logMoneyness / sd + 0.5 * sd;
+    const d2 = d1 - sd;
+    const pdf = INV_SQRT_2PI * Math.exp(-0.5 * d1 * d1);
+    const spotPdf = this.spotDiscounted * pdf;
+    const decay = (-spotPdf * sigma) / (2 * this.sqrtTau);
+    if (this.isCall) {
+      const nd1 = normCdf(d1);
+      const nd2 = normCdf(d2);
+      out.price = this.spotDiscounted * nd1 - this.strikeDiscounted * nd2;
+      out.delta = this.spotDiscounted * nd1 / this.s;
+      out.theta = decay - this.r * this.strikeDiscounted * nd2 + this.q * this.spotDiscounted * nd1;
+    } else {
+      const nmd1 = normCdf(-d1);
+      const nmd2 = normCdf(-d2);
+      out.price = this.strikeDiscounted * nmd2 - this.spotDiscounted * nmd1;
+      out.delta = -this.spotDiscounted * nmd1 / this.s;
+      out.theta = decay + this.r * this.strikeDiscounted * nmd2 - this.q * this.spotDiscounted * nmd1;
+    }
+    out.gamma = spotPdf / (this.s * this.s * sd);
+    out.vega = spotPdf * this.sqrtTau;
+    return out;
+  }
+}
+
+const shared = new BsmContract();
+
+/** BSM price of a European option. */
+export function bsmPrice(
+  right: OptionRight,
+  s: number,
+  k: number,
+  tau: number,
+  r: number,
+  q: number,
+  sigma: number,
+): number {
+  return shared.set(right, s, k, tau, r, q).priceAndVega(sigma);
+}
+
+/** BSM price and Greeks of a European option (a new object; use BsmContract in hot loops). */
+export function bsmGreeks(
+  right: OptionRight,
+  s: number,
+  k: number,
+  tau: number,
+  r: number,
+  q: number,
+  sigma: number,
+): Greeks {
+  const out: Greeks = { price: 0, delta: 0, gamma: 0, vega: 0, theta: 0 };
+  return shared.set(right, s, k, tau, r, q).greeks(sigma, out);
+}
+
+/** max(S − K, 0) for a call, max(K − S, 0) for a put. */
+export function intrinsicValue(right: OptionRight, s: number, k: number): number {
+  return right === 'C' ? Math.max(s - k, 0) : Math.max(k - s, 0);
+}

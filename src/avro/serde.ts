@@ -1,0 +1,97 @@
+import * as avro from 'avsc';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { AVRO_OPTIONS, avroType, loadSchema, SchemaName } from './types';
+
+/**
+ * Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body.
+ * Encoding uses the id registered for `<topic>-value`; decoding resolves the writer's schema (by id)
+ * to the reader's, so BACKWARD-compatible evolution reads old records.
+ */
+
+export const MAGIC_BYTE = 0;
+
+export type PoisonReason = 'empty_value' | 'bad_magic_byte' | 'unknown_schema_id' | 'undecodable_avro';
+
+export class PoisonRecordError extends Error {
+  constructor(
+    readonly reason: PoisonReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function subjectFor(topic: string): string {
+  return `${topic}-value`;
+}
+
+export function createRegistry(url: string): SchemaRegistry {
+  return new SchemaRegistry({ host: url, retry: { retries: 5 } }, { [SchemaType.AVRO]: AVRO_OPTIONS });
+}
+
+export function wireHeader(schemaId: number): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt8(MAGIC_BYTE, 0);
+  header.writeUInt32BE(schemaId, 1);
+  return header;
+}
+
+export class TopicSerde<T> {
+  private readonly resolvers = new Map<number, avro.Resolver>();
+  private readonly header: Buffer;
+
+  private constructor(
+    private readonly registry: SchemaRegistry,
+    readonly topic: string,
+    readonly schemaId: number,
+    readonly type: avro.Type,
+  ) {
+    this.header = wireHeader(schemaId);
+  }
+
+  /** Registers the schema under `<topic>-value` (idempotent) and returns a serde bound to its id. */
+  static async forTopic<T>(registry: SchemaRegistry, topic: string, schema: SchemaName): Promise<TopicSerde<T>> {
+    const { text, json } = loadSchema(schema);
+    const { id } = await registry.register({ type: SchemaType.AVRO, schema: text }, { subject: subjectFor(topic) });
+    return new TopicSerde<T>(registry, topic, id, avroType(json));
+  }
+
+  encode(value: T): Buffer {
+    return Buffer.concat([this.header, this.type.toBuffer(value)]);
+  }
+
+  async decode(buffer: Buffer | null): Promise<T> {
+    if (!buffer || buffer.length === 0) throw new PoisonRecordError('empty_value', 'record has no value');
+    if (buffer.length < 5 || buffer.readUInt8(0) !== MAGIC_BYTE) {
+      throw new PoisonRecordError('bad_magic_byte', `first byte is ${buffer.length ? buffer.readUInt8(0) : 'missing'}, expected ${MAGIC_BYTE}`);
+    }
+    const id = buffer.readUInt32BE(1);
+    const reader = await this.readerFor(id);
+    try {
+      return (reader ? this.type.fromBuffer(buffer.subarray(5), reader) : this.type.fromBuffer(buffer.subarray(5))) as T;
+    } catch (err) {
+      throw new PoisonRecordError('undecodable_avro', `schema id ${id}: ${(err as Error).message}`);
+    }
+  }
+
+  /** undefined when the writer's schema is ours; else the resolver from the writer's schema. */
+  private async readerFor(id: number): Promise<avro.Resolver | undefined> {
+    if (id === this.schemaId) return undefined;
+    let resolver = this.resolvers.get(id);
+    if (!resolver) {
+      let writer: avro.Type;
+      try {
+        writer = (await this.registry.getSchema(id)) as unknown as avro.Type;
+      } catch (err) {
+        throw new PoisonRecordError('unknown_schema_id', `schema id ${id} is not in the registry: ${(err as Error).message}`);
+      }
+      try {
+        resolver = this.type.createResolver(writer);
+      } catch (err) {
+        throw new PoisonRecordError('undecodable_avro', `schema id ${id} cannot be read as ${this.topic}: ${(err as Error).message}`);
+      }
+      this.resolvers.set(id, resolver);
+    }
+    return resolver;
+  }
+}

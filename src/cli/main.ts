@@ -1,0 +1,76 @@
+import { ConfigError, loadConfig } from '../config';
+import { LocalStack } from '../stack/stack';
+import { setLogLevel } from '../util/log';
+import { parseFlags, UsageError } from './args';
+import { stackCommand } from './stack';
+import { topologyCommand } from './topology';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, { run: Command; help: string }> = {
+  stack: { run: stackCommand, help: 'stack up|down|status          local Kafka (KRaft) + schema registry + S3 server' },
+  kafka: { run: kafkaToolCommand, help: 'kafka <tool> [args]           Kafka CLI tools: topics, consumer-groups, console-consumer, ...' },
+  topology: { run: topologyCommand, help: 'topology apply|describe       create/update topics, register schemas; print the graph' },
+  registry: { run: registryCommand, help: 'registry serve [--port N]     run the schema registry in the foreground' },
+};
+
+const USAGE = `usage: optflow <command> [options]\n\n${Object.values(commands)
+  .map((c) => `  ${c.help}`)
+  .join('\n')}\n\nGlobal: --verbose (info logs), --debug. Config: config/*.toml, env OPTFLOW__SECTION__KEY.\n`;
+
+async function kafkaToolCommand(argv: string[]): Promise<number> {
+  const [tool, ...args] = argv;
+  if (!tool) throw new UsageError('usage: optflow kafka <tool> [args]');
+  const config = loadConfig();
+  const hasBootstrap = args.some((a) => a.startsWith('--bootstrap-server') || a.startsWith('--bootstrap-controller'));
+  const withBootstrap = hasBootstrap || args.includes('--help') ? args : ['--bootstrap-server', config.kafka.brokers.join(','), ...args];
+  return new LocalStack(config).runKafkaTool(tool, withBootstrap);
+}
+
+async function registryCommand(argv: string[]): Promise<number> {
+  const { positionals, values } = parseFlags(argv, { port: { type: 'string' } });
+  if (positionals[0] !== 'serve') throw new UsageError('usage: optflow registry serve [--port N]');
+  const config = loadConfig();
+  const { serveRegistry } = await import('../registry/main');
+  await serveRegistry(config, Number(values.port ?? config.stack.registry_port));
+  await new Promise(() => undefined);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const debug = argv.includes('--debug');
+  const args = argv.filter((a) => a !== '--verbose' && a !== '--debug');
+  if (debug) setLogLevel('debug');
+  else if (verbose) setLogLevel('info');
+  else if (!process.env.OPTFLOW_LOG_LEVEL) {
+    try {
+      setLogLevel(loadConfig().log.level);
+    } catch {
+      // a bad config is reported by the command itself
+    }
+  }
+  const [name, ...rest] = args;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`optflow: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`optflow ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+export function registerCommand(name: string, run: Command, help: string): void {
+  commands[name] = { run, help };
+}

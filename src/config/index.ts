@@ -1,0 +1,199 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+
+/**
+ * Configuration: config/default.toml, then config/<NODE_ENV>.toml, then config/local.toml, then the
+ * file named by OPTFLOW_CONFIG, then env (OPTFLOW__SECTION__KEY, KAFKA_BROKERS, SCHEMA_REGISTRY_URL).
+ * Unknown keys and wrong types fail at start with the key's dotted path: no silent zero defaults.
+ */
+
+const durationLabel = z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration like 30s, 1m, 5m or 1h');
+const port = z.number().int().min(0).max(65535);
+
+const ratePoint = z.object({ tenor: z.string().regex(/^\d+(d|w|m|y)$/), rate: z.number() }).strict();
+
+export const configSchema = z
+  .object({
+    kafka: z.object({ brokers: z.array(z.string().min(1)).min(1), client_id: z.string().min(1) }).strict(),
+    schema_registry: z.object({ url: z.string().url() }).strict(),
+    stack: z
+      .object({
+        home: z.string().min(1),
+        kafka_version: z.string().regex(/^\d+\.\d+\.\d+$/),
+        kafka_port: port,
+        controller_port: port,
+        registry_port: port,
+        s3_port: port,
+        kafka_heap: z.string().regex(/^\d+[mg]$/),
+      })
+      .strict(),
+    topics: z.object({ partitions: z.number().int().positive(), retention_hours: z.number().positive() }).strict(),
+    universe: z
+      .object({
+        underlyings: z.array(z.string().min(1)).min(1),
+        roots: z.record(z.string(), z.string()),
+      })
+      .strict(),
+    massive: z
+      .object({
+        endpoint: z.string().url(),
+        bucket: z.string().min(1),
+        region: z.string().min(1),
+        key_template: z.string().includes('{dataset}').includes('{date}'),
+        local_dir: z.string(),
+        poll_seconds: z.number().positive(),
+        sort_memory_records: z.number().int().positive(),
+        spill_dir: z.string(),
+      })
+      .strict(),
+    event_time: z
+      .object({
+        max_out_of_orderness_ms: z.number().int().min(0),
+        allowed_lateness_ms: z.number().int().min(0),
+        idle_timeout_ms: z.number().int().positive(),
+      })
+      .strict(),
+    greeks: z
+      .object({
+        multiplier: z.number().positive(),
+        staleness_ms: z.number().int().positive(),
+        underlying_price_source: z.enum(['quotes', 'trades']),
+        rate: z.number().optional(),
+        rate_curve: z.array(ratePoint).min(1).optional(),
+        max_ask_bid_ratio: z.number().gt(1),
+        dividend_yields: z.record(z.string(), z.number()),
+      })
+      .strict()
+      .refine((g) => g.rate !== undefined || g.rate_curve !== undefined, {
+        message: 'set greeks.rate or greeks.rate_curve',
+      }),
+    aggressor: z
+      .object({
+        staleness_ms: z.number().int().positive(),
+        epsilon: z.number().min(0),
+        tick_rule_fallback: z.boolean(),
+      })
+      .strict(),
+    features: z
+      .object({
+        windows: z.array(durationLabel).min(1),
+        session: z.enum(['regular', 'extended', 'all']),
+        exclude_conditions: z.array(z.number().int()),
+        dip_pvalue: z.enum(['table', 'bootstrap']),
+        bootstrap_draws: z.number().int().positive(),
+      })
+      .strict(),
+    sink: z
+      .object({
+        out: z.string().min(1),
+        row_group_rows: z.number().int().positive(),
+        target_file_mb: z.number().positive(),
+        max_file_span_minutes: z.number().positive(),
+        compression: z.enum(['ZSTD', 'SNAPPY', 'GZIP', 'UNCOMPRESSED']),
+      })
+      .strict(),
+    metrics: z.object({ host: z.string().min(1), port }).strict(),
+    log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']) }).strict(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+type Tree = Record<string, unknown>;
+
+function isTree(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepMerge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isTree(v) && isTree(out[k]) ? deepMerge(out[k] as Tree, v) : v;
+  }
+  return out;
+}
+
+function readToml(file: string): Tree {
+  try {
+    return parseToml(fs.readFileSync(file, 'utf8')) as Tree;
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** An env value is parsed as TOML when it looks like a TOML value (numbers, booleans, arrays), else taken as a string. */
+function parseEnvValue(raw: string): unknown {
+  try {
+    return (parseToml(`v = ${raw}`) as Tree).v;
+  } catch {
+    return raw;
+  }
+}
+
+function envOverrides(env: NodeJS.ProcessEnv): Tree {
+  let out: Tree = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('OPTFLOW__') || raw === undefined) continue;
+    const keys = name.slice('OPTFLOW__'.length).toLowerCase().split('__');
+    let leaf: unknown = parseEnvValue(raw);
+    for (const key of keys.reverse()) leaf = { [key]: leaf };
+    out = deepMerge(out, leaf as Tree);
+  }
+  if (env.KAFKA_BROKERS) out = deepMerge(out, { kafka: { brokers: env.KAFKA_BROKERS.split(',').map((s) => s.trim()) } });
+  if (env.SCHEMA_REGISTRY_URL) out = deepMerge(out, { schema_registry: { url: env.SCHEMA_REGISTRY_URL } });
+  return out;
+}
+
+export function projectRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the optflow project root');
+    dir = parent;
+  }
+  return dir;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  configDir?: string;
+  /** Extra overrides applied last (tests, CLI flags). */
+  overrides?: Tree;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const dir = options.configDir ?? path.join(projectRoot(), 'config');
+  const files = [path.join(dir, 'default.toml')];
+  if (env.NODE_ENV) files.push(path.join(dir, `${env.NODE_ENV}.toml`));
+  files.push(path.join(dir, 'local.toml'));
+  if (env.OPTFLOW_CONFIG) files.push(path.resolve(env.OPTFLOW_CONFIG));
+  let tree: Tree = {};
+  for (const file of files) if (fs.existsSync(file)) tree = deepMerge(tree, readToml(file));
+  tree = deepMerge(tree, envOverrides(env));
+  if (options.overrides) tree = deepMerge(tree, options.overrides);
+  return validateConfig(tree);
+}
+
+export function validateConfig(tree: unknown): Config {
+  const result = configSchema.safeParse(tree);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k].join('.')) : [];
+    const at = keys.length > 0 ? keys.join(', ') : issue.path.join('.') || '(root)';
+    return `  ${at}: ${issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** Parses '30s', '1m', '5m', '1h', '250ms' to milliseconds. */
+export function durationMs(label: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(label);
+  if (!m) throw new ConfigError(`not a duration: ${label}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}

@@ -1,0 +1,39 @@
+import { Kafka, logLevel as KafkaLogLevel, LogEntry, Partitioners, Producer, ProducerConfig } from 'kafkajs';
+import { Config } from '../config';
+import { logger, logLevel } from '../util/log';
+
+const kafkaLog = logger('kafkajs');
+
+const levelOf: Record<string, KafkaLogLevel> = {
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+};
+
+function logCreator() {
+  return ({ level, log }: LogEntry) => {
+    const { message, ...fields } = log;
+    const event = String(message);
+    if (level <= KafkaLogLevel.ERROR) kafkaLog.error(event, fields);
+    else if (level === KafkaLogLevel.WARN) kafkaLog.warn(event, fields);
+    else if (level === KafkaLogLevel.INFO) kafkaLog.info(event, fields);
+    else kafkaLog.debug(event, fields);
+  };
+}
+
+export function createKafka(config: Pick<Config, 'kafka'>, clientSuffix = ''): Kafka {
+  return new Kafka({
+    clientId: `${config.kafka.client_id}${clientSuffix ? `-${clientSuffix}` : ''}`,
+    brokers: config.kafka.brokers,
+    // kafkajs' INFO lines are per-connection chatter; our own level governs what is printed.
+    logLevel: logLevel() === 'debug' ? KafkaLogLevel.INFO : levelOf[logLevel()] ?? KafkaLogLevel.WARN,
+    logCreator,
+    retry: { initialRetryTime: 200, retries: 8 },
+  });
+}
+
+/** Java-compatible murmur2 partitioner, so keys land where Kafka's own clients would put them. */
+export function createProducer(kafka: Kafka, options: ProducerConfig = {}): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...options });
+}

@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Java runtimes of the local stack, fetched from Maven Central with their dependencies through a tiny
+ * pom and `mvn dependency:copy-dependencies`, into a git-ignored folder: the second start is offline.
+ */
+
+export interface MavenArtifact {
+  groupId: string;
+  artifactId: string;
+  version: string;
+}
+
+export interface JarSet {
+  name: string;
+  artifacts: MavenArtifact[];
+}
+
+export function kafkaJars(version: string): JarSet {
+  return {
+    name: `kafka-${version}`,
+    artifacts: [
+      { groupId: 'org.apache.kafka', artifactId: 'kafka_2.13', version },
+      { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version },
+      { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: '1.7.36' },
+    ],
+  };
+}
+
+/** Adobe S3Mock: a real S3-compatible HTTP server (Spring Boot) for tests and local runs. */
+export const S3MOCK_VERSION = '3.12.0';
+export function s3mockJars(): JarSet {
+  return {
+    name: `s3mock-${S3MOCK_VERSION}`,
+    artifacts: [
+      { groupId: 'com.adobe.testing', artifactId: 's3mock', version: S3MOCK_VERSION },
+      // Spring Boot 3 needs slf4j 2; Maven's nearest-wins would otherwise pick the AWS SDK's 1.7.
+      { groupId: 'org.slf4j', artifactId: 'slf4j-api', version: '2.0.16' },
+    ],
+  };
+}
+
+function pomFor(set: JarSet): string {
+  const deps = set.artifacts
+    .map((a) => `<dependency><groupId>${a.groupId}</groupId><artifactId>${a.artifactId}</artifactId><version>${a.version}</version></dependency>`)
+    .join('\n    ');
+  return `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>optflow.stack</groupId><artifactId>${set.name}</artifactId><version>1</version><packaging>pom</packaging>
+  <dependencies>
+    ${deps}
+  </dependencies>
+</project>
+`;
+}
+
+/** Returns the folder holding the set's jars, fetching them first if they are not there yet. */
+export function ensureJars(jarsHome: string, set: JarSet, onFetch?: (name: string) => void): string {
+  const dir = path.join(jarsHome, set.name);
+  const libs = path.join(dir, 'libs');
+  const done = path.join(dir, '.complete');
+  if (fs.existsSync(done)) return libs;
+  onFetch?.(set.name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'pom.xml'), pomFor(set));
+  fs.rmSync(libs, { recursive: true, force: true });
+  try {
+    execFileSync('mvn', ['-q', '-B', '-f', path.join(dir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
+    throw new Error(`fetching ${set.name} from Maven Central failed (is mvn installed?): ${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? e.message}`, {
+      cause: err,
+    });
+  }
+  fs.writeFileSync(done, new Date().toISOString());
+  return libs;
+}

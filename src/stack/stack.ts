@@ -1,0 +1,230 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Config, projectRoot } from '../config';
+import { createKafka } from '../kafka/client';
+import { logger } from '../util/log';
+import { ensureJars, kafkaJars, s3mockJars } from './jars';
+import { isAlive, portOpen, readPid, serviceFiles, ServiceFiles, startDetached, stopProcess, waitUntil } from './process';
+
+/**
+ * The local stack without Docker: one Kafka broker+controller in KRaft mode, the schema registry,
+ * and an S3-compatible server (S3Mock), all on 127.0.0.1 with the ports of docker-compose.kafka.yml.
+ */
+
+export type ServiceName = 'kafka' | 'registry' | 's3';
+export const ALL_SERVICES: ServiceName[] = ['kafka', 'registry', 's3'];
+
+export interface ServiceStatus {
+  name: ServiceName;
+  pid?: number;
+  running: boolean;
+  serving: boolean;
+  address: string;
+}
+
+const log = logger('stack');
+
+/** Kafka command-line tools exposed through `optflow kafka <tool>`; same jars as the broker. */
+export const KAFKA_TOOLS: Record<string, string> = {
+  topics: 'org.apache.kafka.tools.TopicCommand',
+  'consumer-groups': 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+  'console-consumer': 'org.apache.kafka.tools.consumer.ConsoleConsumer',
+  'console-producer': 'kafka.tools.ConsoleProducer',
+  configs: 'kafka.admin.ConfigCommand',
+  'get-offsets': 'org.apache.kafka.tools.GetOffsetShell',
+  transactions: 'org.apache.kafka.tools.TransactionsCommand',
+  'delete-records': 'org.apache.kafka.tools.DeleteRecordsCommand',
+  'metadata-quorum': 'org.apache.kafka.tools.MetadataQuorumCommand',
+};
+
+export class LocalStack {
+  readonly home: string;
+  readonly stateDir: string;
+
+  constructor(private readonly config: Config) {
+    this.home = path.resolve(projectRoot(), config.stack.home);
+    this.stateDir = path.join(this.home, 'stack');
+  }
+
+  private files(name: ServiceName): ServiceFiles {
+    return serviceFiles(this.stateDir, name);
+  }
+
+  private kafkaLibs(): string {
+    return ensureJars(path.join(this.home, 'jars'), kafkaJars(this.config.stack.kafka_version), (n) =>
+      process.stderr.write(`fetching ${n} from Maven Central (once)...\n`),
+    );
+  }
+
+  address(name: ServiceName): string {
+    const s = this.config.stack;
+    const port = { kafka: s.kafka_port, registry: s.registry_port, s3: s.s3_port }[name];
+    return name === 'kafka' ? `127.0.0.1:${port}` : `http://127.0.0.1:${port}`;
+  }
+
+  async up(services: ServiceName[] = ALL_SERVICES): Promise<void> {
+    if (services.includes('kafka')) await this.startKafka();
+    await Promise.all([
+      services.includes('registry') ? this.startRegistry() : Promise.resolve(),
+      services.includes('s3') ? this.startS3() : Promise.resolve(),
+    ]);
+  }
+
+  async down(services: ServiceName[] = ALL_SERVICES): Promise<void> {
+    // Clients first, the broker last, so the registry leaves cleanly.
+    for (const name of ['s3', 'registry', 'kafka'] as ServiceName[]) {
+      if (services.includes(name) && (await stopProcess(this.files(name)))) log.info('service_stopped', { name });
+    }
+  }
+
+  async status(): Promise<ServiceStatus[]> {
+    return Promise.all(
+      ALL_SERVICES.map(async (name) => {
+        const pid = readPid(this.files(name));
+        return { name, pid, running: isAlive(pid), serving: await this.serving(name), address: this.address(name) };
+      }),
+    );
+  }
+
+  private serving(name: ServiceName): Promise<boolean> {
+    const s = this.config.stack;
+    if (name === 'kafka') return this.kafkaServes();
+    return portOpen(name === 'registry' ? s.registry_port : s.s3_port);
+  }
+
+  private async kafkaServes(): Promise<boolean> {
+    if (!(await portOpen(this.config.stack.kafka_port))) return false;
+    const kafka = createKafka({ kafka: { brokers: [this.address('kafka')], client_id: 'optflow-stack' } });
+    const admin = kafka.admin({ retry: { retries: 0 } });
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      await admin.listTopics();
+      return cluster.brokers.length > 0;
+    } catch {
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private writeKafkaConfig(dir: string): string {
+    const s = this.config.stack;
+    const props = [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${s.controller_port}`,
+      `listeners=PLAINTEXT://127.0.0.1:${s.kafka_port},CONTROLLER://127.0.0.1:${s.controller_port}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${s.kafka_port}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${path.join(dir, 'data')}`,
+      'num.partitions=1',
+      'auto.create.topics.enable=false',
+      // Single-node settings: nothing to replicate to, nobody to wait for.
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=10',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'transaction.state.log.num.partitions=10',
+      'min.insync.replicas=1',
+      'default.replication.factor=1',
+      'group.initial.rebalance.delay.ms=0',
+      'transaction.abort.timed.out.transaction.cleanup.interval.ms=10000',
+      'log.segment.bytes=268435456',
+      'message.max.bytes=10485760',
+    ];
+    const file = path.join(dir, 'server.properties');
+    fs.writeFileSync(file, `${props.join('\n')}\n`);
+    fs.writeFileSync(
+      path.join(dir, 'log4j.properties'),
+      [
+        'log4j.rootLogger=WARN, stdout',
+        'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+        'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+        'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+        'log4j.logger.kafka.server.KafkaServer=INFO',
+        'log4j.logger.kafka.server.BrokerServer=INFO',
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
+
+  private java(libs: string, main: string, args: string[], jvm: string[] = []): string[] {
+    return [...jvm, '-cp', `${libs}/*`, main, ...args];
+  }
+
+  private async startKafka(): Promise<void> {
+    const files = this.files('kafka');
+    if (isAlive(readPid(files)) && (await this.kafkaServes())) return;
+    const libs = this.kafkaLibs();
+    const dir = path.join(this.stateDir, 'kafka');
+    fs.mkdirSync(dir, { recursive: true });
+    const propsFile = this.writeKafkaConfig(dir);
+    const log4j = `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`;
+    if (!fs.existsSync(path.join(dir, 'data', 'meta.properties'))) {
+      const clusterId = randomBytes(16).toString('base64url');
+      const format = spawnSync('java', this.java(libs, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'], [log4j]), {
+        encoding: 'utf8',
+      });
+      if (format.status !== 0) throw new Error(`formatting KRaft storage failed: ${format.stderr || format.stdout}`);
+    }
+    const jvm = [`-Xms256m`, `-Xmx${this.config.stack.kafka_heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', log4j];
+    startDetached(files, 'java', this.java(libs, 'kafka.Kafka', [propsFile], jvm));
+    await waitUntil('kafka', () => this.kafkaServes(), files, 90_000);
+    log.info('service_started', { name: 'kafka', address: this.address('kafka') });
+  }
+
+  private async startRegistry(): Promise<void> {
+    const files = this.files('registry');
+    if (isAlive(readPid(files)) && (await portOpen(this.config.stack.registry_port))) return;
+    const cli = path.join(projectRoot(), 'bin', 'optflow.js');
+    const env = { ...process.env, KAFKA_BROKERS: this.address('kafka') };
+    startDetached(files, process.execPath, [cli, 'registry', 'serve', '--port', String(this.config.stack.registry_port)], env);
+    await waitUntil('schema registry', () => portOpen(this.config.stack.registry_port), files, 60_000);
+    log.info('service_started', { name: 'registry', address: this.address('registry') });
+  }
+
+  private async startS3(): Promise<void> {
+    const files = this.files('s3');
+    const port = this.config.stack.s3_port;
+    if (isAlive(readPid(files)) && (await portOpen(port))) return;
+    const libs = ensureJars(path.join(this.home, 'jars'), s3mockJars(), (n) => process.stderr.write(`fetching ${n} from Maven Central (once)...\n`));
+    const root = path.join(this.stateDir, 's3', 'data');
+    fs.mkdirSync(root, { recursive: true });
+    const jvm = ['-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dspring.main.banner-mode=off'];
+    const args = [
+      `--com.adobe.testing.s3mock.httpPort=${port}`,
+      `--server.port=${port + 1}`,
+      `--com.adobe.testing.s3mock.store.root=${root}`,
+      '--com.adobe.testing.s3mock.store.retainFilesOnExit=true',
+      '--logging.level.root=WARN',
+    ];
+    startDetached(files, 'java', this.java(libs, 'com.adobe.testing.s3mock.S3MockApplication', args, jvm));
+    await waitUntil('s3 server', () => portOpen(port), files, 60_000);
+    log.info('service_started', { name: 's3', address: this.address('s3') });
+  }
+
+  /** Runs a Kafka command-line tool from the stack's jars, inheriting stdio; returns its exit code. */
+  runKafkaTool(tool: string, args: string[]): number {
+    const main = KAFKA_TOOLS[tool];
+    if (!main) throw new Error(`unknown kafka tool '${tool}'; one of: ${Object.keys(KAFKA_TOOLS).join(', ')}`);
+    const libs = this.kafkaLibs();
+    const quiet = `-Dlog4j.configuration=file:${this.toolLog4j()}`;
+    const result = spawnSync('java', this.java(libs, main, args, ['-Xmx256m', '-XX:TieredStopAtLevel=1', quiet]), { stdio: 'inherit' });
+    return result.status ?? 1;
+  }
+
+  private toolLog4j(): string {
+    const file = path.join(this.home, 'tools-log4j.properties');
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(this.home, { recursive: true });
+      fs.writeFileSync(file, 'log4j.rootLogger=ERROR, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=%p %m%n\n');
+    }
+    return file;
+  }
+}

@@ -12,3 +12,13 @@ export interface BlackScholesPackage {
 const load = createRequire(__filename);
 
 export const blackScholesPackage = load('black-scholes') as BlackScholesPackage;
+
+export interface GreeksPackage {
+  /** All (s, k, t, v, r[, callPut]); no dividend yield. Vega is per 1 vol point (/100), theta per day (/365). */
+  getDelta(s: number, k: number, t: number, v: number, r: number, callPut: CallPut): number;
+  getGamma(s: number, k: number, t: number, v: number, r: number): number;
+  getVega(s: number, k: number, t: number, v: number, r: number): number;
+  getTheta(s: number, k: number, t: number, v: number, r: number, callPut: CallPut, scale?: number): number;
+}
+
+export const greeksPackage = load('greeks') as GreeksPackage;

@@ -1,0 +1,91 @@
+/**
+ * Trade filters applied before window features (DESIGN 5.3): corrections, excluded condition
+ * codes, and the trading session in America/New_York.
+ */
+import { isNewYorkDaylightTime } from '../pricing/expiry';
+
+export type SessionMode = 'regular' | 'extended' | 'all';
+
+export interface TradeFilterConfig {
+  /** regular 09:30–16:00 ET, extended 04:00–20:00 ET, or all; intervals are [open, close). */
+  session: SessionMode;
+  /** SIP condition codes that exclude a stock trade. */
+  excludedEquityConditions: readonly number[];
+  /** OPRA condition codes that exclude an option trade. */
+  excludedOptionConditions: readonly number[];
+}
+
+export const DEFAULT_TRADE_FILTER: TradeFilterConfig = { session: 'regular', excludedEquityConditions: [], excludedOptionConditions: [] };
+
+const SESSION_MINUTES: Readonly<Record<Exclude<SessionMode, 'all'>, readonly [number, number]>> = {
+  regular: [9 * 60 + 30, 16 * 60],
+  extended: [4 * 60, 20 * 60],
+};
+
+const MS_PER_HOUR = 3_600_000;
+const MS_PER_DAY = 86_400_000;
+const dstByEstDay = new Map<number, boolean>();
+
+/** Whether New York observes daylight time on the local date of this instant (ms, UTC). */
+function daylightOnLocalDate(ms: number): boolean {
+  // The local date is taken as the EST date (off by one only between 00:00 and 01:00 EDT) and its
+  // offset applied from midnight (the real switch is at 02:00): both only matter before 03:00
+  // local, and every session opens at 04:00 or later.
+  const estDay = Math.floor((ms - 5 * MS_PER_HOUR) / MS_PER_DAY);
+  let dst = dstByEstDay.get(estDay);
+  if (dst === undefined) {
+    const d = new Date(estDay * MS_PER_DAY);
+    dst = isNewYorkDaylightTime(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+    dstByEstDay.set(estDay, dst);
+  }
+  return dst;
+}
+
+/** New York local minute of the day (0..1439) of an instant in ns. */
+export function newYorkMinuteOfDay(tNs: bigint): number {
+  const ms = Number(tNs / 1_000_000n) - (tNs < 0n && tNs % 1_000_000n !== 0n ? 1 : 0);
+  const local = ms - (daylightOnLocalDate(ms) ? 4 : 5) * MS_PER_HOUR;
+  return Math.floor((((local % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY) / 60_000);
+}
+
+export function inSession(tNs: bigint, session: SessionMode): boolean {
+  if (session === 'all') return true;
+  const [open, close] = SESSION_MINUTES[session];
+  const minute = newYorkMinuteOfDay(tNs);
+  return minute >= open && minute < close;
+}
+
+/** A correction indicator that is present and non-zero marks a corrected/cancelled trade. */
+export function isCorrected(correction: number | null): boolean {
+  return correction !== null && correction !== 0;
+}
+
+export interface TradeFilter {
+  readonly session: SessionMode;
+  readonly equityExcluded: ReadonlySet<number>;
+  readonly optionExcluded: ReadonlySet<number>;
+}
+
+export function compileTradeFilter(config: TradeFilterConfig): TradeFilter {
+  return { session: config.session, equityExcluded: new Set(config.excludedEquityConditions), optionExcluded: new Set(config.excludedOptionConditions) };
+}
+
+interface FilterableTrade {
+  sip_timestamp: bigint;
+  correction: number | null;
+  conditions: readonly number[];
+}
+
+function accepted(trade: FilterableTrade, excluded: ReadonlySet<number>, session: SessionMode): boolean {
+  if (isCorrected(trade.correction)) return false;
+  if (excluded.size > 0 && trade.conditions.some((c) => excluded.has(c))) return false;
+  return inSession(trade.sip_timestamp, session);
+}
+
+export function acceptEquityTrade(trade: FilterableTrade, filter: TradeFilter): boolean {
+  return accepted(trade, filter.equityExcluded, filter.session);
+}
+
+export function acceptOptionTrade(trade: FilterableTrade, filter: TradeFilter): boolean {
+  return accepted(trade, filter.optionExcluded, filter.session);
+}

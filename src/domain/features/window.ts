@@ -1,0 +1,223 @@
+/**
+ * Per-window feature computation (DESIGN 5.3) for one (underlying, window, start). Collector
+ * style: the state keeps the accepted trades' values as plain arrays and everything is computed
+ * at close. Every output is a function of the multiset of accepted trades, so arrival order
+ * cannot change a bit of it: stats and sums work on sorted values, OHLC picks extremes under a
+ * total order.
+ *
+ * Counts: underlying_trades, calls, puts = accepted trades; *_with_underlying = trades with S
+ * (the intrinsic-pct denominator); *_with_greeks = trades with a dadvv (the n of *_dadvv);
+ * *_agg_buy / *_agg_sell = trades classified BUY / SELL.
+ * Aggression splits are the dadvv of BUY / SELL trades; while no accepted option trade carries
+ * an aggressor side (classification absent), all split features are null.
+ */
+import type { AggressorSide, EnrichedOptionTrade, EquityTrade } from '../records';
+import { DipPValueMethod, StatsRecord, STAT_NAMES, computeStats, neumaierSum } from '../stats/family';
+import { TradeFilter, acceptEquityTrade, acceptOptionTrade } from './filters';
+import { COUNT_NAMES, CountName, FeatureField, GROUP_NAMES, GroupName, SPLIT_GROUPS } from './names';
+
+export type DipConfig = { method: 'table' } | { method: 'bootstrap'; draws: number };
+
+export interface FeatureConfig {
+  /** Contract multiplier for dollar values (DESIGN 5.1: 100). */
+  multiplier: number;
+  filter: TradeFilter;
+  dip: DipConfig;
+}
+
+export interface WindowKey {
+  underlying: string;
+  /** Window label as configured, e.g. '5m'. */
+  window: string;
+  startNs: bigint;
+  sizeNs: bigint;
+}
+
+export type FeatureRecord = {
+  underlying: string;
+  window: string;
+  window_start_ns: bigint;
+  window_end_ns: bigint;
+} & Record<CountName, bigint> &
+  Record<FeatureField, number | null>;
+
+interface OptionColumns {
+  price: number[];
+  size: number[];
+  /** S, NaN when absent. */
+  spot: number[];
+  strike: number[];
+  dadvv: number[];
+  gadvv: number[];
+  side: (AggressorSide | null)[];
+}
+
+export interface WindowState {
+  key: WindowKey;
+  underlying: { price: number[]; size: number[]; ts: bigint[]; seq: (bigint | null)[] };
+  calls: OptionColumns;
+  puts: OptionColumns;
+  /** Accepted option trades that carry an aggressor side. */
+  classified: number;
+}
+
+function emptyOptionColumns(): OptionColumns {
+  return { price: [], size: [], spot: [], strike: [], dadvv: [], gadvv: [], side: [] };
+}
+
+export function createWindowState(key: WindowKey): WindowState {
+  return { key, underlying: { price: [], size: [], ts: [], seq: [] }, calls: emptyOptionColumns(), puts: emptyOptionColumns(), classified: 0 };
+}
+
+function inWindow(key: WindowKey, tNs: bigint): boolean {
+  return tNs >= key.startNs && tNs < key.startNs + key.sizeNs;
+}
+
+/** Adds an underlying trade; false when filtered out. Throws if it belongs to another window. */
+export function addUnderlyingTrade(state: WindowState, trade: EquityTrade, filter: TradeFilter): boolean {
+  if (!inWindow(state.key, trade.sip_timestamp)) throw new RangeError(`trade at ${trade.sip_timestamp} is outside window ${state.key.startNs}+${state.key.sizeNs}`);
+  if (!acceptEquityTrade(trade, filter)) return false;
+  const u = state.underlying;
+  u.price.push(trade.price);
+  u.size.push(trade.size);
+  u.ts.push(trade.sip_timestamp);
+  u.seq.push(trade.sequence_number);
+  return true;
+}
+
+/** Adds an enriched option trade; false when filtered out. Throws if it belongs to another window. */
+export function addOptionTrade(state: WindowState, trade: EnrichedOptionTrade, filter: TradeFilter): boolean {
+  if (!inWindow(state.key, trade.sip_timestamp)) throw new RangeError(`trade at ${trade.sip_timestamp} is outside window ${state.key.startNs}+${state.key.sizeNs}`);
+  if (!acceptOptionTrade(trade, filter)) return false;
+  const cols = trade.right === 'C' ? state.calls : state.puts;
+  cols.price.push(trade.price);
+  cols.size.push(Number(trade.size));
+  cols.spot.push(trade.underlying_price ?? NaN);
+  cols.strike.push(trade.strike);
+  cols.dadvv.push(trade.dadvv ?? NaN);
+  cols.gadvv.push(trade.gadvv ?? NaN);
+  cols.side.push(trade.aggressor_side);
+  if (trade.aggressor_side !== null) state.classified++;
+  return true;
+}
+
+/** The feature record of the window. Does not modify the state. */
+export function closeWindow(state: WindowState, config: FeatureConfig): FeatureRecord {
+  const { key } = state;
+  const fields: Record<string, number | null> = {};
+  const counts: Record<string, bigint> = Object.fromEntries(COUNT_NAMES.map((c) => [c, 0n]));
+  Object.assign(fields, ohlc(state.underlying));
+
+  const u = state.underlying;
+  counts.underlying_trades = BigInt(u.price.length);
+  const groups = new Map<GroupName, number[]>(GROUP_NAMES.map((g) => [g, []]));
+  groups.set('underlying_dollar_value', u.price.map((p, i) => p * u.size[i]));
+
+  for (const [right, cols] of [['calls', state.calls] as const, ['puts', state.puts] as const]) {
+    const side = optionSide(cols, right === 'calls', config.multiplier);
+    counts[right] = BigInt(cols.price.length);
+    counts[`${right}_with_underlying`] = BigInt(side.withSpot);
+    counts[`${right}_with_greeks`] = BigInt(side.dadvv.length);
+    counts[`${right}_agg_buy`] = BigInt(side.buyCount);
+    counts[`${right}_agg_sell`] = BigInt(side.sellCount);
+    fields[`${right}_dollar_value`] = side.dollarValue;
+    fields[`${right}_below_intrinsic_pct`] = side.withSpot === 0 ? null : side.below / side.withSpot;
+    fields[`${right}_above_intrinsic_pct`] = side.withSpot === 0 ? null : side.above / side.withSpot;
+    groups.set(`${right}_dadvv`, side.dadvv);
+    groups.set(`${right}_gadvv`, side.gadvv);
+    groups.set(`${right}_dadvv_agg_buy`, side.buyDadvv);
+    groups.set(`${right}_dadvv_agg_sell`, side.sellDadvv);
+  }
+
+  for (const group of GROUP_NAMES) {
+    const absent = state.classified === 0 && SPLIT_GROUPS.includes(group);
+    const stats = absent ? null : computeStats(groups.get(group) as number[], { dip: dipMethod(config.dip, key, group) });
+    for (const stat of STAT_NAMES) fields[`${group}_${stat}`] = stats === null ? null : (stats as StatsRecord)[stat];
+  }
+
+  return {
+    underlying: key.underlying,
+    window: key.window,
+    window_start_ns: key.startNs,
+    window_end_ns: key.startNs + key.sizeNs,
+    ...counts,
+    ...fields,
+  } as FeatureRecord;
+}
+
+function dipMethod(dip: DipConfig, key: WindowKey, group: GroupName): DipPValueMethod {
+  if (dip.method === 'table') return { kind: 'table' };
+  return { kind: 'bootstrap', draws: dip.draws, seedParts: [key.underlying, key.window, key.startNs.toString(), group] };
+}
+
+interface SideSummary {
+  withSpot: number;
+  below: number;
+  above: number;
+  dollarValue: number;
+  dadvv: number[];
+  gadvv: number[];
+  buyDadvv: number[];
+  sellDadvv: number[];
+  buyCount: number;
+  sellCount: number;
+}
+
+function optionSide(cols: OptionColumns, isCall: boolean, multiplier: number): SideSummary {
+  const s: SideSummary = { withSpot: 0, below: 0, above: 0, dollarValue: 0, dadvv: [], gadvv: [], buyDadvv: [], sellDadvv: [], buyCount: 0, sellCount: 0 };
+  const dollars = new Float64Array(cols.price.length);
+  for (let i = 0; i < cols.price.length; i++) {
+    const price = cols.price[i];
+    dollars[i] = price * cols.size[i] * multiplier;
+    const spot = cols.spot[i];
+    if (!Number.isNaN(spot)) {
+      const intrinsic = Math.max(isCall ? spot - cols.strike[i] : cols.strike[i] - spot, 0);
+      s.withSpot++;
+      if (price < intrinsic) s.below++;
+      else if (price > intrinsic) s.above++;
+    }
+    const dadvv = cols.dadvv[i];
+    const side = cols.side[i];
+    if (side === 'BUY') s.buyCount++;
+    if (side === 'SELL') s.sellCount++;
+    if (!Number.isNaN(cols.gadvv[i])) s.gadvv.push(cols.gadvv[i]);
+    if (Number.isNaN(dadvv)) continue;
+    s.dadvv.push(dadvv);
+    if (side === 'BUY') s.buyDadvv.push(dadvv);
+    if (side === 'SELL') s.sellDadvv.push(dadvv);
+  }
+  s.dollarValue = neumaierSum(dollars.sort());
+  return s;
+}
+
+/**
+ * OHLC ordered by (sip_timestamp, sequence_number), a missing sequence first, and price as the
+ * last tie-break so that equal keys still give one answer. Null when there are no trades.
+ */
+function ohlc(u: WindowState['underlying']): Record<string, number | null> {
+  const n = u.price.length;
+  if (n === 0) return { underlying_price_open: null, underlying_price_high: null, underlying_price_low: null, underlying_price_close: null };
+  let first = 0;
+  let last = 0;
+  let high = u.price[0];
+  let low = u.price[0];
+  for (let i = 1; i < n; i++) {
+    if (compareTrades(u, i, first) < 0) first = i;
+    if (compareTrades(u, i, last) > 0) last = i;
+    if (u.price[i] > high) high = u.price[i];
+    if (u.price[i] < low) low = u.price[i];
+  }
+  return { underlying_price_open: u.price[first], underlying_price_high: high, underlying_price_low: low, underlying_price_close: u.price[last] };
+}
+
+function compareTrades(u: WindowState['underlying'], a: number, b: number): number {
+  if (u.ts[a] !== u.ts[b]) return u.ts[a] < u.ts[b] ? -1 : 1;
+  const sa = u.seq[a];
+  const sb = u.seq[b];
+  if (sa !== sb) {
+    if (sa === null) return -1;
+    if (sb === null) return 1;
+    return sa < sb ? -1 : 1;
+  }
+  return u.price[a] - u.price[b];
+}

@@ -1,0 +1,99 @@
+import * as avro from 'avsc';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OptionTrade } from '../../../src/domain/records';
+import { ExternalSorter, avroCodec, marketSortKey } from '../../../src/producers/flatfile/order';
+import { Prng } from '../../../src/generator/prng';
+
+const bigintLong = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(n);
+    return buf;
+  },
+  fromJSON: (v: unknown) => BigInt(v as string),
+  toJSON: (n: bigint) => n.toString(),
+  isValid: (n: unknown) => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
+const schema = JSON.parse(readFileSync(join(__dirname, '../../../schemas/OptionTrade.avsc'), 'utf8')) as avro.Schema;
+const codec = avroCodec<OptionTrade>(avro.Type.forSchema(schema, { registry: { long: bigintLong } }));
+
+function trade(rng: Prng, line: number): OptionTrade {
+  const underlying = rng.pick(['SPY', 'QQQ', 'IWM']);
+  return {
+    ticker: `O:${underlying}250307C00570000`, underlying, root: underlying, expiration_date: '2025-03-07', right: 'C',
+    strike: 570, sip_timestamp: 1741357800000000000n + BigInt(rng.int(0, 40)) * 1000n, participant_timestamp: null,
+    sequence_number: rng.chance(0.5) ? null : BigInt(rng.int(0, 3)), price: 1.25, size: BigInt(line % 7 + 1),
+    exchange: 300, conditions: [209], correction: null, source: 'flatfile', origin: 'k', origin_offset: BigInt(line),
+  };
+}
+
+/** Reference: a stable sort (Array.prototype.sort is stable) by underlying, time, sequence. */
+function referenceOrder(input: OptionTrade[]): bigint[] {
+  const cmpSeq = (a: bigint | null, b: bigint | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
+  return [...input]
+    .sort((a, b) => (a.underlying < b.underlying ? -1 : a.underlying > b.underlying ? 1 : 0)
+      || (a.sip_timestamp < b.sip_timestamp ? -1 : a.sip_timestamp > b.sip_timestamp ? 1 : 0)
+      || cmpSeq(a.sequence_number, b.sequence_number))
+    .map((t) => t.origin_offset);
+}
+
+describe('ExternalSorter', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'optflow-order-test-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('spills when input exceeds the limit and returns everything sorted, ties in file order', async () => {
+    const rng = new Prng(17);
+    const input = Array.from({ length: 2_345 }, (_, i) => trade(rng, i + 2));
+    const sorter = new ExternalSorter<OptionTrade>({ key: marketSortKey, codec, maxRecordsInMemory: 200, tmpDir: dir });
+    for (const t of input) await sorter.add(t);
+    expect(sorter.stats.runs).toBe(11);
+    expect(readdirSync(dir)).toHaveLength(1);
+    const out: OptionTrade[] = [];
+    for await (const t of sorter.sorted()) out.push(t);
+    expect(out.map((t) => t.origin_offset)).toEqual(referenceOrder(input));
+    const byLine = (x: OptionTrade[]): OptionTrade[] => [...x].sort((p, q) => Number(p.origin_offset - q.origin_offset));
+    expect(byLine(out)).toEqual(input);
+    expect(sorter.stats.spilledRecords).toBe(2_200);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('respects a byte limit too, and sorts in memory without touching disk below the limits', async () => {
+    const rng = new Prng(3);
+    const input = Array.from({ length: 300 }, (_, i) => trade(rng, i));
+    const bytes = new ExternalSorter<OptionTrade>({ key: marketSortKey, codec, maxBytesInMemory: 10_000, estimateBytes: () => 100, tmpDir: dir });
+    const memory = new ExternalSorter<OptionTrade>({ key: marketSortKey, codec, tmpDir: dir });
+    for (const t of input) {
+      await bytes.add(t);
+      await memory.add(t);
+    }
+    expect(bytes.stats.runs).toBe(3);
+    expect(memory.stats.runs).toBe(0);
+    const a: bigint[] = [];
+    const b: bigint[] = [];
+    for await (const t of bytes.sorted()) a.push(t.origin_offset);
+    for await (const t of memory.sorted()) b.push(t.origin_offset);
+    expect(a).toEqual(referenceOrder(input));
+    expect(b).toEqual(a);
+  });
+
+  it('keeps exact ns timestamps through the spill and removes temp files when abandoned early', async () => {
+    const rng = new Prng(5);
+    const sorter = new ExternalSorter<OptionTrade>({ key: marketSortKey, codec, maxRecordsInMemory: 10, tmpDir: dir });
+    const odd = { ...trade(rng, 1), underlying: 'AAA', sip_timestamp: 1741357800123456789n };
+    await sorter.add(odd);
+    for (let i = 0; i < 50; i++) await sorter.add(trade(rng, i + 2));
+    const spillDir = join(dir, readdirSync(dir)[0]);
+    for await (const t of sorter.sorted()) {
+      expect(t).toEqual(odd);
+      break;
+    }
+    expect(existsSync(spillDir)).toBe(false);
+  });
+});

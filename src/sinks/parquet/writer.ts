@@ -47,6 +47,12 @@ export interface ParquetWriterOptions {
   threads: number;
   /** Extra key/value pairs in the Parquet footer (e.g. topic, partition, first offset). */
   keyValueMetadata: Record<string, string>;
+  /**
+   * Avro fields left out of the file, normally the Hive partition columns (`underlying`): the
+   * directory carries them, and pyarrow's `read_table(root)` refuses a column that is both in
+   * the files (string) and in the path (dictionary).
+   */
+  omitFields: string[];
 }
 
 export interface ParquetWriteResult {
@@ -61,6 +67,7 @@ export const DEFAULT_PARQUET_WRITER_OPTIONS: ParquetWriterOptions = {
   memoryLimit: '256MB',
   threads: 1,
   keyValueMetadata: {},
+  omitFields: [],
 };
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
@@ -97,7 +104,7 @@ export class ParquetFileWriter {
     opts: Partial<ParquetWriterOptions> = {},
   ): Promise<ParquetFileWriter> {
     const options = resolveOptions(opts);
-    const columns = parquetColumns(avroSchema).map(columnWriter);
+    const columns = keptColumns(avroSchema, options.omitFields).map(columnWriter);
     const stagingPath = path.join(options.stagingDir, `optflow-parquet-${randomUUID()}.duckdb`);
     const instance = await DuckDBInstance.create(stagingPath, {
       memory_limit: options.memoryLimit,
@@ -196,6 +203,14 @@ function resolveOptions(opts: Partial<ParquetWriterOptions>): ParquetWriterOptio
     throw new Error(`parquet writer: compression must be zstd or snappy, got ${String(options.compression)}`);
   }
   return options;
+}
+
+function keptColumns(avroSchema: AvroRecordSchema, omitFields: readonly string[]): ParquetColumn[] {
+  const unknown = omitFields.filter((name) => !avroSchema.fields.some((field) => field.name === name));
+  if (unknown.length > 0) {
+    throw new Error(`parquet writer: omitFields ${unknown.join(', ')} not in ${avroSchema.name}`);
+  }
+  return parquetColumns(avroSchema).filter((column) => !omitFields.includes(column.field));
 }
 
 function columnValues(writer: ColumnWriter, rows: readonly Row[], firstRowNumber: number): DuckDBValue[] {

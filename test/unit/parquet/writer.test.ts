@@ -150,7 +150,7 @@ describe('ParquetFileWriter file layout', () => {
     expect(back.rows).toEqual([[0n]]);
   });
 
-  it('reads a dt=/underlying= hive layout back with its partition columns', async () => {
+  it('reads a dt=/underlying= hive layout back, underlying from the path (omitted from the files)', async () => {
     const schema = loadSchema('EnrichedOptionTrade');
     const partitions = [
       { dt: '2023-03-28', underlying: 'SPY', count: 700 },
@@ -163,17 +163,23 @@ describe('ParquetFileWriter file layout', () => {
       fs.mkdirSync(partDir, { recursive: true });
       const rows = generateRows(schema, p.count, i + 1).map((row, n) => ({ ...row, underlying: p.underlying, origin_offset: BigInt(i * 1000 + n) }));
       written.push(...rows);
-      await writeFile(path.join(partDir, 'option.trades.enriched-0-0.parquet'), 'EnrichedOptionTrade', rows);
+      await writeFile(path.join(partDir, 'option.trades.enriched-0-0.parquet'), 'EnrichedOptionTrade', rows, {
+        omitFields: ['underlying'],
+      });
     }
+    const oneFile = path.join(dir, 'dt=2023-03-28', 'underlying=SPY', 'option.trades.enriched-0-0.parquet');
     const glob = sqlString(path.join(dir, '**', '*.parquet'));
 
     const counts = await query(
       `SELECT dt::VARCHAR, underlying, count(*) FROM read_parquet(${glob}, hive_partitioning = true) GROUP BY ALL ORDER BY 1, 2`,
     );
+    const fileColumns = await query(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(oneFile)}, hive_partitioning = false))`);
     const timestamps = await query(
       `SELECT origin_offset, sip_timestamp FROM read_parquet(${glob}, hive_partitioning = true) ORDER BY origin_offset`,
     );
 
+    expect(fileColumns.rows.flat()).not.toContain('underlying');
+    expect(fileColumns.rows.flat()).toContain('sip_timestamp_us');
     expect(counts.rows).toEqual([
       ['2023-03-28', 'QQQ', 300n],
       ['2023-03-28', 'SPY', 700n],
@@ -205,6 +211,12 @@ describe('ParquetFileWriter refuses bad rows', () => {
     expect(() => writer.appendRows([{ ...row, exchange: 1.5 }])).toThrow(/exchange: expected a 32-bit integer, got 1.5/);
     expect(() => writer.appendRows([{ ...row, conditions: [2 ** 31] }])).toThrow(/conditions: expected a 32-bit integer/);
     await writer.abort();
+  });
+
+  it('refuses to omit a field the schema does not have', async () => {
+    await expect(
+      ParquetFileWriter.open(path.join(dir, 'x.parquet'), loadSchema('OptionTrade'), { omitFields: ['underlyng'] }),
+    ).rejects.toThrow(/omitFields underlyng not in OptionTrade/);
   });
 
   it('appends all rows of a call or none: a bad row in a later chunk leaves the file unchanged', async () => {

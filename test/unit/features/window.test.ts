@@ -1,0 +1,237 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as avro from 'avsc';
+import type { AggressorSide, EnrichedOptionTrade, EquityTrade } from '../../../src/domain/records';
+import { compileTradeFilter } from '../../../src/domain/features/filters';
+import { ALL_FEATURE_FIELDS, COUNT_NAMES, FEATURE_NAMES, SPLIT_GROUPS } from '../../../src/domain/features/names';
+import { featuresSchema } from '../../../src/domain/features/schema';
+import { FeatureConfig, FeatureRecord, WindowKey, addOptionTrade, addUnderlyingTrade, closeWindow, createWindowState } from '../../../src/domain/features/window';
+import { parseWindowNs } from '../../../src/domain/features/windows';
+import { STAT_NAMES, computeStats } from '../../../src/domain/stats/family';
+import { Xoshiro128ss } from '../../../src/domain/stats/prng';
+
+const bigintLong = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(n);
+    return buf;
+  },
+  fromJSON: (v: unknown) => BigInt(v as string),
+  toJSON: (n: bigint) => n.toString(),
+  isValid: (n: unknown) => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
+const schemaText = fs.readFileSync(path.join(__dirname, '../../../schemas/Features.avsc'), 'utf8');
+const featuresType = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema, { registry: { long: bigintLong } } as Partial<avro.ForSchemaOptions>);
+
+const START = BigInt(Date.parse('2024-03-11T14:00:00Z')) * 1_000_000n; // 10:00 EDT
+const KEY: WindowKey = { underlying: 'SPY', window: '5m', startNs: START, sizeNs: parseWindowNs('5m') };
+const CONFIG: FeatureConfig = { multiplier: 100, filter: compileTradeFilter({ session: 'regular', excludedEquityConditions: [], excludedOptionConditions: [] }), dip: { method: 'table' } };
+
+function equity(offsetNs: bigint, seq: bigint | null, price: number, size: number, correction: number | null = null): EquityTrade {
+  return {
+    ticker: 'SPY', sip_timestamp: START + offsetNs, participant_timestamp: null, trf_timestamp: null, sequence_number: seq, id: null,
+    exchange: 4, tape: 1, trf_id: null, price, size, conditions: [], correction, source: 'flatfile', origin: 'test', origin_offset: 1n,
+  };
+}
+
+interface OptionSpec {
+  right: 'C' | 'P';
+  price: number;
+  size: number;
+  spot: number | null;
+  strike: number;
+  dadvv: number | null;
+  gadvv: number | null;
+  side: AggressorSide | null;
+  offsetNs?: bigint;
+}
+
+function option(o: OptionSpec): EnrichedOptionTrade {
+  return {
+    ticker: `O:SPY240315${o.right}00${o.strike}000`, underlying: 'SPY', root: 'SPY', expiration_date: '2024-03-15', right: o.right, strike: o.strike,
+    sip_timestamp: START + (o.offsetNs ?? 1_000n), participant_timestamp: null, sequence_number: null, price: o.price, size: BigInt(o.size),
+    exchange: 1, conditions: [], correction: null, source: 'flatfile', origin: 'test', origin_offset: 1n,
+    underlying_price: o.spot, underlying_timestamp: null, tau: null, rate: null, dividend_yield: 0, iv: null, delta: null, gamma: null,
+    vega: null, theta: null, intrinsic: null, flags: 0, dadvv: o.dadvv, gadvv: o.gadvv, aggressor_side: o.side,
+    aggressor_method: o.side === null ? null : 'quote', quote_age_ns: null, mid_offset_bps: null,
+  };
+}
+
+function run(underlying: EquityTrade[], options: EnrichedOptionTrade[], config: FeatureConfig = CONFIG): FeatureRecord {
+  const state = createWindowState(KEY);
+  for (const t of underlying) addUnderlyingTrade(state, t, config.filter);
+  for (const t of options) addOptionTrade(state, t, config.filter);
+  return closeWindow(state, config);
+}
+
+const S = 1_000_000_000n;
+const UNDERLYING = [
+  equity(1n * S, 5n, 500.0, 100),
+  equity(1n * S, 3n, 501.0, 10), // same ns, lower sequence: the open
+  equity(2n * S, null, 499.5, 200),
+  equity(240n * S, 9n, 502.0, 50), // the close
+  equity(100n * S, 7n, 600.0, 1, 1), // corrected: excluded
+];
+const OPTIONS = [
+  option({ right: 'C', price: 2.0, size: 10, spot: 500, strike: 499, dadvv: 1000, gadvv: 50, side: 'BUY' }), // above intrinsic 1
+  option({ right: 'C', price: 0.5, size: 1, spot: 500, strike: 499, dadvv: 200, gadvv: 10, side: 'SELL' }), // below
+  option({ right: 'C', price: 3.0, size: 5, spot: null, strike: 505, dadvv: null, gadvv: null, side: null }), // no S, no Greeks
+  option({ right: 'C', price: 1.0, size: 2, spot: 500, strike: 501, dadvv: 300, gadvv: 20, side: 'INSIDE' }), // above intrinsic 0
+  option({ right: 'P', price: 4.0, size: 3, spot: 500, strike: 503, dadvv: 700, gadvv: 30, side: 'BUY' }), // above intrinsic 3
+  option({ right: 'P', price: 2.0, size: 1, spot: 500, strike: 503, dadvv: 100, gadvv: 5, side: 'SELL' }), // below
+  option({ right: 'P', price: 3.0, size: 1, spot: 500, strike: 503, dadvv: 400, gadvv: 15, side: 'UNKNOWN' }), // at intrinsic
+];
+
+describe('window features, hand-worked', () => {
+  const r = run(UNDERLYING, OPTIONS);
+
+  it('identifies the window', () => {
+    expect([r.underlying, r.window, r.window_start_ns, r.window_end_ns]).toEqual(['SPY', '5m', START, START + 300n * S]);
+  });
+
+  it('OHLC in (sip_timestamp, sequence) order, corrected trade excluded', () => {
+    expect([r.underlying_price_open, r.underlying_price_high, r.underlying_price_low, r.underlying_price_close]).toEqual([501, 502, 499.5, 502]);
+    expect(r.underlying_trades).toBe(4n);
+  });
+
+  it('underlying dollar value family over price·size', () => {
+    // 50000, 5010, 99900, 25100
+    expect(r.underlying_dollar_value_total).toBe(180010);
+    expect(r.underlying_dollar_value_mean).toBe(45002.5);
+    expect(r.underlying_dollar_value_q2).toBe((25100 + 50000) / 2);
+    expect(r.underlying_dollar_value_minimum).toBe(5010);
+    expect(r.underlying_dollar_value_maximum).toBe(99900);
+  });
+
+  it('counts', () => {
+    expect([r.calls, r.puts, r.calls_with_underlying, r.puts_with_underlying, r.calls_with_greeks, r.puts_with_greeks]).toEqual([4n, 3n, 3n, 3n, 3n, 3n]);
+    expect([r.calls_agg_buy, r.calls_agg_sell, r.puts_agg_buy, r.puts_agg_sell]).toEqual([1n, 1n, 1n, 1n]);
+  });
+
+  it('dollar values Σ price·size·100 over all trades, with or without Greeks', () => {
+    expect(r.calls_dollar_value).toBe((20 + 0.5 + 15 + 2) * 100);
+    expect(r.puts_dollar_value).toBe((12 + 2 + 3) * 100);
+  });
+
+  it('intrinsic fractions over trades with S; price equal to intrinsic is neither', () => {
+    expect(r.calls_above_intrinsic_pct).toBeCloseTo(2 / 3, 15);
+    expect(r.calls_below_intrinsic_pct).toBeCloseTo(1 / 3, 15);
+    expect(r.puts_above_intrinsic_pct).toBeCloseTo(1 / 3, 15);
+    expect(r.puts_below_intrinsic_pct).toBeCloseTo(1 / 3, 15);
+  });
+
+  it('Greeks distributions skip trades without Greeks', () => {
+    expect([r.calls_dadvv_total, r.calls_dadvv_mean, r.calls_dadvv_q2]).toEqual([1500, 500, 300]);
+    expect([r.calls_gadvv_total, r.puts_dadvv_total, r.puts_gadvv_total]).toEqual([80, 1200, 50]);
+    expect(r.puts_dadvv_q1).toBe(250); // 100, 400, 700
+  });
+
+  it('aggression splits: dadvv of BUY / SELL trades only', () => {
+    expect([r.calls_dadvv_agg_buy_total, r.calls_dadvv_agg_sell_total, r.puts_dadvv_agg_buy_total, r.puts_dadvv_agg_sell_total]).toEqual([1000, 200, 700, 100]);
+    expect(r.calls_dadvv_agg_buy_stddev).toBeNull(); // n = 1
+    expect(r.calls_dadvv_agg_buy_kde_peaks).toBe(1);
+  });
+
+  it('matches the stat family on each group', () => {
+    const stats = computeStats([1000, 200, 300]);
+    for (const s of STAT_NAMES) expect(r[`calls_dadvv_${s}`]).toBe(stats[s]);
+  });
+});
+
+describe('window features, edge cases', () => {
+  it('all split features are null while no trade carries an aggressor side', () => {
+    const r = run(UNDERLYING, OPTIONS.map((o) => ({ ...o, aggressor_side: null, aggressor_method: null })));
+    for (const g of SPLIT_GROUPS) for (const s of STAT_NAMES) expect(r[`${g}_${s}`]).toBeNull();
+    expect(r.calls_dadvv_total).toBe(1500);
+    expect(r.calls_agg_buy).toBe(0n);
+  });
+
+  it('an empty window: zero counts and totals, nulls elsewhere, no NaN', () => {
+    const r = run([], []);
+    expect(r.underlying_price_open).toBeNull();
+    expect(r.underlying_dollar_value_total).toBe(0);
+    expect(r.calls_dollar_value).toBe(0);
+    expect(r.calls_above_intrinsic_pct).toBeNull();
+    for (const c of COUNT_NAMES) expect(r[c]).toBe(0n);
+    for (const f of ALL_FEATURE_FIELDS) expect(Number.isNaN(r[f])).toBe(false);
+  });
+
+  it('applies the session filter and rejects trades of another window', () => {
+    const early: WindowKey = { ...KEY, startNs: BigInt(Date.parse('2024-03-11T13:00:00Z')) * 1_000_000n }; // 09:00 EDT
+    const trade = { ...UNDERLYING[0], sip_timestamp: early.startNs + 10n };
+    const regular = createWindowState(early);
+    expect(addUnderlyingTrade(regular, trade, CONFIG.filter)).toBe(false);
+    const extended = compileTradeFilter({ session: 'extended', excludedEquityConditions: [], excludedOptionConditions: [] });
+    expect(addUnderlyingTrade(regular, trade, extended)).toBe(true);
+    expect(() => addUnderlyingTrade(createWindowState(KEY), { ...trade, sip_timestamp: START + 300n * S }, CONFIG.filter)).toThrow(RangeError);
+  });
+
+  it('bootstrap dip p-values are seeded from (underlying, window, start): replays are identical', () => {
+    const boot: FeatureConfig = { ...CONFIG, dip: { method: 'bootstrap', draws: 50 } };
+    const many = Array.from({ length: 30 }, (_, i) => equity(BigInt(i + 1) * S, BigInt(i), 500 + (i % 7) * 0.01, 100 + (i % 4) * 100));
+    const a = run(many, OPTIONS, boot);
+    expect(a.underlying_dollar_value_dip_pval).not.toBeNull();
+    expect(run(many, OPTIONS, boot)).toEqual(a);
+  });
+});
+
+describe('Avro schema and determinism', () => {
+  function randomWindow(seed: string): { underlying: EquityTrade[]; options: EnrichedOptionTrade[] } {
+    const rng = Xoshiro128ss.fromParts(seed);
+    const sides: (AggressorSide | null)[] = ['BUY', 'SELL', 'INSIDE', 'UNKNOWN', null];
+    const underlying = Array.from({ length: 1500 }, (_, i) =>
+      equity(BigInt(Math.floor(rng.nextDouble() * 300e9)), i % 10 === 0 ? null : BigInt(i), Math.round((500 + rng.nextDouble() * 2) * 100) / 100, 1 + Math.floor(rng.nextDouble() * 5) * 100),
+    );
+    const options = Array.from({ length: 2500 }, () => {
+      const hasGreeks = rng.nextDouble() < 0.9;
+      return option({
+        right: rng.nextDouble() < 0.5 ? 'C' : 'P', price: Math.round(rng.nextDouble() * 1000) / 100, size: 1 + Math.floor(rng.nextDouble() * 20),
+        spot: rng.nextDouble() < 0.95 ? 500 + rng.nextDouble() : null, strike: 490 + Math.floor(rng.nextDouble() * 20),
+        dadvv: hasGreeks ? rng.nextDouble() * 1e6 : null, gadvv: hasGreeks ? rng.nextDouble() * 1e4 : null,
+        side: sides[Math.floor(rng.nextDouble() * sides.length)], offsetNs: BigInt(Math.floor(rng.nextDouble() * 300e9)),
+      });
+    });
+    return { underlying, options };
+  }
+
+  const { underlying, options } = randomWindow('determinism');
+  const record = run(underlying, options);
+
+  it('schemas/Features.avsc is the generated schema', () => {
+    expect(JSON.parse(schemaText)).toEqual(featuresSchema());
+  });
+
+  it('schema fields: header, counts, FEATURE_NAMES in order, then the extras', () => {
+    const names = (JSON.parse(schemaText) as { fields: { name: string }[] }).fields.map((f) => f.name);
+    expect(names.slice(0, 4)).toEqual(['underlying', 'window', 'window_start_ns', 'window_end_ns']);
+    expect(names.slice(4, 4 + COUNT_NAMES.length)).toEqual([...COUNT_NAMES]);
+    const start = 4 + COUNT_NAMES.length;
+    expect(names.slice(start, start + 149)).toEqual([...FEATURE_NAMES]);
+    expect(names).toHaveLength(start + ALL_FEATURE_FIELDS.length);
+  });
+
+  it('the record has exactly the schema fields and validates', () => {
+    const names = (JSON.parse(schemaText) as { fields: { name: string }[] }).fields.map((f) => f.name);
+    expect(Object.keys(record).sort()).toEqual([...names].sort());
+    const errors: string[] = [];
+    featuresType.isValid(record, { errorHook: (p) => errors.push(p.join('.')) });
+    expect(errors).toEqual([]);
+    expect(featuresType.fromBuffer(featuresType.toBuffer(record))).toEqual(record);
+  });
+
+  it('shuffled arrival gives byte-identical Avro output', () => {
+    const rng = Xoshiro128ss.fromParts('shuffle');
+    const shuffle = <T>(xs: T[]): T[] => {
+      const out = [...xs];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(rng.nextDouble() * (i + 1));
+        [out[i], out[j]] = [out[j], out[i]];
+      }
+      return out;
+    };
+    const again = run(shuffle(underlying), shuffle(options));
+    expect(featuresType.toBuffer(again).equals(featuresType.toBuffer(record))).toBe(true);
+  });
+});

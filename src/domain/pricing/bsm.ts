@@ -5,7 +5,7 @@
  * volatility; theta per year of calendar time (∂V/∂t = −∂V/∂τ).
  */
 import type { OptionRight } from '../records';
-import { INV_SQRT_2PI, normCdf } from './normal';
+import { INV_SQRT_2PI, normCdfWithGaussian } from './normal';
 
 export interface Greeks {
   price: number;
@@ -34,8 +34,18 @@ export class BsmContract {
   private spotDiscounted = 0;
   /** K·e^{−rτ} */
   private strikeDiscounted = 0;
+  /** S·e^{−qτ} / (K·e^{−rτ}) = e^x */
+  private forwardRatio = 1;
   /** Vega at the σ of the last `priceAndVega` call. */
   lastVega = 0;
+  // Memo of the last evaluation (σ NaN = none).
+  private sigma = NaN;
+  private sigmaSqrtTau = 0;
+  private gaussD1 = 0;
+  private cdfD1 = 0;
+  private cdfD2 = 0;
+  private cdfMinusD1 = 0;
+  private cdfMinusD2 = 0;
 
   set(right: OptionRight, s: number, k: number, tau: number, r: number, q: number): this {
     this.isCall = right === 'C';
@@ -48,43 +58,69 @@ export class BsmContract {
     this.sqrtTau = Math.sqrt(tau);
     this.spotDiscounted = s * Math.exp(-q * tau);
     this.strikeDiscounted = k * Math.exp(-r * tau);
+    this.forwardRatio = this.spotDiscounted / this.strikeDiscounted;
+    this.sigma = NaN;
     return this;
   }
 
   /** Price at σ; also leaves the vega at σ in `lastVega`. */
   priceAndVega(sigma: number): number {
-    const sd = sigma * this.sqrtTau;
-    const d1 = this.logMoneyness / sd + 0.5 * sd;
-    const d2 = d1 - sd;
-    this.lastVega = this.spotDiscounted * INV_SQRT_2PI * Math.exp(-0.5 * d1 * d1) * this.sqrtTau;
-    if (this.isCall) return this.spotDiscounted * normCdf(d1) - this.strikeDiscounted * normCdf(d2);
-    return this.strikeDiscounted * normCdf(-d2) - this.spotDiscounted * normCdf(-d1);
+    this.evaluate(sigma);
+    this.lastVega = this.spotDiscounted * INV_SQRT_2PI * this.gaussD1 * this.sqrtTau;
+    if (this.isCall) return this.spotDiscounted * this.cdfD1 - this.strikeDiscounted * this.cdfD2;
+    return this.strikeDiscounted * this.cdfMinusD2 - this.spotDiscounted * this.cdfMinusD1;
   }
 
   /** Price and Greeks at σ, written into `out`. */
   greeks(sigma: number, out: Greeks): Greeks {
+    this.evaluate(sigma);
+    const spotPdf = this.spotDiscounted * INV_SQRT_2PI * this.gaussD1;
+    const decay = (-spotPdf * sigma) / (2 * this.sqrtTau);
+    if (this.isCall) {
+      const nd1 = this.cdfD1;
+      const nd2 = this.cdfD2;
+      out.price = this.spotDiscounted * nd1 - this.strikeDiscounted * nd2;
+      out.delta = (this.spotDiscounted * nd1) / this.s;
+      out.theta = decay - this.r * this.strikeDiscounted * nd2 + this.q * this.spotDiscounted * nd1;
+    } else {
+      const nmd1 = this.cdfMinusD1;
+      const nmd2 = this.cdfMinusD2;
+      out.price = this.strikeDiscounted * nmd2 - this.spotDiscounted * nmd1;
+      out.delta = (-this.spotDiscounted * nmd1) / this.s;
+      out.theta = decay + this.r * this.strikeDiscounted * nmd2 - this.q * this.spotDiscounted * nmd1;
+    }
+    out.gamma = spotPdf / (this.s * this.s * this.sigmaSqrtTau);
+    out.vega = spotPdf * this.sqrtTau;
+    return out;
+  }
+
+  /**
+   * d1, d2 and the normal terms at σ, with one exp: exp(−d2²/2) = exp(−d1²/2)·e^x where
+   * x = ln(S/K) + (r − q)τ, because d1² − d2² = 2x. Memoised on σ (the solver's last step is
+   * usually the σ the Greeks are wanted at).
+   */
+  private evaluate(sigma: number): void {
+    if (sigma === this.sigma) return;
     const sd = sigma * this.sqrtTau;
     const d1 = this.logMoneyness / sd + 0.5 * sd;
     const d2 = d1 - sd;
-    const pdf = INV_SQRT_2PI * Math.exp(-0.5 * d1 * d1);
-    const spotPdf = this.spotDiscounted * pdf;
-    const decay = (-spotPdf * sigma) / (2 * this.sqrtTau);
+    const gaussD1 = Math.exp(-0.5 * d1 * d1);
+    const gaussD2 = gaussD1 * this.forwardRatio;
+    this.sigma = sigma;
+    this.sigmaSqrtTau = sd;
+    this.gaussD1 = gaussD1;
+    // Φ(−d) computed directly (not as 1 − Φ(d)) keeps puts and OTM calls accurate.
     if (this.isCall) {
-      const nd1 = normCdf(d1);
-      const nd2 = normCdf(d2);
-      out.price = this.spotDiscounted * nd1 - this.strikeDiscounted * nd2;
-      out.delta = this.spotDiscounted * nd1 / this.s;
-      out.theta = decay - this.r * this.strikeDiscounted * nd2 + this.q * this.spotDiscounted * nd1;
+      this.cdfD1 = normCdfWithGaussian(d1, gaussD1);
+      this.cdfD2 = normCdfWithGaussian(d2, gaussD2);
+      this.cdfMinusD1 = 1 - this.cdfD1;
+      this.cdfMinusD2 = 1 - this.cdfD2;
     } else {
-      const nmd1 = normCdf(-d1);
-      const nmd2 = normCdf(-d2);
-      out.price = this.strikeDiscounted * nmd2 - this.spotDiscounted * nmd1;
-      out.delta = -this.spotDiscounted * nmd1 / this.s;
-      out.theta = decay + this.r * this.strikeDiscounted * nmd2 - this.q * this.spotDiscounted * nmd1;
+      this.cdfMinusD1 = normCdfWithGaussian(-d1, gaussD1);
+      this.cdfMinusD2 = normCdfWithGaussian(-d2, gaussD2);
+      this.cdfD1 = 1 - this.cdfMinusD1;
+      this.cdfD2 = 1 - this.cdfMinusD2;
     }
-    out.gamma = spotPdf / (this.s * this.s * sd);
-    out.vega = spotPdf * this.sqrtTau;
-    return out;
   }
 }
 

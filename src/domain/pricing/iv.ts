@@ -13,8 +13,9 @@
  *   it reprices the trade strictly better. The 1e-4 price tolerance alone leaves σ off by up to
  *   1e-4/vega (1e-2 for a short-dated wing); refined, the IV reprices the trade to ~1e-13.
  * - A loop that can no longer change (Newton at a fixed point or in a 2-cycle, typically
- *   bouncing between the bounds; a bisection interval shrunk to adjacent doubles) stops early:
- *   the remaining steps would end the same way.
+ *   bouncing between the bounds; a price outside [price(1e-4), price(5)] ± tolerance, which
+ *   bisection can only chase down to adjacent doubles) stops early: the remaining steps would
+ *   end the same way.
  *
  * VEGA_TINY is set when the vega at the reported IV is below VEGA_TINY_THRESHOLD (1e-4 price
  * units per 1.00 of vol): then a price change as small as the tolerance moves σ by more than
@@ -36,6 +37,8 @@ export const IV_BISECT_MAX_STEPS = 150;
 export const BELOW_INTRINSIC_TOL = 1e-4;
 export const VEGA_TINY_THRESHOLD = 1e-4;
 export const IV_REFINE_MAX_STEPS = 4;
+/** Refinement stops once the next Newton move is below this fraction of σ. */
+const REFINE_STOP = 1e-12;
 
 /** Reusable solver: `solve` returns σ or null and leaves the flags and step counts behind. */
 export class ImpliedVolSolver {
@@ -85,6 +88,9 @@ export class ImpliedVolSolver {
   private bisect(contract: BsmContract, price: number, tol: number): number | null {
     let lo = IV_MIN;
     let hi = IV_MAX;
+    // The price is increasing in σ: a target beyond the bracket's prices by more than the
+    // tolerance can never be met, so the bisection would only run down to adjacent doubles.
+    if (contract.priceAndVega(lo) - price > tol || price - contract.priceAndVega(hi) > tol) return null;
     for (let step = 1; step <= IV_BISECT_MAX_STEPS; step++) {
       this.bisectSteps = step;
       const mid = 0.5 * (lo + hi);
@@ -103,8 +109,10 @@ export class ImpliedVolSolver {
    */
   private refine(contract: BsmContract, price: number, sigma: number, diff: number): number {
     let vega = contract.lastVega;
-    for (let step = 0; step < IV_REFINE_MAX_STEPS && vega > 0 && diff !== 0; step++) {
-      const next = clamp(sigma - diff / vega);
+    for (let step = 0; step < IV_REFINE_MAX_STEPS && vega > 0; step++) {
+      const move = diff / vega;
+      if (!(Math.abs(move) > REFINE_STOP * sigma)) break;
+      const next = clamp(sigma - move);
       const nextDiff = contract.priceAndVega(next) - price;
       if (!(Math.abs(nextDiff) < Math.abs(diff))) break;
       sigma = next;

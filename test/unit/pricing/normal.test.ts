@@ -1,5 +1,5 @@
 import cases from '../../fixtures/pricing/normal-cdf.json';
-import { normCdf, normPdf } from '../../../src/domain/pricing/normal';
+import { normCdf, normCdfWithGaussian, normPdf } from '../../../src/domain/pricing/normal';
 
 describe('normCdf (Cody) against scipy.special.ndtr and 40-digit mpmath', () => {
   it('has absolute error below 1e-14 everywhere on [-40, 40]', () => {
@@ -36,5 +36,13 @@ describe('normCdf (Cody) against scipy.special.ndtr and 40-digit mpmath', () => 
       expect(Math.abs(derivative - normPdf(x))).toBeLessThan(1e-10);
     }
     expect(normPdf(0)).toBe(1 / Math.sqrt(2 * Math.PI));
+  });
+});
+
+describe('normCdfWithGaussian', () => {
+  it('equals Φ to 1e-15 absolute when given exp(−x²/2)', () => {
+    for (const { x, exact } of cases) {
+      expect(Math.abs(normCdfWithGaussian(x, Math.exp(-0.5 * x * x)) - exact)).toBeLessThan(1e-15);
+    }
   });
 });

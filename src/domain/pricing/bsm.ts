@@ -21,12 +21,11 @@ export interface Greeks {
  * instance for many options through `set`.
  */
 export class BsmContract {
-  isCall = true;
-  s = 0;
-  k = 0;
-  tau = 0;
-  r = 0;
-  q = 0;
+  private call = true;
+  private spot = 0;
+  private strike = 0;
+  private rate = 0;
+  private dividendYield = 0;
   /** ln(S/K) + (r − q)·τ */
   private logMoneyness = 0;
   private sqrtTau = 0;
@@ -47,13 +46,24 @@ export class BsmContract {
   private cdfMinusD1 = 0;
   private cdfMinusD2 = 0;
 
+  get isCall(): boolean {
+    return this.call;
+  }
+
+  get s(): number {
+    return this.spot;
+  }
+
+  get k(): number {
+    return this.strike;
+  }
+
   set(right: OptionRight, s: number, k: number, tau: number, r: number, q: number): this {
-    this.isCall = right === 'C';
-    this.s = s;
-    this.k = k;
-    this.tau = tau;
-    this.r = r;
-    this.q = q;
+    this.call = right === 'C';
+    this.spot = s;
+    this.strike = k;
+    this.rate = r;
+    this.dividendYield = q;
     this.logMoneyness = Math.log(s / k) + (r - q) * tau;
     this.sqrtTau = Math.sqrt(tau);
     this.spotDiscounted = s * Math.exp(-q * tau);
@@ -67,7 +77,7 @@ export class BsmContract {
   priceAndVega(sigma: number): number {
     this.evaluate(sigma);
     this.lastVega = this.spotDiscounted * INV_SQRT_2PI * this.gaussD1 * this.sqrtTau;
-    if (this.isCall) return this.spotDiscounted * this.cdfD1 - this.strikeDiscounted * this.cdfD2;
+    if (this.call) return this.spotDiscounted * this.cdfD1 - this.strikeDiscounted * this.cdfD2;
     return this.strikeDiscounted * this.cdfMinusD2 - this.spotDiscounted * this.cdfMinusD1;
   }
 
@@ -76,20 +86,20 @@ export class BsmContract {
     this.evaluate(sigma);
     const spotPdf = this.spotDiscounted * INV_SQRT_2PI * this.gaussD1;
     const decay = (-spotPdf * sigma) / (2 * this.sqrtTau);
-    if (this.isCall) {
+    if (this.call) {
       const nd1 = this.cdfD1;
       const nd2 = this.cdfD2;
       out.price = this.spotDiscounted * nd1 - this.strikeDiscounted * nd2;
-      out.delta = (this.spotDiscounted * nd1) / this.s;
-      out.theta = decay - this.r * this.strikeDiscounted * nd2 + this.q * this.spotDiscounted * nd1;
+      out.delta = (this.spotDiscounted * nd1) / this.spot;
+      out.theta = decay - this.rate * this.strikeDiscounted * nd2 + this.dividendYield * this.spotDiscounted * nd1;
     } else {
       const nmd1 = this.cdfMinusD1;
       const nmd2 = this.cdfMinusD2;
       out.price = this.strikeDiscounted * nmd2 - this.spotDiscounted * nmd1;
-      out.delta = (-this.spotDiscounted * nmd1) / this.s;
-      out.theta = decay + this.r * this.strikeDiscounted * nmd2 - this.q * this.spotDiscounted * nmd1;
+      out.delta = (-this.spotDiscounted * nmd1) / this.spot;
+      out.theta = decay + this.rate * this.strikeDiscounted * nmd2 - this.dividendYield * this.spotDiscounted * nmd1;
     }
-    out.gamma = spotPdf / (this.s * this.s * this.sigmaSqrtTau);
+    out.gamma = spotPdf / (this.spot * this.spot * this.sigmaSqrtTau);
     out.vega = spotPdf * this.sqrtTau;
     return out;
   }
@@ -110,7 +120,7 @@ export class BsmContract {
     this.sigmaSqrtTau = sd;
     this.gaussD1 = gaussD1;
     // Φ(−d) computed directly (not as 1 − Φ(d)) keeps puts and OTM calls accurate.
-    if (this.isCall) {
+    if (this.call) {
       this.cdfD1 = normCdfWithGaussian(d1, gaussD1);
       this.cdfD2 = normCdfWithGaussian(d2, gaussD2);
       this.cdfMinusD1 = 1 - this.cdfD1;

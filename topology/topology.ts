@@ -1,5 +1,6 @@
-import { Config } from '../src/config';
+import { Config, physicalName } from '../src/config';
 import { SchemaName } from '../src/avro/types';
+import { PROCESSORS } from './processors';
 
 /**
  * The topology as data: every topic, processor and sink, with partitions, retention and cleanup policy.
@@ -42,10 +43,38 @@ export interface Topology {
 const HOUR = 3_600_000;
 export const MARKET_TOPICS = ['equity.trades', 'equity.quotes', 'option.trades', 'option.quotes'] as const;
 
+/** The topology with physical names (config.topics.prefix applied to topics and consumer groups). */
 export function buildTopology(config: Pick<Config, 'topics'>): Topology {
+  const logical = logicalTopology(config);
+  const name = (n: string) => physicalName(config, n);
+  return {
+    topics: logical.topics.map((t) => ({ ...t, name: name(t.name) })),
+    processors: logical.processors.map((p) => ({
+      ...p,
+      consumerGroup: name(p.consumerGroup),
+      inputs: p.inputs.map(name),
+      outputs: p.outputs.map(name),
+    })),
+    sinks: logical.sinks.map((s) => ({ ...s, topic: name(s.topic), consumerGroup: name(s.consumerGroup) })),
+  };
+}
+
+const DESCRIPTIONS: Record<string, string> = {
+  'option.trades.enriched': 'trades + S, tau, r, q, IV, Greeks, flags, dADVV, gADVV, aggressor side',
+  features: 'one record per (underlying, window, start), key underlying|window',
+  'equity.trade_counts.1m': 'trades, shares, notional per underlying and minute',
+};
+
+const PROCESSOR_DESCRIPTIONS: Record<string, string> = {
+  greeks: 'as-of join with the underlying NBBO; IV and Greeks (DESIGN 5.1); aggressor side (5.2)',
+  features: 'tumbling windows 1m/5m/15m/30m, the 149 named features at window close (DESIGN 5.3)',
+  'trade-counts': 'trades per underlying and minute: the reference processor of the runtime',
+};
+
+function logicalTopology(config: Pick<Config, 'topics'>): Topology {
   const partitions = config.topics.partitions;
   const retentionMs = config.topics.retention_hours * HOUR;
-  const market = (name: string, schema: SchemaName, keyedBy: string, description: string): TopicSpec => ({
+  const topic = (name: string, schema: SchemaName, keyedBy: string, description: string): TopicSpec => ({
     name,
     schema,
     keyedBy,
@@ -55,43 +84,41 @@ export function buildTopology(config: Pick<Config, 'topics'>): Topology {
     description,
   });
   const deadLetters = (name: string, description: string): TopicSpec => ({
-    ...market(name, 'DeadLetter', 'original key', description),
+    ...topic(name, 'DeadLetter', 'original key', description),
     retentionMs: 30 * 24 * HOUR,
   });
   const topics: TopicSpec[] = [
-    market('equity.trades', 'EquityTrade', 'ticker', 'stock trades (flat files + WebSocket)'),
-    market('equity.quotes', 'EquityQuote', 'ticker', 'stock NBBO quotes'),
-    market('option.trades', 'OptionTrade', 'underlying', 'option trades with parsed OPRA fields'),
-    market('option.quotes', 'OptionQuote', 'underlying', 'option NBBO quotes'),
-    market('option.trades.enriched', 'EnrichedOptionTrade', 'underlying', 'trades + S, tau, r, q, IV, Greeks, flags, dADVV, gADVV, aggressor'),
-    { ...market('features', 'Features', 'underlying|window', 'one record per (underlying, window, start)'), retentionMs: 90 * 24 * HOUR },
+    topic('equity.trades', 'EquityTrade', 'ticker', 'stock trades (flat files + WebSocket)'),
+    topic('equity.quotes', 'EquityQuote', 'ticker', 'stock NBBO quotes'),
+    topic('option.trades', 'OptionTrade', 'underlying', 'option trades with parsed OPRA fields'),
+    topic('option.quotes', 'OptionQuote', 'underlying', 'option NBBO quotes'),
     ...MARKET_TOPICS.map((t) => deadLetters(`${t}.dlq`, `rows of ${t} that failed validation`)),
-    deadLetters('greeks.dlq', 'poison input records of the greeks processor'),
-    deadLetters('greeks.late', 'option trades later than allowed lateness'),
-    deadLetters('features.dlq', 'poison input records of the features processor'),
-    deadLetters('features.late', 'trades for already-closed windows'),
   ];
-  const processors: ProcessorSpec[] = [
-    {
-      name: 'greeks',
-      consumerGroup: 'optflow.greeks',
-      inputs: ['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes'],
-      outputs: ['option.trades.enriched', 'greeks.late', 'greeks.dlq'],
-      description: 'as-of join with the underlying NBBO; IV and Greeks (DESIGN 5.1); aggressor side (5.2)',
-    },
-    {
-      name: 'features',
-      consumerGroup: 'optflow.features',
-      inputs: ['option.trades.enriched', 'equity.trades'],
-      outputs: ['features', 'features.late', 'features.dlq'],
-      description: 'tumbling windows 1m/5m/15m/30m, the 149 named features at window close (DESIGN 5.3)',
-    },
-  ];
-  const sinks: SinkSpec[] = ['equity.trades', 'equity.quotes', 'option.trades', 'option.quotes', 'option.trades.enriched', 'features'].map((topic) => ({
-    name: `parquet:${topic}`,
-    topic,
-    consumerGroup: `optflow.sink.${topic}`,
-    partitionBy: topic === 'features' ? ['dt', 'underlying', 'window'] : ['dt', 'underlying'],
-  }));
+  const processors: ProcessorSpec[] = PROCESSORS.map((def) => {
+    for (const out of def.outputs) {
+      if (topics.some((t) => t.name === out.topic)) continue;
+      const keyedBy = out.topic === 'features' ? 'underlying|window' : 'underlying';
+      const spec = topic(out.topic, out.schema, keyedBy, DESCRIPTIONS[out.topic] ?? out.topic);
+      topics.push(out.topic === 'features' ? { ...spec, retentionMs: 90 * 24 * HOUR } : spec);
+    }
+    topics.push(deadLetters(`${def.name}.dlq`, `poison input records of ${def.name}`));
+    topics.push(deadLetters(`${def.name}.late`, `input records of ${def.name} later than allowed lateness`));
+    return {
+      name: def.name,
+      consumerGroup: `optflow.${def.name}`,
+      inputs: def.inputs.map((i) => i.topic),
+      outputs: [...def.outputs.map((o) => o.topic), `${def.name}.late`, `${def.name}.dlq`],
+      description: PROCESSOR_DESCRIPTIONS[def.name] ?? def.name,
+    };
+  });
+  const sinkTopics = ['equity.trades', 'equity.quotes', 'option.trades', 'option.quotes', 'option.trades.enriched', 'features'];
+  const sinks: SinkSpec[] = sinkTopics
+    .filter((t) => topics.some((x) => x.name === t))
+    .map((t) => ({
+      name: `parquet:${t}`,
+      topic: t,
+      consumerGroup: `optflow.sink.${t}`,
+      partitionBy: t === 'features' ? ['dt', 'underlying', 'window'] : ['dt', 'underlying'],
+    }));
   return { topics, processors, sinks };
 }

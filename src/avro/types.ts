@@ -41,6 +41,7 @@ export type SchemaName =
   | 'OptionQuote'
   | 'EnrichedOptionTrade'
   | 'Features'
+  | 'TradeCounts'
   | 'DeadLetter';
 
 const cache = new Map<string, { json: avro.Schema; text: string }>();

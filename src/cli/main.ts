@@ -4,6 +4,7 @@ import { setLogLevel } from '../util/log';
 import { parseFlags, UsageError } from './args';
 import { stackCommand } from './stack';
 import { topologyCommand } from './topology';
+import { processCommand, resetCommand } from './process';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -11,6 +12,8 @@ const commands: Record<string, { run: Command; help: string }> = {
   stack: { run: stackCommand, help: 'stack up|down|status          local Kafka (KRaft) + schema registry + S3 server' },
   kafka: { run: kafkaToolCommand, help: 'kafka <tool> [args]           Kafka CLI tools: topics, consumer-groups, console-consumer, ...' },
   topology: { run: topologyCommand, help: 'topology apply|describe       create/update topics, register schemas; print the graph' },
+  process: { run: processCommand, help: 'process <name>                run a processor as a consumer-group member (greeks, features, ...)' },
+  reset: { run: resetCommand, help: 'reset --group G --to-earliest|--to-datetime ISO   rewind a stopped group to reprocess' },
   registry: { run: registryCommand, help: 'registry serve [--port N]     run the schema registry in the foreground' },
 };
 

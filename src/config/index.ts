@@ -29,7 +29,13 @@ export const configSchema = z
         kafka_heap: z.string().regex(/^\d+[mg]$/),
       })
       .strict(),
-    topics: z.object({ partitions: z.number().int().positive(), retention_hours: z.number().positive() }).strict(),
+    topics: z
+      .object({
+        partitions: z.number().int().positive(),
+        retention_hours: z.number().positive(),
+        prefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ -'),
+      })
+      .strict(),
     universe: z
       .object({
         underlyings: z.array(z.string().min(1)).min(1),
@@ -188,6 +194,11 @@ export function validateConfig(tree: unknown): Config {
     return `  ${at}: ${issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message}`;
   });
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** The physical name of a topology topic or consumer group: the configured prefix + the logical name. */
+export function physicalName(config: Pick<Config, 'topics'>, logical: string): string {
+  return `${config.topics.prefix}${logical}`;
 }
 
 /** Parses '30s', '1m', '5m', '1h', '250ms' to milliseconds. */

@@ -11,13 +11,21 @@ const levelOf: Record<string, KafkaLogLevel> = {
   debug: KafkaLogLevel.DEBUG,
 };
 
+/**
+ * kafkajs logs retriable conditions (coordinator moving, rebalance in progress) as errors; its levels
+ * are shifted down one step so that quiet-by-default output holds only what needs a person.
+ * Retries are bounded on purpose: a send that fails aborts its transaction and the task restarts from
+ * committed state, so kafkajs's warning that bounded retries endanger exactly-once does not apply.
+ */
+const IGNORED = new Set(['Limiting retries for the idempotent producer may invalidate EoS guarantees']);
+
 function logCreator() {
   return ({ level, log }: LogEntry) => {
     const { message, ...fields } = log;
     const event = String(message);
-    if (level <= KafkaLogLevel.ERROR) kafkaLog.error(event, fields);
-    else if (level === KafkaLogLevel.WARN) kafkaLog.warn(event, fields);
-    else if (level === KafkaLogLevel.INFO) kafkaLog.info(event, fields);
+    if (IGNORED.has(event)) return;
+    if (level <= KafkaLogLevel.ERROR) kafkaLog.warn(event, fields);
+    else if (level === KafkaLogLevel.WARN) kafkaLog.info(event, fields);
     else kafkaLog.debug(event, fields);
   };
 }
@@ -27,7 +35,7 @@ export function createKafka(config: Pick<Config, 'kafka'>, clientSuffix = ''): K
     clientId: `${config.kafka.client_id}${clientSuffix ? `-${clientSuffix}` : ''}`,
     brokers: config.kafka.brokers,
     // kafkajs' INFO lines are per-connection chatter; our own level governs what is printed.
-    logLevel: logLevel() === 'debug' ? KafkaLogLevel.INFO : levelOf[logLevel()] ?? KafkaLogLevel.WARN,
+    logLevel: levelOf[logLevel()] === KafkaLogLevel.DEBUG ? KafkaLogLevel.INFO : KafkaLogLevel.WARN,
     logCreator,
     retry: { initialRetryTime: 200, retries: 8 },
   });

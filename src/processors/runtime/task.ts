@@ -1,0 +1,191 @@
+import { Message } from 'kafkajs';
+import { DeadLetter } from '../../domain/records';
+import { CommitMetadata, RestorePointTracker } from './restore';
+import { InputRecord, Processor, ProcessorContext } from './types';
+import { WatermarkTracker } from './watermarks';
+
+/**
+ * One task: partition p of every input topic, with its processor instance, watermarks, restore
+ * bookkeeping and the outputs of the open transaction. No I/O here: the runtime feeds records in and
+ * takes outputs and offsets out.
+ */
+
+export interface TaskCounters {
+  recordsIn: number;
+  recordsOut: number;
+  late: number;
+  dlq: number;
+  replayed: number;
+}
+
+export interface EncodedOutput {
+  topic: string;
+  message: Message;
+}
+
+export interface TaskOptions {
+  partition: number;
+  /** Physical input topic names. */
+  inputs: string[];
+  processor: Processor;
+  watermarks: WatermarkTracker;
+  stateHorizonNs: bigint;
+  /** Committed state per input topic (undefined: nothing committed yet). */
+  committed: Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>;
+  /** Encodes an output; returns it with the physical topic name. */
+  encode(topic: string, key: string, value: unknown): EncodedOutput;
+  lateTopic: string;
+  dlqTopic: string;
+  deadLetter(letter: DeadLetter): Buffer;
+}
+
+export class Task implements ProcessorContext {
+  readonly partition: number;
+  private readonly restore = new Map<string, RestorePointTracker>();
+  private readonly replayUntil = new Map<string, bigint>();
+  private outputs: EncodedOutput[] = [];
+  private replaying = false;
+  private current?: InputRecord;
+  private currentRaw?: Buffer;
+  readonly counters: TaskCounters = { recordsIn: 0, recordsOut: 0, late: 0, dlq: 0, replayed: 0 };
+  private dirty = false;
+
+  constructor(private readonly o: TaskOptions) {
+    this.partition = o.partition;
+    for (const topic of o.inputs) {
+      const committed = o.committed.get(topic);
+      const start = committed?.restorePoint ?? 0n;
+      this.restore.set(topic, new RestorePointTracker(start));
+      if (committed?.metadata) {
+        this.replayUntil.set(topic, committed.metadata.position);
+        o.watermarks.restore(topic, committed.metadata);
+        o.watermarks.restoreWatermark(committed.metadata.watermark);
+      }
+    }
+  }
+
+  get watermark(): bigint {
+    return this.o.watermarks.watermark;
+  }
+
+  /** True while some input still has committed records to replay: the watermark is held until then. */
+  private stillReplaying(): boolean {
+    for (const [topic, until] of this.replayUntil) if (this.restore.get(topic)!.position < until) return true;
+    return false;
+  }
+
+  emit(topic: string, key: string, value: unknown): void {
+    if (this.replaying) return;
+    this.outputs.push(this.o.encode(topic, key, value));
+    this.counters.recordsOut += 1;
+    this.dirty = true;
+  }
+
+  late(record: InputRecord, reason: string, detail: string): void {
+    if (this.replaying) return;
+    this.counters.late += 1;
+    this.pushDeadLetter(this.o.lateTopic, record.key, {
+      reason,
+      detail,
+      origin: record.topic,
+      position: record.offset,
+      partition: record.partition,
+      event_time: record.eventTime,
+      raw: this.current === record && this.currentRaw ? this.currentRaw : Buffer.alloc(0),
+      recorded_at_ms: BigInt(Date.now()),
+    });
+  }
+
+  private pushDeadLetter(topic: string, key: string | null, letter: DeadLetter): void {
+    this.outputs.push({ topic, message: { key, value: this.o.deadLetter(letter), partition: this.partition } });
+    this.dirty = true;
+  }
+
+  private isReplay(topic: string, offset: bigint): boolean {
+    const until = this.replayUntil.get(topic);
+    return until !== undefined && offset < until;
+  }
+
+  process(record: InputRecord, raw: Buffer, nowMs: number): void {
+    this.replaying = this.isReplay(record.topic, record.offset);
+    this.current = record;
+    this.currentRaw = raw;
+    this.o.watermarks.observe(record.topic, record.eventTime, nowMs);
+    this.o.processor.process(record, this);
+    this.restore.get(record.topic)!.record(record.offset, record.eventTime);
+    if (this.replaying) this.counters.replayed += 1;
+    else this.counters.recordsIn += 1;
+    this.current = undefined;
+    this.currentRaw = undefined;
+    this.replaying = false;
+    this.dirty = true;
+    this.punctuate(nowMs);
+  }
+
+  marker(topic: string, offset: bigint, watermark: bigint, nowMs: number): void {
+    this.o.watermarks.marker(topic, watermark, nowMs);
+    this.restore.get(topic)!.skip(offset);
+    this.dirty = true;
+    this.punctuate(nowMs);
+  }
+
+  poison(topic: string, offset: bigint, key: string | null, raw: Buffer, reason: string, detail: string): void {
+    this.restore.get(topic)!.skip(offset);
+    this.dirty = true;
+    if (this.isReplay(topic, offset)) return;
+    this.counters.dlq += 1;
+    this.pushDeadLetter(this.o.dlqTopic, key, {
+      reason,
+      detail,
+      origin: topic,
+      position: offset,
+      partition: this.partition,
+      event_time: null,
+      raw,
+      recorded_at_ms: BigInt(Date.now()),
+    });
+  }
+
+  fetched(topic: string, caughtUp: boolean): void {
+    this.o.watermarks.fetched(topic, caughtUp);
+  }
+
+  /** Advances the watermark (time-driven punctuation) and lets the processor fire its timers. */
+  punctuate(nowMs: number): void {
+    if (this.stillReplaying()) return;
+    const before = this.o.watermarks.watermark;
+    const after = this.o.watermarks.advance(nowMs);
+    if (after > before) {
+      this.o.processor.onWatermark(after, this);
+      this.dirty = true;
+    }
+  }
+
+  get hasWork(): boolean {
+    return this.dirty;
+  }
+
+  /** Outputs and offsets of the transaction to commit now; clears them. */
+  drain(): { outputs: EncodedOutput[]; offsets: { topic: string; offset: bigint; metadata: CommitMetadata }[] } {
+    const horizon = this.watermark - this.o.stateHorizonNs;
+    const offsets = this.o.inputs.map((topic) => {
+      const tracker = this.restore.get(topic)!;
+      const committedPosition = this.replayUntil.get(topic) ?? 0n;
+      const position = tracker.position > committedPosition ? tracker.position : committedPosition;
+      const restorePoint = tracker.restorePoint(horizon);
+      return {
+        topic,
+        offset: restorePoint < position ? restorePoint : position,
+        metadata: { position, watermark: this.watermark, ...this.o.watermarks.snapshot(topic) },
+      };
+    });
+    const outputs = this.outputs;
+    this.outputs = [];
+    this.dirty = false;
+    return { outputs, offsets };
+  }
+
+  close(): void {
+    this.o.processor.close?.();
+  }
+}

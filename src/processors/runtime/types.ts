@@ -1,0 +1,68 @@
+import { SchemaName } from '../../avro/types';
+import { Config } from '../../config';
+
+/**
+ * The Processor API. A processor is a pure core — state + event → state + outputs — run by the
+ * runtime (runtime.ts) once per task. A task is partition p of every input topic (co-partitioned
+ * assignment), so it sees every record of the underlyings that hash to p.
+ *
+ * Lifecycle, as in Kafka Streams: `create` (init) per task, `process` per input record in offset
+ * order per partition, `onWatermark` whenever the task's event-time watermark advances (the only
+ * timer: windows close and as-of joins release from here), `close` when the task is revoked.
+ */
+
+export interface InputRecord<V = unknown> {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: string | null;
+  value: V;
+  /** Event time in ns (the value's sip_timestamp). */
+  eventTime: bigint;
+}
+
+export interface ProcessorContext {
+  /** Queues an output record; it becomes visible atomically with the input offsets (transactions). */
+  emit(topic: string, key: string, value: unknown): void;
+  /** Sends the input record to `<processor>.late` with the reason, counted. Never merged or dropped silently. */
+  late(record: InputRecord, reason: string, detail: string): void;
+  /** The task's current event-time watermark (ns). */
+  readonly watermark: bigint;
+}
+
+export interface Processor {
+  process(record: InputRecord, ctx: ProcessorContext): void;
+  onWatermark(watermark: bigint, ctx: ProcessorContext): void;
+  close?(): void;
+}
+
+export interface InputSpec {
+  /** Logical topic name as in the topology (the runtime adds the configured prefix). */
+  topic: string;
+  schema: SchemaName;
+  eventTime(value: unknown): bigint;
+}
+
+export interface OutputSpec {
+  topic: string;
+  schema: SchemaName;
+}
+
+export interface ProcessorDefinition {
+  name: string;
+  inputs: InputSpec[];
+  outputs: OutputSpec[];
+  /**
+   * How far behind the watermark (ns of event time) the processor's state reaches. The runtime
+   * restores state after a restart or rebalance by replaying inputs from the first offset whose
+   * event time is within this horizon; the processor must prune its own state to the same horizon
+   * so that replay rebuilds exactly the state it had.
+   */
+  stateHorizonNs(config: Config): bigint;
+  create(config: Config, task: { partition: number }): Processor;
+}
+
+/** Helper for the common case: every market record carries its event time in `sip_timestamp`. */
+export function sipTimestamp(value: unknown): bigint {
+  return (value as { sip_timestamp: bigint }).sip_timestamp;
+}

@@ -1,0 +1,110 @@
+/**
+ * Event-time watermarks of one task (DESIGN 4). Per input partition: max event time seen minus
+ * max_out_of_orderness, raised by producers' watermark markers. The task's watermark is the min over
+ * its input partitions, ignoring partitions idle longer than idle_timeout (no record for that long
+ * and no lag when last fetched). It never goes backwards.
+ */
+
+export const NO_WATERMARK = -(2n ** 63n);
+
+export interface PartitionWatermarkState {
+  /** Max event time seen (ns), or NO_WATERMARK. */
+  maxEventTime: bigint;
+  /** Highest watermark marker received (ns), or NO_WATERMARK. */
+  markerFloor: bigint;
+}
+
+interface PartitionState extends PartitionWatermarkState {
+  lastSeenMs: number;
+  caughtUp: boolean;
+}
+
+export class WatermarkTracker {
+  private readonly partitions = new Map<string, PartitionState>();
+  private current = NO_WATERMARK;
+
+  constructor(
+    inputs: string[],
+    private readonly maxOutOfOrdernessNs: bigint,
+    private readonly idleTimeoutMs: number,
+    nowMs: number,
+  ) {
+    for (const input of inputs) {
+      this.partitions.set(input, { maxEventTime: NO_WATERMARK, markerFloor: NO_WATERMARK, lastSeenMs: nowMs, caughtUp: false });
+    }
+  }
+
+  private state(input: string): PartitionState {
+    const s = this.partitions.get(input);
+    if (!s) throw new Error(`unknown input partition ${input}`);
+    return s;
+  }
+
+  restore(input: string, saved: PartitionWatermarkState): void {
+    const s = this.state(input);
+    s.maxEventTime = saved.maxEventTime;
+    s.markerFloor = saved.markerFloor;
+  }
+
+  snapshot(input: string): PartitionWatermarkState {
+    const { maxEventTime, markerFloor } = this.state(input);
+    return { maxEventTime, markerFloor };
+  }
+
+  observe(input: string, eventTime: bigint, nowMs: number): void {
+    const s = this.state(input);
+    if (eventTime > s.maxEventTime) s.maxEventTime = eventTime;
+    s.lastSeenMs = nowMs;
+  }
+
+  marker(input: string, watermark: bigint, nowMs: number): void {
+    const s = this.state(input);
+    if (watermark > s.markerFloor) s.markerFloor = watermark;
+    s.lastSeenMs = nowMs;
+  }
+
+  /** Lag as of the last fetch: a partition that is behind is never idle. */
+  fetched(input: string, caughtUp: boolean): void {
+    this.state(input).caughtUp = caughtUp;
+  }
+
+  partitionWatermark(input: string): bigint {
+    const s = this.state(input);
+    const fromEvents = s.maxEventTime === NO_WATERMARK ? NO_WATERMARK : s.maxEventTime - this.maxOutOfOrdernessNs;
+    return fromEvents > s.markerFloor ? fromEvents : s.markerFloor;
+  }
+
+  private isIdle(s: PartitionState, nowMs: number): boolean {
+    return nowMs - s.lastSeenMs >= this.idleTimeoutMs && (s.caughtUp || s.maxEventTime === NO_WATERMARK);
+  }
+
+  /** Recomputes and returns the watermark; monotone. */
+  advance(nowMs: number): bigint {
+    let min: bigint | undefined;
+    let allIdle = true;
+    for (const [input, s] of this.partitions) {
+      if (this.isIdle(s, nowMs)) continue;
+      allIdle = false;
+      const w = this.partitionWatermark(input);
+      if (min === undefined || w < min) min = w;
+    }
+    if (allIdle) {
+      // Everything idle: the watermark may move up to the most advanced partition.
+      for (const input of this.partitions.keys()) {
+        const w = this.partitionWatermark(input);
+        if (min === undefined || w > min) min = w;
+      }
+    }
+    if (min !== undefined && min > this.current) this.current = min;
+    return this.current;
+  }
+
+  get watermark(): bigint {
+    return this.current;
+  }
+
+  /** Sets the task watermark directly (restore). */
+  restoreWatermark(watermark: bigint): void {
+    if (watermark > this.current) this.current = watermark;
+  }
+}

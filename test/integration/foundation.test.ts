@@ -96,7 +96,7 @@ describe('foundation: broker + registry + Avro wire format', () => {
     try {
       const client = createRegistry(`http://127.0.0.1:${port}`);
       expect(await client.getLatestSchemaId(subject)).toBe(id);
-      expect(JSON.parse(await fetch(`http://127.0.0.1:${port}/schemas/ids/${id}`).then((r) => r.json()).then((b: { schema: string }) => b.schema))).toEqual(JSON.parse(schema));
+      expect(JSON.parse(await fetch(`http://127.0.0.1:${port}/schemas/ids/${id}`).then((r) => r.json()).then((b) => (b as { schema: string }).schema))).toEqual(JSON.parse(schema));
     } finally {
       await fresh.close();
       await store.close();

@@ -144,18 +144,16 @@ function stockQuoteBuilder(c: ColumnIndex): RowBuilder {
 
 /** OPRA parse with a one-entry cache: files are grouped by contract, so most rows hit it. */
 function opraReader(getTicker: FieldGetter, rootMap: RootMap): (f: readonly string[]) => OpraFields & { ticker: string } {
-  let lastTicker = '';
-  let last: OpraFields | null = null;
+  let last: (OpraFields & { ticker: string }) | null = null;
   return (f) => {
     const ticker = getTicker(f);
-    if (ticker !== lastTicker || last === null) {
+    if (last === null || ticker !== last.ticker) {
       if (ticker.length === 0) throw new RowRejection('missing_field', 'ticker is empty');
       const parsed = parseOpraSymbol(ticker, rootMap);
       if (parsed === null) throw new RowRejection('bad_symbol', `ticker="${ticker}"`);
-      lastTicker = ticker;
-      last = parsed;
+      last = { ticker, ...parsed };
     }
-    return { ticker, ...last };
+    return last;
   };
 }
 
@@ -170,7 +168,8 @@ function optionTradeBuilder(c: ColumnIndex, rootMap: RootMap): RowBuilder {
     const sipTimestamp = parseTimestampField(sip(f), 'sip_timestamp');
     const tradePrice = positivePrice(price(f), 'price');
     return {
-      ...contract,
+      ticker: contract.ticker, underlying: contract.underlying, root: contract.root,
+      expiration_date: contract.expiration_date, right: contract.right, strike: contract.strike,
       sip_timestamp: sipTimestamp,
       participant_timestamp: parseOptionalTimestamp(participant(f), 'participant_timestamp'),
       sequence_number: seqIndex < 0 ? null : parseOptionalBigInt(f[seqIndex], 'sequence_number'),
@@ -194,7 +193,8 @@ function optionQuoteBuilder(c: ColumnIndex, rootMap: RootMap): RowBuilder {
     const sipTimestamp = parseTimestampField(sip(f), 'sip_timestamp');
     const { bid, ask } = readSides(sides, f);
     return {
-      ...contract,
+      ticker: contract.ticker, underlying: contract.underlying, root: contract.root,
+      expiration_date: contract.expiration_date, right: contract.right, strike: contract.strike,
       sip_timestamp: sipTimestamp,
       sequence_number: parseOptionalBigInt(seq(f), 'sequence_number'),
       bid_price: bid.price, bid_size: bid.size, bid_exchange: bid.exchange,

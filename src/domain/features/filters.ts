@@ -48,11 +48,31 @@ export function newYorkMinuteOfDay(tNs: bigint): number {
   return Math.floor((((local % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY) / 60_000);
 }
 
+const boundsCache: Record<Exclude<SessionMode, 'all'>, Map<number, readonly [bigint, bigint]>> = { regular: new Map(), extended: new Map() };
+
+/** [open, close) of a session on the New York date that is EST day number `estDay`, in ns. Cached. */
+function sessionBoundsNs(estDay: number, session: Exclude<SessionMode, 'all'>): readonly [bigint, bigint] {
+  const cache = boundsCache[session];
+  let bounds = cache.get(estDay);
+  if (bounds === undefined) {
+    const d = new Date(estDay * MS_PER_DAY);
+    const offsetMs = (isNewYorkDaylightTime(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()) ? 4 : 5) * MS_PER_HOUR;
+    const [open, close] = SESSION_MINUTES[session].map((minute) => BigInt(estDay * MS_PER_DAY + minute * 60_000 + offsetMs) * 1_000_000n);
+    bounds = [open, close] as const;
+    cache.set(estDay, bounds);
+  }
+  return bounds;
+}
+
+/**
+ * Whether an instant (ns) is in the session. The New York date comes from the approximate
+ * Number(tNs) (days start at 05:00 UTC, hours from any session); the comparison is exact in ns.
+ */
 export function inSession(tNs: bigint, session: SessionMode): boolean {
   if (session === 'all') return true;
-  const [open, close] = SESSION_MINUTES[session];
-  const minute = newYorkMinuteOfDay(tNs);
-  return minute >= open && minute < close;
+  const estDay = Math.floor((Number(tNs) / 1e6 - 5 * MS_PER_HOUR) / MS_PER_DAY);
+  const [open, close] = sessionBoundsNs(estDay, session);
+  return tNs >= open && tNs < close;
 }
 
 /** A correction indicator that is present and non-zero marks a corrected/cancelled trade. */

@@ -54,6 +54,7 @@ interface OptionColumns {
 
 export interface WindowState {
   key: WindowKey;
+  endNs: bigint;
   underlying: { price: number[]; size: number[]; ts: bigint[]; seq: (bigint | null)[] };
   calls: OptionColumns;
   puts: OptionColumns;
@@ -66,16 +67,16 @@ function emptyOptionColumns(): OptionColumns {
 }
 
 export function createWindowState(key: WindowKey): WindowState {
-  return { key, underlying: { price: [], size: [], ts: [], seq: [] }, calls: emptyOptionColumns(), puts: emptyOptionColumns(), classified: 0 };
+  return { key, endNs: key.startNs + key.sizeNs, underlying: { price: [], size: [], ts: [], seq: [] }, calls: emptyOptionColumns(), puts: emptyOptionColumns(), classified: 0 };
 }
 
-function inWindow(key: WindowKey, tNs: bigint): boolean {
-  return tNs >= key.startNs && tNs < key.startNs + key.sizeNs;
+function inWindow(state: WindowState, tNs: bigint): boolean {
+  return tNs >= state.key.startNs && tNs < state.endNs;
 }
 
 /** Adds an underlying trade; false when filtered out. Throws if it belongs to another window. */
 export function addUnderlyingTrade(state: WindowState, trade: EquityTrade, filter: TradeFilter): boolean {
-  if (!inWindow(state.key, trade.sip_timestamp)) throw new RangeError(`trade at ${trade.sip_timestamp} is outside window ${state.key.startNs}+${state.key.sizeNs}`);
+  if (!inWindow(state, trade.sip_timestamp)) throw new RangeError(`trade at ${trade.sip_timestamp} is outside window ${state.key.startNs}+${state.key.sizeNs}`);
   if (!acceptEquityTrade(trade, filter)) return false;
   const u = state.underlying;
   u.price.push(trade.price);
@@ -87,7 +88,7 @@ export function addUnderlyingTrade(state: WindowState, trade: EquityTrade, filte
 
 /** Adds an enriched option trade; false when filtered out. Throws if it belongs to another window. */
 export function addOptionTrade(state: WindowState, trade: EnrichedOptionTrade, filter: TradeFilter): boolean {
-  if (!inWindow(state.key, trade.sip_timestamp)) throw new RangeError(`trade at ${trade.sip_timestamp} is outside window ${state.key.startNs}+${state.key.sizeNs}`);
+  if (!inWindow(state, trade.sip_timestamp)) throw new RangeError(`trade at ${trade.sip_timestamp} is outside window ${state.key.startNs}+${state.key.sizeNs}`);
   if (!acceptOptionTrade(trade, filter)) return false;
   const cols = trade.right === 'C' ? state.calls : state.puts;
   cols.price.push(trade.price);

@@ -13,7 +13,7 @@
  *   fullest bin.
  */
 import { dipPValueBootstrap, dipPValueTable, dipStatistic } from './dip';
-import { kdePeaks } from './kde';
+import { kdePeaks, lowerBound } from './kde';
 import { Xoshiro128ss } from './prng';
 
 export const STAT_NAMES = [
@@ -158,8 +158,7 @@ function orderStatisticLerp(at: (k: number) => number, n: number, p: number): nu
  * left, above it they ascend walking right, so the k-th smallest comes from a two-way merge.
  */
 function medianAbsoluteDeviation(sorted: Float64Array, centre: number): number {
-  let split = 0;
-  while (split < sorted.length && sorted[split] < centre) split++;
+  const split = lowerBound(sorted, centre);
   let left = split - 1;
   let right = split;
   let produced = -1;
@@ -224,32 +223,64 @@ function mostFrequentSmallest(sorted: Float64Array): number {
   return best;
 }
 
-function populationVariance(values: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i];
-  const mean = sum / values.length;
+/**
+ * var_pop(x^λ) for every non-zero λ of the grid, in two passes (means, then squared deviations).
+ * x^(k/4) comes from repeated multiplication (or division) by x^(1/4) = √√x: at most 8 roundings,
+ * far cheaper than Math.pow with fractional exponents.
+ */
+function quarterPowerVariances(sorted: Float64Array): Map<number, number> {
+  const n = sorted.length;
+  const sums = new Float64Array(16);
+  for (let i = 0; i < n; i++) accumulatePowers(Math.sqrt(Math.sqrt(sorted[i])), sums, null);
+  const means = sums.map((s) => s / n);
+  const squares = new Float64Array(16);
+  for (let i = 0; i < n; i++) accumulatePowers(Math.sqrt(Math.sqrt(sorted[i])), squares, means);
+  const out = new Map<number, number>();
+  for (let k = 0; k < 8; k++) {
+    out.set(0.25 * (k + 1), squares[k] / n);
+    out.set(-0.25 * (k + 1), squares[8 + k] / n);
+  }
+  return out;
+}
+
+/** Slots 0..7 get x^(k+1)/4, slots 8..15 x^−(k+1)/4: the value itself, or its squared deviation from `means`. */
+function accumulatePowers(root: number, into: Float64Array, means: Float64Array | null): void {
+  let up = 1;
+  let down = 1;
+  for (let k = 0; k < 8; k++) {
+    up *= root;
+    down /= root;
+    if (means === null) {
+      into[k] += up;
+      into[8 + k] += down;
+    } else {
+      const du = up - means[k];
+      const dd = down - means[8 + k];
+      into[k] += du * du;
+      into[8 + k] += dd * dd;
+    }
+  }
+}
+
+function logVariance(sorted: Float64Array): { sumLog: number; variance: number } {
+  let sumLog = 0;
+  for (let i = 0; i < sorted.length; i++) sumLog += Math.log(sorted[i]);
+  const mean = sumLog / sorted.length;
   let ss = 0;
-  for (let i = 0; i < values.length; i++) ss += (values[i] - mean) * (values[i] - mean);
-  return ss / values.length;
+  for (let i = 0; i < sorted.length; i++) ss += (Math.log(sorted[i]) - mean) ** 2;
+  return { sumLog, variance: ss / sorted.length };
 }
 
 /** Box–Cox λ on BOX_COX_GRID maximising the profile log-likelihood (see module comment). */
 export function boxCoxLambda(sorted: Float64Array): number | null {
   const n = sorted.length;
   if (n < 2 || sorted[0] <= 0 || sorted[0] === sorted[n - 1]) return null;
-  const logs = sorted.map(Math.log);
-  let sumLog = 0;
-  for (const l of logs) sumLog += l;
-  const transformed = new Float64Array(n);
+  const { sumLog, variance: logVar } = logVariance(sorted);
+  const powerVar = quarterPowerVariances(sorted);
   let best: number | null = null;
   let bestLlf = -Infinity;
   for (const lambda of BOX_COX_GRID) {
-    let variance: number;
-    if (lambda === 0) variance = populationVariance(logs);
-    else {
-      for (let i = 0; i < n; i++) transformed[i] = Math.pow(sorted[i], lambda);
-      variance = populationVariance(transformed) / (lambda * lambda);
-    }
+    const variance = lambda === 0 ? logVar : (powerVar.get(lambda) as number) / (lambda * lambda);
     const llf = (lambda - 1) * sumLog - (n / 2) * Math.log(variance);
     if (llf > bestLlf) {
       bestLlf = llf;

@@ -39,7 +39,10 @@ describe('session filter', () => {
       const local = minuteByIntl(t);
       // The rule applies a date's offset from midnight (switches really happen at 02:00) and takes the
       // EST date between 00:00 and 01:00 EDT: it may differ from Intl before 03:00 local, far from any session.
-      if (local >= 180) expect(newYorkMinuteOfDay(t)).toBe(local);
+      if (local < 180) continue;
+      expect(newYorkMinuteOfDay(t)).toBe(local);
+      expect(inSession(t, 'regular')).toBe(local >= 570 && local < 960);
+      expect(inSession(t, 'extended')).toBe(local >= 240 && local < 1200);
     }
   });
 

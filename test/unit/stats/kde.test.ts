@@ -20,7 +20,7 @@ function pseudoNormal(i: number): number {
 describe('kde_peaks', () => {
   it('counts > 0 → < 0 changes of the forward differences, at least 1', () => {
     expect(countPeaks([0, 1, 0, 1, 0])).toBe(2);
-    expect(countPeaks([0, 1, 1, 0, 1, 0])).toBe(1); // the flat top breaks the first pair; the second counts
+    expect(countPeaks([0, 1, 1, 0, 1, 0, 1, 0])).toBe(2); // the flat top breaks its pair (skipping zeros would give 3)
     expect(countPeaks([3, 2, 1])).toBe(1);
   });
 
@@ -31,16 +31,18 @@ describe('kde_peaks', () => {
     expect(computeStats([2, 2, 2, 2]).kde_peaks).toBe(1);
   });
 
-  it('truncated evaluation gives the exact count on varied samples', () => {
+  it('the fast evaluation (n·129 > 1e5) gives the direct count on varied samples', () => {
     const shapes: ((i: number) => number)[] = [
       (i) => pseudoNormal(i),
       (i) => Math.exp(pseudoNormal(i) * 1.5) * 1e4,
       (i) => (i % 2 === 0 ? 0 : 8) + pseudoNormal(i),
       (i) => (i % 3) * 5 + pseudoNormal(i) * 0.4,
       (i) => Math.round(pseudoNormal(i) * 3) / 2,
+      (i) => (i % 500 === 0 ? 1e7 : 0) + Math.exp(pseudoNormal(i)) * 100, // far outliers: underflowing gaps
+      (i) => 1e6 + pseudoNormal(i) * 1e-3, // large offset, tiny spread
     ];
     for (const shape of shapes) {
-      for (const n of [3, 10, 57, 400, 3000]) {
+      for (const n of [3, 10, 57, 400, 3000, 8000]) {
         const x = sortedSample(n, shape);
         const sd = sampleStddev(x);
         expect(kdePeaks(x, sd)).toBe(kdePeaksExact(x, sd));

@@ -70,6 +70,7 @@ export const configSchema = z
         rate_curve: z.array(ratePoint).min(1).optional(),
         max_ask_bid_ratio: z.number().gt(1),
         dividend_yields: z.record(z.string(), z.number()),
+        default_dividend_yield: z.number(),
       })
       .strict()
       .refine((g) => g.rate !== undefined || g.rate_curve !== undefined, {

@@ -27,6 +27,13 @@ export interface RuntimeOptions {
   metricsPort?: number;
 }
 
+/** An input topic as the runtime reads it: physical name → logical name, serde, event time. */
+interface InputBinding {
+  logical: string;
+  serde: TopicSerde<unknown>;
+  eventTime: (v: unknown) => bigint;
+}
+
 interface TaskHandle {
   task: Task;
   producer: Producer;
@@ -36,7 +43,7 @@ export class ProcessorRuntime {
   private readonly log;
   private readonly kafka: Kafka;
   private readonly group: string;
-  private readonly inputs: Map<string, { serde: TopicSerde<unknown>; eventTime: (v: unknown) => bigint }> = new Map();
+  private readonly inputs = new Map<string, InputBinding>();
   private readonly outputs = new Map<string, TopicSerde<unknown>>();
   private deadLetters?: TopicSerde<DeadLetter>;
   private consumer?: Consumer;
@@ -91,7 +98,7 @@ export class ProcessorRuntime {
     const registry = createRegistry(this.config.schema_registry.url);
     for (const input of this.definition.inputs) {
       const topic = this.physical(input.topic);
-      this.inputs.set(topic, { serde: await TopicSerde.forTopic(registry, topic, input.schema), eventTime: input.eventTime });
+      this.inputs.set(topic, { logical: input.topic, serde: await TopicSerde.forTopic(registry, topic, input.schema), eventTime: input.eventTime });
     }
     for (const output of this.definition.outputs) {
       const topic = this.physical(output.topic);
@@ -239,7 +246,7 @@ export class ProcessorRuntime {
     this.m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  private async handleMessage(task: Task, topic: string, input: { serde: TopicSerde<unknown>; eventTime: (v: unknown) => bigint }, message: KafkaMessage): Promise<void> {
+  private async handleMessage(task: Task, topic: string, input: InputBinding, message: KafkaMessage): Promise<void> {
     const offset = BigInt(message.offset);
     const key = message.key ? message.key.toString('utf8') : null;
     const now = Date.now();
@@ -258,7 +265,7 @@ export class ProcessorRuntime {
       this.log.warn('poison_record', { topic, partition: task.partition, offset, reason: err.reason, detail: err.message });
       return;
     }
-    task.process({ topic, partition: task.partition, offset, key, value, eventTime: input.eventTime(value) }, message.value!, now);
+    task.process(topic, { topic: input.logical, partition: task.partition, offset, key, value, eventTime: input.eventTime(value) }, message.value!, now);
   }
 
   private async punctuateAll(): Promise<void> {

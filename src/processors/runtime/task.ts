@@ -47,6 +47,7 @@ export class Task implements ProcessorContext {
   private replaying = false;
   private current?: InputRecord;
   private currentRaw?: Buffer;
+  private currentTopic?: string;
   readonly counters: TaskCounters = { recordsIn: 0, recordsOut: 0, late: 0, dlq: 0, replayed: 0 };
   private dirty = false;
 
@@ -87,7 +88,7 @@ export class Task implements ProcessorContext {
     this.pushDeadLetter(this.o.lateTopic, record.key, {
       reason,
       detail,
-      origin: record.topic,
+      origin: this.current === record && this.currentTopic ? this.currentTopic : record.topic,
       position: record.offset,
       partition: record.partition,
       event_time: record.eventTime,
@@ -106,17 +107,20 @@ export class Task implements ProcessorContext {
     return until !== undefined && offset < until;
   }
 
-  process(record: InputRecord, raw: Buffer, nowMs: number): void {
-    this.replaying = this.isReplay(record.topic, record.offset);
+  /** `topic` is the physical input topic; the processor sees `record.topic`, the logical name. */
+  process(topic: string, record: InputRecord, raw: Buffer, nowMs: number): void {
+    this.replaying = this.isReplay(topic, record.offset);
     this.current = record;
     this.currentRaw = raw;
-    this.o.watermarks.observe(record.topic, record.eventTime, nowMs);
+    this.currentTopic = topic;
+    this.o.watermarks.observe(topic, record.eventTime, nowMs);
     this.o.processor.process(record, this);
-    this.restore.get(record.topic)!.record(record.offset, record.eventTime);
+    this.restore.get(topic)!.record(record.offset, record.eventTime);
     if (this.replaying) this.counters.replayed += 1;
     else this.counters.recordsIn += 1;
     this.current = undefined;
     this.currentRaw = undefined;
+    this.currentTopic = undefined;
     this.replaying = false;
     this.dirty = true;
     this.punctuate(nowMs);

@@ -12,6 +12,7 @@ import { Config } from '../../config';
  */
 
 export interface InputRecord<V = unknown> {
+  /** Logical topic name as declared in the definition (without the configured prefix). */
   topic: string;
   partition: number;
   offset: bigint;

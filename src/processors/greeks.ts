@@ -1,0 +1,153 @@
+import { Config } from '../config';
+import { ContractQuote, AggressorConfig } from '../domain/aggressor';
+import { ContractContext, createGreeksEnricher, EnrichTrade, GreeksConfig, UnderlyingSnapshot } from '../domain/greeks/enrich';
+import { rateCurveFromTenors, RateSource } from '../domain/pricing/rates';
+import { EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../domain/records';
+import { AsOfIndex } from './asof';
+import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimestamp } from './runtime/types';
+
+/**
+ * The greeks processor (DESIGN 5.1, 5.2): each option trade joined as-of its sip_timestamp with the
+ * underlying's NBBO (or last trade) and the contract's own NBBO, then IV, Greeks and aggressor side.
+ *
+ * Results do not depend on arrival order: a trade is enriched only once the task watermark has passed
+ * its time (so every quote with time ≤ t that is not late has arrived), pending trades are released in
+ * (time, ticker, origin) order, and lookups look back a fixed span (ASOF_LOOKBACK_NS) rather than
+ * "whatever history is retained". A trade older than the watermark by more than the allowed lateness
+ * goes to greeks.late.
+ */
+
+/** How far back an as-of lookup may reach. Older than the staleness bound is flagged stale anyway. */
+export const ASOF_LOOKBACK_NS = 60_000_000_000n;
+
+const MS = 1_000_000n;
+
+export function greeksConfigFrom(config: Config): GreeksConfig {
+  const g = config.greeks;
+  const rate: RateSource =
+    g.rate_curve !== undefined ? rateCurveFromTenors(Object.fromEntries(g.rate_curve.map((p) => [p.tenor, p.rate]))) : (g.rate ?? null);
+  return {
+    multiplier: g.multiplier,
+    stalenessNs: BigInt(g.staleness_ms) * MS,
+    rate,
+    dividendYields: g.dividend_yields,
+    defaultDividendYield: g.default_dividend_yield,
+    maxAskBidRatio: g.max_ask_bid_ratio,
+  };
+}
+
+export function aggressorConfigFrom(config: Config): AggressorConfig {
+  return {
+    epsilon: config.aggressor.epsilon,
+    stalenessNs: BigInt(config.aggressor.staleness_ms) * MS,
+    tickRuleFallback: config.aggressor.tick_rule_fallback,
+  };
+}
+
+function compareTrades(a: OptionTrade, b: OptionTrade): number {
+  if (a.sip_timestamp !== b.sip_timestamp) return a.sip_timestamp < b.sip_timestamp ? -1 : 1;
+  if (a.ticker !== b.ticker) return a.ticker < b.ticker ? -1 : 1;
+  if (a.origin !== b.origin) return a.origin < b.origin ? -1 : 1;
+  return a.origin_offset < b.origin_offset ? -1 : a.origin_offset > b.origin_offset ? 1 : 0;
+}
+
+export class GreeksProcessor implements Processor {
+  private readonly enrich: EnrichTrade;
+  private readonly underlyingQuotes = new AsOfIndex<UnderlyingSnapshot>();
+  private readonly underlyingTrades = new AsOfIndex<UnderlyingSnapshot>();
+  private readonly contractQuotes = new AsOfIndex<ContractQuote>();
+  private readonly contractTrades = new AsOfIndex<number>();
+  private pending: OptionTrade[] = [];
+  private readonly useTrades: boolean;
+
+  constructor(
+    greeks: GreeksConfig,
+    private readonly aggressor: AggressorConfig,
+    source: 'quotes' | 'trades',
+    private readonly allowedLatenessNs: bigint,
+  ) {
+    this.enrich = createGreeksEnricher(greeks);
+    this.useTrades = source === 'trades';
+  }
+
+  process(record: InputRecord, ctx: ProcessorContext): void {
+    const t = record.eventTime;
+    switch (record.topic) {
+      case 'equity.quotes': {
+        const q = record.value as EquityQuote;
+        this.underlyingQuotes.insert(q.ticker, t, { kind: 'quote', bid: q.bid_price, ask: q.ask_price, timestamp: t });
+        return;
+      }
+      case 'equity.trades': {
+        const tr = record.value as EquityTrade;
+        if (this.useTrades) this.underlyingTrades.insert(tr.ticker, t, { kind: 'trade', price: tr.price, timestamp: t });
+        return;
+      }
+      case 'option.quotes': {
+        const q = record.value as OptionQuote;
+        this.contractQuotes.insert(q.ticker, t, { bid_price: q.bid_price, ask_price: q.ask_price, sip_timestamp: t });
+        return;
+      }
+      default:
+        this.onTrade(record, ctx);
+    }
+  }
+
+  private onTrade(record: InputRecord, ctx: ProcessorContext): void {
+    const trade = record.value as OptionTrade;
+    const t = trade.sip_timestamp;
+    if (t + this.allowedLatenessNs < ctx.watermark) {
+      ctx.late(record, 'behind_watermark', `trade at ${t} arrived after watermark ${ctx.watermark} passed it by more than the allowed lateness`);
+      return;
+    }
+    if (t <= ctx.watermark) this.release(trade, ctx);
+    else this.pending.push(trade);
+  }
+
+  private release(trade: OptionTrade, ctx: ProcessorContext): void {
+    const t = trade.sip_timestamp;
+    const since = t - ASOF_LOOKBACK_NS;
+    const underlying = (this.useTrades ? this.underlyingTrades : this.underlyingQuotes).asOf(trade.underlying, t, since)?.value ?? null;
+    const previous = this.contractTrades.asOf(trade.ticker, t - 1n, since)?.value ?? null;
+    const contract: ContractContext = {
+      quote: this.contractQuotes.asOf(trade.ticker, t, since)?.value ?? null,
+      previousTradePrice: previous,
+      config: this.aggressor,
+    };
+    this.contractTrades.insert(trade.ticker, t, trade.price);
+    ctx.emit('option.trades.enriched', trade.underlying, this.enrich(trade, underlying, contract));
+  }
+
+  onWatermark(watermark: bigint, ctx: ProcessorContext): void {
+    if (this.pending.length > 0) {
+      const ready = this.pending.filter((x) => x.sip_timestamp <= watermark).sort(compareTrades);
+      if (ready.length > 0) {
+        this.pending = this.pending.filter((x) => x.sip_timestamp > watermark);
+        for (const trade of ready) this.release(trade, ctx);
+      }
+    }
+    // State reaches back as far as a non-late trade can look: restore replays exactly this span.
+    const horizon = watermark - this.allowedLatenessNs - ASOF_LOOKBACK_NS;
+    this.underlyingQuotes.prune(horizon);
+    this.underlyingTrades.prune(horizon);
+    this.contractQuotes.prune(horizon);
+    this.contractTrades.prune(horizon);
+  }
+}
+
+function allowedLatenessNs(config: Config): bigint {
+  return BigInt(config.event_time.allowed_lateness_ms) * MS;
+}
+
+export const greeks: ProcessorDefinition = {
+  name: 'greeks',
+  inputs: [
+    { topic: 'option.trades', schema: 'OptionTrade', eventTime: sipTimestamp },
+    { topic: 'equity.quotes', schema: 'EquityQuote', eventTime: sipTimestamp },
+    { topic: 'equity.trades', schema: 'EquityTrade', eventTime: sipTimestamp },
+    { topic: 'option.quotes', schema: 'OptionQuote', eventTime: sipTimestamp },
+  ],
+  outputs: [{ topic: 'option.trades.enriched', schema: 'EnrichedOptionTrade' }],
+  stateHorizonNs: (config) => allowedLatenessNs(config) + ASOF_LOOKBACK_NS,
+  create: (config) => new GreeksProcessor(greeksConfigFrom(config), aggressorConfigFrom(config), config.greeks.underlying_price_source, allowedLatenessNs(config)),
+};

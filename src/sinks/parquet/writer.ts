@@ -36,7 +36,10 @@ import { AvroRecordSchema, ParquetColumn, ScalarKind, nanosToMicros, parquetColu
 export type ParquetCompression = 'zstd' | 'snappy';
 
 export interface ParquetWriterOptions {
-  /** Rows per row group (DESIGN 6: ~128k). */
+  /**
+   * Rows per row group (DESIGN 6: ~128k). DuckDB cuts row groups at whole 2048-row vectors, so a
+   * value that is not a multiple of 2048 is rounded up (1000 gives 2048-row groups).
+   */
   rowGroupRows: number;
   compression: ParquetCompression;
   /** Directory of the temporary staging database; default os.tmpdir(). */
@@ -87,6 +90,7 @@ export class ParquetFileWriter {
   private rowCount = 0;
   private closed = false;
   private appenderOpen = true;
+  private readonly chunk: DuckDBDataChunk;
 
   private constructor(
     private readonly outputPath: string,
@@ -96,7 +100,9 @@ export class ParquetFileWriter {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly appender: DuckDBAppender,
-  ) {}
+  ) {
+    this.chunk = DuckDBDataChunk.create(columns.map((c) => c.type));
+  }
 
   static async open(
     outputPath: string,
@@ -133,12 +139,17 @@ export class ParquetFileWriter {
    */
   appendRows(rows: readonly object[]): void {
     this.assertOpen();
-    const chunks: DuckDBDataChunk[] = [];
+    const batches: DuckDBValue[][][] = [];
     for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
       const slice = rows.slice(start, start + CHUNK_ROWS) as readonly Row[];
-      chunks.push(this.dataChunk(slice, this.rowCount + start));
+      batches.push(this.columns.map((writer) => columnValues(writer, slice, this.rowCount + start)));
     }
-    for (const chunk of chunks) this.appender.appendDataChunk(chunk);
+    for (const columns of batches) {
+      // One reused chunk: its memory is native, invisible to V8, so fresh chunks pile up until a GC.
+      this.chunk.reset();
+      this.chunk.setColumns(columns);
+      this.appender.appendDataChunk(this.chunk);
+    }
     this.rowCount += rows.length;
   }
 
@@ -163,15 +174,6 @@ export class ParquetFileWriter {
     this.closed = true;
     this.release();
     await removeStaging(this.stagingPath);
-  }
-
-  private dataChunk(rows: readonly Row[], firstRowNumber: number): DuckDBDataChunk {
-    const chunk = DuckDBDataChunk.create(
-      this.columns.map((c) => c.type),
-      rows.length,
-    );
-    chunk.setColumns(this.columns.map((writer) => columnValues(writer, rows, firstRowNumber)));
-    return chunk;
   }
 
   private closeAppender(): void {

@@ -5,6 +5,8 @@ import { parseFlags, UsageError } from './args';
 import { stackCommand } from './stack';
 import { topologyCommand } from './topology';
 import { processCommand, resetCommand } from './process';
+import { generateCommand, produceCommand } from './produce';
+import { featuresCommand } from './features';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -12,8 +14,11 @@ const commands: Record<string, { run: Command; help: string }> = {
   stack: { run: stackCommand, help: 'stack up|down|status          local Kafka (KRaft) + schema registry + S3 server' },
   kafka: { run: kafkaToolCommand, help: 'kafka <tool> [args]           Kafka CLI tools: topics, consumer-groups, console-consumer, ...' },
   topology: { run: topologyCommand, help: 'topology apply|describe       create/update topics, register schemas; print the graph' },
+  produce: { run: produceCommand, help: 'produce flatfile --from D [--to D] [--follow]   Massive flat files (S3 or --local dir) into Kafka' },
+  generate: { run: generateCommand, help: 'generate --date D --out DIR   write a seeded Massive-layout test day' },
   process: { run: processCommand, help: 'process <name>                run a processor as a consumer-group member (greeks, features, ...)' },
   reset: { run: resetCommand, help: 'reset --group G --to-earliest|--to-datetime ISO   rewind a stopped group to reprocess' },
+  features: { run: featuresCommand, help: 'features names|tail            the ordered FEATURE_NAMES; print feature records as they arrive' },
   registry: { run: registryCommand, help: 'registry serve [--port N]     run the schema registry in the foreground' },
 };
 

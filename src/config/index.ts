@@ -52,6 +52,8 @@ export const configSchema = z
         poll_seconds: z.number().positive(),
         sort_memory_records: z.number().int().positive(),
         spill_dir: z.string(),
+        transaction_records: z.number().int().positive(),
+        dedupe_retention_days: z.number().positive(),
       })
       .strict(),
     event_time: z
@@ -87,7 +89,8 @@ export const configSchema = z
       .object({
         windows: z.array(durationLabel).min(1),
         session: z.enum(['regular', 'extended', 'all']),
-        exclude_conditions: z.array(z.number().int()),
+        exclude_equity_conditions: z.array(z.number().int()),
+        exclude_option_conditions: z.array(z.number().int()),
         dip_pvalue: z.enum(['table', 'bootstrap']),
         bootstrap_draws: z.number().int().positive(),
       })

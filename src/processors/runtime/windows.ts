@@ -6,7 +6,7 @@
  */
 
 export interface Aggregation<I, S, R> {
-  initialize(): S;
+  initialize(key: string, start: bigint, end: bigint): S;
   agg(state: S, item: I): S;
   result(state: S): R;
 }
@@ -54,7 +54,7 @@ export class TumblingWindows<I, S, R> {
     }
     let w = windows.get(key);
     if (!w) {
-      w = { key, start, state: this.aggregation.initialize() };
+      w = { key, start, state: this.aggregation.initialize(key, start, end) };
       windows.set(key, w);
     }
     w.state = this.aggregation.agg(w.state, item);

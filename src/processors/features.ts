@@ -1,0 +1,92 @@
+import { Config } from '../config';
+import { compileTradeFilter } from '../domain/features/filters';
+import { addOptionTrade, addUnderlyingTrade, closeWindow, createWindowState, FeatureConfig, FeatureRecord, WindowState } from '../domain/features/window';
+import { parseWindowNs } from '../domain/features/windows';
+import { acceptEquityTrade, acceptOptionTrade, TradeFilter } from '../domain/features/filters';
+import { EnrichedOptionTrade, EquityTrade } from '../domain/records';
+import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimestamp } from './runtime/types';
+import { Aggregation, TumblingWindows } from './runtime/windows';
+
+/**
+ * The features processor (DESIGN 5.3): per underlying and configured window (1m, 5m, 15m, 30m), one
+ * record with the 149 named features, emitted once when the watermark passes end + allowed lateness.
+ * Window state is a Collector (src/domain/features/window.ts keeps the values, computes at close),
+ * so exact quantiles and the dip test see every trade. Output key: `underlying|window`.
+ */
+
+type WindowItem = { kind: 'underlying'; trade: EquityTrade } | { kind: 'option'; trade: EnrichedOptionTrade };
+
+export function featureConfigFrom(config: Config): FeatureConfig {
+  const f = config.features;
+  return {
+    multiplier: config.greeks.multiplier,
+    filter: compileTradeFilter({ session: f.session, excludedEquityConditions: f.exclude_equity_conditions, excludedOptionConditions: f.exclude_option_conditions }),
+    dip: f.dip_pvalue === 'bootstrap' ? { method: 'bootstrap', draws: f.bootstrap_draws } : { method: 'table' },
+  };
+}
+
+function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggregation<WindowItem, WindowState, FeatureRecord> {
+  return {
+    initialize: (underlying, start) => createWindowState({ underlying, window: label, startNs: start, sizeNs }),
+    agg: (state, item) => {
+      if (item.kind === 'underlying') addUnderlyingTrade(state, item.trade, config.filter);
+      else addOptionTrade(state, item.trade, config.filter);
+      return state;
+    },
+    result: (state) => closeWindow(state, config),
+  };
+}
+
+export class FeaturesProcessor implements Processor {
+  private readonly windows: { label: string; store: TumblingWindows<WindowItem, WindowState, FeatureRecord> }[];
+  private readonly filter: TradeFilter;
+
+  constructor(labels: string[], allowedLatenessNs: bigint, config: FeatureConfig) {
+    this.filter = config.filter;
+    this.windows = labels.map((label) => ({ label, store: new TumblingWindows(parseWindowNs(label), allowedLatenessNs, collector(label, parseWindowNs(label), config)) }));
+  }
+
+  process(record: InputRecord, ctx: ProcessorContext): void {
+    const item = this.itemOf(record);
+    if (item === undefined) return;
+    const underlying = item.kind === 'underlying' ? item.trade.ticker : item.trade.underlying;
+    const missed = this.windows.filter((w) => !w.store.add(underlying, record.eventTime, item, ctx.watermark)).map((w) => w.label);
+    if (missed.length > 0) {
+      ctx.late(record, 'window_closed', `window(s) ${missed.join(', ')} of ${underlying} at ${record.eventTime} already closed (watermark ${ctx.watermark})`);
+    }
+  }
+
+  /** The record as a window item, or undefined when the filters leave it out (corrections, conditions, session). */
+  private itemOf(record: InputRecord): WindowItem | undefined {
+    if (record.topic === 'equity.trades') {
+      const trade = record.value as EquityTrade;
+      return acceptEquityTrade(trade, this.filter) ? { kind: 'underlying', trade } : undefined;
+    }
+    const trade = record.value as EnrichedOptionTrade;
+    return acceptOptionTrade(trade, this.filter) ? { kind: 'option', trade } : undefined;
+  }
+
+  onWatermark(watermark: bigint, ctx: ProcessorContext): void {
+    for (const { label, store } of this.windows) {
+      for (const closed of store.close(watermark)) ctx.emit('features', `${closed.key}|${label}`, closed.result);
+    }
+  }
+}
+
+function allowedLatenessNs(config: Config): bigint {
+  return BigInt(config.event_time.allowed_lateness_ms) * 1_000_000n;
+}
+
+export const features: ProcessorDefinition = {
+  name: 'features',
+  inputs: [
+    { topic: 'option.trades.enriched', schema: 'EnrichedOptionTrade', eventTime: sipTimestamp },
+    { topic: 'equity.trades', schema: 'EquityTrade', eventTime: sipTimestamp },
+  ],
+  outputs: [{ topic: 'features', schema: 'Features' }],
+  stateHorizonNs: (config) => {
+    const longest = config.features.windows.map(parseWindowNs).reduce((a, b) => (a > b ? a : b));
+    return longest + allowedLatenessNs(config);
+  },
+  create: (config) => new FeaturesProcessor(config.features.windows, allowedLatenessNs(config), featureConfigFrom(config)),
+};

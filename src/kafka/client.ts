@@ -18,12 +18,15 @@ const levelOf: Record<string, KafkaLogLevel> = {
  * committed state, so kafkajs's warning that bounded retries endanger exactly-once does not apply.
  */
 const IGNORED = new Set(['Limiting retries for the idempotent producer may invalidate EoS guarantees']);
+/** Retried by kafkajs: the broker is still completing the previous transaction's markers. */
+const RETRIED = /concurrent operation on the same transaction/;
 
 function logCreator() {
   return ({ level, log }: LogEntry) => {
     const { message, ...fields } = log;
     const event = String(message);
     if (IGNORED.has(event)) return;
+    if (RETRIED.test(event) || RETRIED.test(String(fields.error ?? ''))) return kafkaLog.debug(event, fields);
     if (level <= KafkaLogLevel.ERROR) kafkaLog.warn(event, fields);
     else if (level === KafkaLogLevel.WARN) kafkaLog.info(event, fields);
     else kafkaLog.debug(event, fields);

@@ -1,0 +1,335 @@
+/**
+ * `optflow produce flatfile`: plan days from the listing, ingest each file (ingest.ts) with a
+ * transactional producer whose transactional.id is stable per job (a restarted job fences its dead
+ * predecessor and aborts its open transaction before reading the checkpoints), send end-of-day
+ * watermark markers once a day's files are all in, and with --follow poll for new and re-published days.
+ */
+import type { Admin, Kafka, Producer, TopicMessages } from 'kafkajs';
+import { createRegistry, TopicSerde } from '../../avro/serde';
+import { physicalName, type Config } from '../../config';
+import type { DeadLetter } from '../../domain/records';
+import { createKafka, createProducer } from '../../kafka/client';
+import { ProcessMetrics } from '../../processors/runtime/metrics';
+import { WATERMARK_HEADER } from '../../processors/runtime/runtime';
+import { applyTopology } from '../../topology/apply';
+import { logger } from '../../util/log';
+import { buildTopology } from '../../../topology/topology';
+import { dayKey, fileAction, sameFiles, type DayCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
+import type { Dataset } from './datasets';
+import { commitFailure, CorruptFileError, ingestFile, type IngestPorts, type IngestSettings } from './ingest';
+import type { MarketRecord } from './normalise';
+import { listingRequests, planDays, type PlannedDay, type PlannedFile } from './planner';
+import { newFileProgress, summaryRow, type FileProgress, type SummaryRow } from './progress';
+import { ProgressView } from './progress-view';
+import { LocalSource, massiveCredentials, S3Source, type FlatFileSource } from './source';
+import { ensureStateTopics, loadPriorHashes, loadState, stateTopics, type LoadedState, type StateTopics } from './state';
+import { dayWatermarkNs } from './watermark';
+
+const log = logger('flatfile');
+
+export interface FlatfileJobOptions {
+  from: string;
+  to: string;
+  datasets: readonly Dataset[];
+  follow: boolean;
+  localDir?: string;
+  metricsPort?: number;
+  /** Names the transactional id; two jobs with the same name fence each other. */
+  jobName: string;
+  progress: 'tty' | 'log';
+  signal?: AbortSignal;
+}
+
+export interface FlatfileJobReport {
+  rows: SummaryRow[];
+  failed: string[];
+}
+
+type Metrics = ReturnType<typeof createMetrics>;
+
+function createMetrics(m: ProcessMetrics) {
+  return {
+    rowsRead: m.counter('optflow_flatfile_rows_read_total', 'data lines read', ['dataset']),
+    bytesRead: m.counter('optflow_flatfile_bytes_read_total', 'compressed bytes read', ['dataset']),
+    recordsOut: m.counter('optflow_records_out_total', 'records committed', ['topic']),
+    filtered: m.counter('optflow_flatfile_filtered_total', 'rows outside the universe', ['dataset']),
+    dlq: m.counter('optflow_dlq_total', 'rows sent to the DLQ', ['reason']),
+    duplicates: m.counter('optflow_flatfile_duplicates_total', 'items of a re-published file already produced', ['dataset']),
+    files: m.counter('optflow_flatfile_files_total', 'files finished', ['status']),
+    transactions: m.counter('optflow_transactions_total', 'committed transactions'),
+    watermark: m.gauge('optflow_flatfile_watermark_seconds', 'last end-of-day watermark sent, Unix seconds'),
+  };
+}
+
+export function createSource(config: Config, localDir: string | undefined): FlatFileSource {
+  const dir = localDir ?? (config.massive.local_dir || undefined);
+  if (dir) return new LocalSource(dir);
+  return new S3Source({ endpoint: config.massive.endpoint, bucket: config.massive.bucket, region: config.massive.region, ...massiveCredentials(process.env) });
+}
+
+export class FlatfileJob {
+  private readonly kafka: Kafka;
+  private admin!: Admin;
+  private producer!: Producer;
+  private state!: LoadedState;
+  private readonly topics: StateTopics;
+  private readonly serdes = new Map<string, TopicSerde<MarketRecord>>();
+  private readonly dlqSerdes = new Map<string, TopicSerde<DeadLetter>>();
+  private readonly metrics = new ProcessMetrics({ process: 'flatfile' });
+  private readonly m: Metrics;
+  private readonly view: ProgressView;
+  /** file key + ETag that failed in this process: a --follow poll does not retry them every cycle. */
+  private readonly failedHere = new Set<string>();
+  private readonly results = new Map<string, FileProgress>();
+
+  constructor(private readonly config: Config, private readonly source: FlatFileSource, private readonly options: FlatfileJobOptions) {
+    this.kafka = createKafka(config, 'flatfile');
+    this.topics = stateTopics(config);
+    this.m = createMetrics(this.metrics);
+    this.view = new ProgressView(options.progress, log);
+  }
+
+  async run(): Promise<FlatfileJobReport> {
+    const server = await this.metrics.serve(this.config, this.options.metricsPort);
+    if (server) log.info('metrics', { port: server.port });
+    await this.connect();
+    this.view.start();
+    try {
+      for (;;) {
+        await this.cycle();
+        if (!this.options.follow || this.aborted()) break;
+        await this.sleep(this.config.massive.poll_seconds * 1000);
+        if (this.aborted()) break;
+      }
+    } finally {
+      this.view.stop();
+      await this.producer.disconnect().catch(() => undefined);
+      await this.admin.disconnect().catch(() => undefined);
+      await server?.close();
+      this.source.close();
+    }
+    const now = Date.now();
+    const rows = [...this.results.values()].filter((p) => p.phase !== 'skipped').map((p) => summaryRow(p, now));
+    return { rows, failed: [...this.results.values()].filter((p) => p.phase === 'failed').map((p) => p.key) };
+  }
+
+  private aborted(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const signal = this.options.signal;
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done);
+    });
+  }
+
+  private async connect(): Promise<void> {
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    const registry = createRegistry(this.config.schema_registry.url);
+    const topology = buildTopology(this.config);
+    const wanted = this.options.datasets.flatMap((d) => [physicalName(this.config, d.topic), physicalName(this.config, `${d.topic}.dlq`)]);
+    await applyTopology(this.admin, registry, topology, wanted);
+    for (const d of this.options.datasets) {
+      this.serdes.set(d.id, await TopicSerde.forTopic<MarketRecord>(registry, physicalName(this.config, d.topic), d.kind));
+      this.dlqSerdes.set(d.id, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(this.config, `${d.topic}.dlq`), 'DeadLetter'));
+    }
+    await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days);
+    this.producer = createProducer(this.kafka, {
+      transactionalId: physicalName(this.config, `optflow.flatfile.${this.options.jobName}`),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 120_000,
+    });
+    await this.producer.connect();
+    // The first transaction initialises the transactional id: a dead predecessor is fenced and its
+    // open transaction aborted, so the checkpoints read next are exactly what is committed.
+    const probe = await this.producer.transaction();
+    await probe.abort();
+    this.state = await loadState(this.kafka, this.topics);
+    log.info('state_loaded', { files: this.state.files.size, days: this.state.days.size });
+  }
+
+  private async cycle(): Promise<void> {
+    const days = await this.plan();
+    for (const [index, day] of days.entries()) {
+      if (this.aborted()) return;
+      await this.ingestDay(day, index, days.length);
+    }
+    this.view.show(null);
+  }
+
+  private async plan(): Promise<PlannedDay[]> {
+    const { from, to, datasets } = this.options;
+    const template = this.config.massive.key_template;
+    const listed = [];
+    for (const request of listingRequests(template, datasets, from, to)) listed.push(...(await this.source.list(request.prefix)));
+    const days = planDays(template, datasets, from, to, listed);
+    log.info('planned', { source: this.source.description, days: days.length, files: days.reduce((n, d) => n + d.files.length, 0) });
+    return days;
+  }
+
+  private async ingestDay(day: PlannedDay, index: number, count: number): Promise<void> {
+    const progress = day.files.map((f) => newFileProgress(f.key, f.dataset.shortName, f.size, Date.now()));
+    this.view.show({ date: day.date, index, count, files: progress });
+    for (const [i, file] of day.files.entries()) {
+      if (this.aborted()) return;
+      await this.ingestWithRetries(file, progress[i]);
+      if (progress[i].phase !== 'skipped' || !this.results.has(file.key)) this.results.set(file.key, progress[i]);
+    }
+    await this.maybeSendMarkers(day);
+  }
+
+  private decide(file: PlannedFile): (etag: string) => FileAction {
+    return (etag) => fileAction(this.state.files.get(file.key), etag, !this.failedHere.has(`${file.key}\n${etag}`));
+  }
+
+  private async ingestWithRetries(file: PlannedFile, progress: FileProgress): Promise<void> {
+    const quick = this.decide(file)(file.etag);
+    if (quick.kind === 'skip') {
+      progress.phase = 'skipped';
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.ingestOnce(file, progress);
+        return;
+      } catch (err) {
+        const retriable = !(err instanceof CorruptFileError) && !(err as Error).name.startsWith('Kafka') && attempt < 3 && !this.aborted();
+        if (!retriable) return this.fileFailed(file, progress, err as Error);
+        log.warn('file_retry', { file: file.key, attempt, error: (err as Error).message });
+        Object.assign(progress, newFileProgress(file.key, file.dataset.shortName, file.size, Date.now()));
+        await this.sleep(1000 * attempt);
+      }
+    }
+  }
+
+  private async ingestOnce(file: PlannedFile, progress: FileProgress): Promise<void> {
+    log.info('file_start', { file: file.key, etag: file.etag, bytes: file.size });
+    progress.startedAtMs = progress.phaseStartedAtMs = Date.now();
+    const result = await ingestFile(file, this.decide(file), this.settings(), this.ports(file), progress);
+    progress.finishedAtMs = Date.now();
+    if ('skipped' in result) {
+      progress.phase = 'skipped';
+      return;
+    }
+    progress.phase = 'done';
+    this.countFile(file.dataset, progress);
+    if (result.vanished > 0) {
+      log.warn('republished_rows_vanished', { file: file.key, count: result.vanished, note: 'they stay downstream; no retraction is emitted' });
+    }
+    log.info('file_done', { file: file.key, produced: progress.produced, dead_letters: progress.deadLetters, duplicates: progress.duplicates, seconds: (progress.finishedAtMs - progress.startedAtMs) / 1000 });
+  }
+
+  private settings(): IngestSettings {
+    const c = this.config;
+    return {
+      universe: c.universe.underlyings.includes('*') ? '*' : c.universe.underlyings,
+      rootMap: c.universe.roots,
+      sortMemoryRecords: c.massive.sort_memory_records,
+      spillDir: c.massive.spill_dir || undefined,
+      transactionRecords: c.massive.transaction_records,
+    };
+  }
+
+  private ports(file: PlannedFile): IngestPorts {
+    return {
+      source: this.source,
+      producer: this.producer,
+      stateTopics: this.topics,
+      serdeFor: (d) => this.serdes.get(d.id)!,
+      deadLetterSerdeFor: (d) => this.dlqSerdes.get(d.id)!,
+      priorHashes: (key, generation) => loadPriorHashes(this.kafka, this.topics, key, generation),
+      onCommit: (checkpoint) => {
+        this.state.files.set(file.key, { ...checkpoint });
+        this.m.transactions.inc();
+      },
+    };
+  }
+
+  private countFile(dataset: Dataset, p: FileProgress): void {
+    this.m.rowsRead.inc({ dataset: dataset.shortName }, p.rowsRead);
+    this.m.bytesRead.inc({ dataset: dataset.shortName }, p.bytesRead);
+    this.m.filtered.inc({ dataset: dataset.shortName }, p.filtered);
+    this.m.duplicates.inc({ dataset: dataset.shortName }, p.duplicates);
+    this.m.recordsOut.inc({ topic: dataset.topic }, p.produced);
+    for (const [reason, n] of Object.entries(p.invalid)) if (n) this.m.dlq.inc({ reason }, n);
+    this.m.files.inc({ status: p.phase });
+  }
+
+  private async fileFailed(file: PlannedFile, progress: FileProgress, err: Error): Promise<void> {
+    progress.phase = 'failed';
+    progress.error = err.message;
+    progress.finishedAtMs = Date.now();
+    this.m.files.inc({ status: 'failed' });
+    this.view.note(`FAILED ${file.key}: ${err.message}`);
+    log.error('file_failed', { file: file.key, error: err.message, note: 'nothing from this file was produced past its last checkpoint' });
+    if (!(err instanceof CorruptFileError)) throw err;
+    this.failedHere.add(`${file.key}\n${file.etag}`);
+    const previous = this.state.files.get(file.key);
+    const failed: FileCheckpoint = {
+      key: file.key, etag: file.etag, status: 'failed', generation: previous?.generation ?? 0, position: 0, producedRecords: 0,
+      deadLetters: 0, priorEmitted: previous?.priorEmitted ?? 0, error: err.message, updatedAtMs: Date.now(),
+    };
+    // A failed new version keeps the earlier versions' accounting so a later fix still dedupes.
+    if (previous && previous.etag !== file.etag) {
+      failed.generation = previous.generation + 1;
+      failed.priorEmitted = previous.priorEmitted + previous.producedRecords + previous.deadLetters;
+    }
+    await commitFailure(this.ports(file), failed);
+    this.state.files.set(file.key, failed);
+  }
+
+  /** Watermark markers to every partition of the day's market topics, once all its files are in. */
+  private async maybeSendMarkers(day: PlannedDay): Promise<void> {
+    const checkpoints = day.files.map((f) => this.state.files.get(f.key));
+    const complete = checkpoints.every((c, i) => c?.status === 'done' && c.etag === day.files[i].etag);
+    if (!complete) {
+      log.warn('day_incomplete', { date: day.date, note: 'no watermark markers for this day until all its files are in' });
+      return;
+    }
+    if (this.options.follow && day.missing.length > 0) {
+      log.info('day_waiting', { date: day.date, missing: day.missing });
+      return;
+    }
+    const files = Object.fromEntries(day.files.map((f) => [f.key, f.etag]));
+    const previous = this.state.days.get(day.date);
+    if (previous && sameFiles(previous.files, files)) return;
+    const maxEvent = checkpoints.reduce<bigint | null>((m, c) => {
+      const t = c?.maxEventTimeNs ? BigInt(c.maxEventTimeNs) : null;
+      return t !== null && (m === null || t > m) ? t : m;
+    }, null);
+    const watermark = dayWatermarkNs(day.date, maxEvent);
+    await this.sendMarkers(watermark, { date: day.date, watermarkNs: watermark.toString(), files });
+    if (day.missing.length > 0) log.warn('day_partial', { date: day.date, missing: day.missing, note: 'markers sent for the datasets present' });
+  }
+
+  private async sendMarkers(watermark: bigint, checkpoint: DayCheckpoint): Promise<void> {
+    const topics = this.options.datasets.map((d) => physicalName(this.config, d.topic));
+    const meta = await this.admin.fetchTopicMetadata({ topics });
+    const headers = { [WATERMARK_HEADER]: watermark.toString() };
+    const topicMessages: TopicMessages[] = meta.topics.map((t) => ({
+      topic: t.name,
+      messages: t.partitions.map((p) => ({ partition: p.partitionId, key: null, value: null, headers })),
+    }));
+    topicMessages.push({ topic: this.topics.progress, messages: [{ key: dayKey(checkpoint.date), value: JSON.stringify(checkpoint) }] });
+    const txn = await this.producer.transaction();
+    try {
+      await txn.sendBatch({ acks: -1, topicMessages });
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      throw err;
+    }
+    this.state.days.set(checkpoint.date, checkpoint);
+    this.m.watermark.set(Number(watermark / 1_000_000n) / 1000);
+    log.info('watermark_markers', { date: checkpoint.date, watermark_ns: watermark.toString(), topics });
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Flatfile producer end to end: generated Massive days in a real S3 server (S3Mock), the CLI as a
+ * child process, a real broker. Each test uses its own bucket and topic prefix.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Kafka } from 'kafkajs';
+import { TopicSerde } from '../../src/avro/serde';
+import type { DeadLetter } from '../../src/domain/records';
+import { generateDay, type GenerateDayOptions, type GeneratedFile } from '../../src/generator';
+import { WATERMARK_HEADER } from '../../src/processors/runtime/runtime';
+import { datasetOf, type Dataset } from '../../src/producers/flatfile/datasets';
+import { dedupeKey } from '../../src/producers/flatfile/dedupe';
+import type { MarketRecord } from '../../src/producers/flatfile/normalise';
+import { FlatFileParser } from '../../src/producers/flatfile/rows';
+import { connectTestKafka, uniqueName, type TestKafka } from './helpers';
+import { readTopic, spawnCli, until, waitExit } from './kafka-io';
+
+const DATE = '2025-03-07';
+const S3_ENDPOINT = process.env.S3_ENDPOINT ?? 'http://127.0.0.1:19390';
+
+let tk: TestKafka;
+let s3: S3Client;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  tk = await connectTestKafka();
+  s3 = new S3Client({ endpoint: S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+});
+
+afterAll(async () => {
+  s3.destroy();
+  await tk.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+interface Env {
+  prefix: string;
+  bucket: string;
+  env: Record<string, string>;
+}
+
+async function newEnv(name: string, extra: Record<string, string> = {}): Promise<Env> {
+  const prefix = `${uniqueName(`ff-${name}`)}.`;
+  const bucket = uniqueName(`ff-${name}`).replace(/[^a-z0-9-]/g, '-');
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const env = {
+    OPTFLOW__TOPICS__PREFIX: prefix,
+    OPTFLOW__MASSIVE__ENDPOINT: S3_ENDPOINT,
+    OPTFLOW__MASSIVE__BUCKET: bucket,
+    OPTFLOW__MASSIVE__LOCAL_DIR: '',
+    MASSIVE_S3_ACCESS_KEY_ID: 'test',
+    MASSIVE_S3_SECRET_ACCESS_KEY: 'test',
+    KAFKA_BROKERS: tk.config.kafka.brokers.join(','),
+    SCHEMA_REGISTRY_URL: tk.config.schema_registry.url,
+    ...extra,
+  };
+  return { prefix, bucket, env };
+}
+
+async function generate(options: Omit<GenerateDayOptions, 'outDir' | 'date'>): Promise<GeneratedFile[]> {
+  const outDir = mkdtempSync(join(tmpdir(), 'ff-gen-'));
+  dirs.push(outDir);
+  return (await generateDay({ date: DATE, outDir, ...options })).files;
+}
+
+async function upload(bucket: string, key: string, body: Buffer): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+async function uploadAll(bucket: string, files: GeneratedFile[]): Promise<void> {
+  for (const f of files) await upload(bucket, f.key, readFileSync(f.path));
+}
+
+async function produce(e: Env, args: string[] = []): Promise<number | null> {
+  return waitExit(spawnCli(['produce', 'flatfile', '--from', DATE, '--to', DATE, ...args], e.env));
+}
+
+function datasetOfFile(f: GeneratedFile): Dataset {
+  return datasetOf(f.dataset);
+}
+
+async function readMarket(kafka: Kafka, e: Env, dataset: Dataset, expected: number): Promise<MarketRecord[]> {
+  const serde = await TopicSerde.forTopic<MarketRecord>(tk.registry, `${e.prefix}${dataset.topic}`, dataset.kind);
+  const read = await readTopic(kafka, serde.topic, (b) => serde.decode(b), expected, 30_000);
+  return read.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset))).map((r) => r.value);
+}
+
+async function readDeadLetters(e: Env, dataset: Dataset, expected: number): Promise<DeadLetter[]> {
+  const serde = await TopicSerde.forTopic<DeadLetter>(tk.registry, `${e.prefix}${dataset.topic}.dlq`, 'DeadLetter');
+  return (await readTopic(tk.kafka, serde.topic, (b) => serde.decode(b), expected, 15_000)).map((r) => r.value);
+}
+
+/** The records a clean run must produce: the file parsed directly (universe SPY). */
+function parseFile(path: string, dataset: Dataset, key: string): MarketRecord[] {
+  const parser = new FlatFileParser({ dataset, origin: key, universe: ['SPY'], rootMap: tk.config.universe.roots });
+  return [...parser.push(gunzipSync(readFileSync(path))).records, ...parser.finish().records];
+}
+
+function multiset(records: readonly MarketRecord[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of records) m.set(dedupeKey(r), (m.get(dedupeKey(r)) ?? 0) + 1);
+  return m;
+}
+
+function groupOf(r: MarketRecord): string {
+  return 'underlying' in r ? r.underlying : r.ticker;
+}
+
+/** Within each key, records are in (sip_timestamp, sequence) order (they are read partition by partition, offset order). */
+function expectEventTimeOrder(records: readonly MarketRecord[]): void {
+  const last = new Map<string, MarketRecord>();
+  for (const r of records) {
+    const prev = last.get(groupOf(r));
+    if (prev) {
+      const ok = prev.sip_timestamp < r.sip_timestamp || (prev.sip_timestamp === r.sip_timestamp && (prev.sequence_number ?? -1n) <= (r.sequence_number ?? -1n));
+      if (!ok) throw new Error(`out of order for ${groupOf(r)}: ${prev.sip_timestamp}/${prev.sequence_number} then ${r.sip_timestamp}/${r.sequence_number}`);
+    }
+    last.set(groupOf(r), r);
+  }
+}
+
+/** Null-value watermark markers per partition of a topic. */
+async function readMarkers(e: Env, logicalTopic: string, waitMs = 20_000): Promise<Map<number, bigint>> {
+  const topic = `${e.prefix}${logicalTopic}`;
+  const offsets = await tk.admin.fetchTopicOffsets(topic);
+  const consumer = tk.kafka.consumer({ groupId: uniqueName('ff-markers'), readUncommitted: false, maxWaitTimeInMs: 100 });
+  const markers = new Map<number, bigint>();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const header = message.headers?.[WATERMARK_HEADER];
+      if (message.value === null && header) markers.set(partition, BigInt(header.toString()));
+    },
+  });
+  await until('markers read', () => offsets.every((o) => markers.has(o.partition)), waitMs).catch(() => undefined);
+  await consumer.disconnect();
+  return markers;
+}
+
+test('a generated day from S3: counts = manifest, dead letters with reason and line, per-key event-time order, end-of-day markers', async () => {
+  const files = await generate({ seed: 3 });
+  const e = await newEnv('day');
+  await uploadAll(e.bucket, files);
+  expect(await produce(e)).toBe(0);
+  for (const f of files) {
+    const dataset = datasetOfFile(f);
+    const expected = f.validRowsByUnderlying.SPY;
+    const records = await readMarket(tk.kafka, e, dataset, expected);
+    expect(records.length).toBe(expected);
+    expect(records.every((r) => groupOf(r) === 'SPY' && r.origin === f.key && r.source === 'flatfile')).toBe(true);
+    expectEventTimeOrder(records);
+    const malformed = f.malformed.filter((m) => m.underlying === 'SPY');
+    const letters = await readDeadLetters(e, dataset, malformed.length);
+    const got = letters.map((l) => `${l.position}:${l.reason}`).sort();
+    expect(got).toEqual(malformed.map((m) => `${m.line}:${m.reason}`).sort());
+    expect(letters.every((l) => l.origin === f.key && l.raw.length > 0 && l.partition === null && l.event_time === null)).toBe(true);
+    expect(new Set(malformed.map((m) => m.reason)).size).toBeGreaterThanOrEqual(7);
+  }
+  const markers = await readMarkers(e, 'option.trades');
+  expect(markers.size).toBe(tk.config.topics.partitions);
+  // midnight New York at the end of 2025-03-07 (EST): 05:00 UTC on the 8th
+  for (const wm of markers.values()) expect(wm).toBe(BigInt(Date.UTC(2025, 2, 8, 5)) * 1_000_000n);
+});
+
+test('kill -9 mid-file, then resume: exactly the records of one clean run', async () => {
+  const files = await generate({ seed: 5, datasets: ['us_options_opra/trades_v1'], optionTradesPerContract: 2500, malformed: false });
+  const file = files[0];
+  const dataset = datasetOfFile(file);
+  const e = await newEnv('kill', { OPTFLOW__MASSIVE__TRANSACTION_RECORDS: '5000' });
+  await uploadAll(e.bucket, files);
+  const expected = parseFile(file.path, dataset, file.key);
+  expect(expected.length).toBeGreaterThan(60_000);
+  const topic = `${e.prefix}${dataset.topic}`;
+  const child = spawnCli(['produce', 'flatfile', '--from', DATE, '--datasets', 'option-trades'], e.env);
+  const producedSoFar = async (): Promise<number> => {
+    const offsets = await tk.admin.fetchTopicOffsets(topic).catch(() => []);
+    return offsets.reduce((n, o) => n + Number(o.high), 0);
+  };
+  await until('a few transactions committed', async () => (await producedSoFar()) >= 15_000, 60_000);
+  child.kill('SIGKILL');
+  await waitExit(child);
+  const atKill = await producedSoFar();
+  expect(atKill).toBeLessThan(expected.length);
+  expect(await produce(e, ['--datasets', 'option-trades'])).toBe(0);
+  const records = await readMarket(tk.kafka, e, dataset, expected.length);
+  expect(records.length).toBe(expected.length);
+  expect(multiset(records)).toEqual(multiset(expected));
+  expectEventTimeOrder(records);
+});
+
+test('a re-published day (same key, rows added, new ETag) adds only the new rows', async () => {
+  const files = await generate({ seed: 7, datasets: ['us_options_opra/trades_v1'], malformed: false });
+  const file = files[0];
+  const dataset = datasetOfFile(file);
+  const e = await newEnv('republish');
+  await uploadAll(e.bucket, files);
+  expect(await produce(e, ['--datasets', 'option-trades'])).toBe(0);
+  const original = parseFile(file.path, dataset, file.key);
+
+  // Re-publish: the same file with 25 SPY rows appended (copies of existing rows, 1 µs later).
+  const csv = gunzipSync(readFileSync(file.path)).toString('latin1').trimEnd().split('\n');
+  const header = csv[0].split(',');
+  const sip = header.indexOf('sip_timestamp');
+  const spyRows = csv.slice(1).filter((l) => l.startsWith('O:SPY') && !l.includes('"')).slice(0, 25);
+  const added = spyRows.map((l) => l.split(',').map((v, i) => (i === sip ? String(BigInt(v) + 1000n) : v)).join(','));
+  const republished = gzipSync(Buffer.from([...csv, ...added].join('\n') + '\n', 'latin1'));
+  const path = join(dirs[dirs.length - 1], 'republished.csv.gz');
+  writeFileSync(path, republished);
+  await upload(e.bucket, file.key, republished);
+  expect(await produce(e, ['--datasets', 'option-trades'])).toBe(0);
+
+  const expected = parseFile(path, dataset, file.key);
+  expect(expected.length).toBe(original.length + 25);
+  const records = await readMarket(tk.kafka, e, dataset, expected.length);
+  expect(records.length).toBe(expected.length);
+  expect(multiset(records)).toEqual(multiset(expected));
+  // A third run changes nothing.
+  expect(await produce(e, ['--datasets', 'option-trades'])).toBe(0);
+  expect((await readMarket(tk.kafka, e, dataset, expected.length + 1)).length).toBe(expected.length);
+});
+
+test('a truncated gzip fails its file (exit 1, nothing downstream) while the other files of the day go in', async () => {
+  const files = await generate({ seed: 9, datasets: ['us_stocks_sip/trades_v1', 'us_options_opra/trades_v1'], malformed: false });
+  const e = await newEnv('truncated');
+  const stock = files.find((f) => f.dataset === 'us_stocks_sip/trades_v1')!;
+  const option = files.find((f) => f.dataset === 'us_options_opra/trades_v1')!;
+  await upload(e.bucket, stock.key, readFileSync(stock.path));
+  const gz = readFileSync(option.path);
+  await upload(e.bucket, option.key, gz.subarray(0, Math.floor(gz.length * 0.6)));
+  expect(await produce(e, ['--datasets', 'stock-trades,option-trades'])).toBe(1);
+  const stocks = await readMarket(tk.kafka, e, datasetOf('stock-trades'), stock.validRowsByUnderlying.SPY);
+  expect(stocks.length).toBe(stock.validRowsByUnderlying.SPY);
+  const offsets = await tk.admin.fetchTopicOffsets(`${e.prefix}option.trades`);
+  expect(offsets.reduce((n, o) => n + Number(o.high), 0)).toBe(0);
+  const dlq = await tk.admin.fetchTopicOffsets(`${e.prefix}option.trades.dlq`);
+  expect(dlq.reduce((n, o) => n + Number(o.high), 0)).toBe(0);
+  // no end-of-day markers for an incomplete day
+  expect((await readMarkers(e, 'equity.trades', 3000)).size).toBe(0);
+});
+
+test('7-column option trades (no participant_timestamp) end to end', async () => {
+  const files = await generate({ seed: 11, datasets: ['us_options_opra/trades_v1'], optionTradeColumns: 7 });
+  const file = files[0];
+  expect(file.columns).not.toContain('participant_timestamp');
+  const e = await newEnv('cols7');
+  await uploadAll(e.bucket, files);
+  expect(await produce(e, ['--datasets', 'option-trades'])).toBe(0);
+  const records = await readMarket(tk.kafka, e, datasetOfFile(file), file.validRowsByUnderlying.SPY);
+  expect(records.length).toBe(file.validRowsByUnderlying.SPY);
+  expect(records.every((r) => 'participant_timestamp' in r && r.participant_timestamp === null)).toBe(true);
+  expectEventTimeOrder(records);
+});

@@ -11,17 +11,17 @@ import { datasetOf } from '../src/producers/flatfile/datasets';
 import { FlatFileParser } from '../src/producers/flatfile/rows';
 import type { Universe } from '../src/producers/flatfile/universe';
 
-const DATE = '2025-03-07';
+export const DATE = '2025-03-07';
 const SEED = 1;
 const READ_CHUNK = 1 << 20;
 
-interface Measurement {
+export interface Measurement {
   name: string;
   seconds: number;
   rows: number;
 }
 
-async function benchFile(outDir: string): Promise<GeneratedFile> {
+export async function benchFile(outDir: string): Promise<GeneratedFile> {
   const manifestPath = join(outDir, `option-trades-${DATE}-seed${SEED}.json`);
   if (existsSync(manifestPath)) {
     const cached = JSON.parse(readFileSync(manifestPath, 'utf8')) as GeneratedFile;
@@ -33,7 +33,7 @@ async function benchFile(outDir: string): Promise<GeneratedFile> {
   return day.files[0];
 }
 
-function timeZcat(path: string): Promise<number> {
+export function timeZcat(path: string): Promise<number> {
   return new Promise((done, fail) => {
     const start = process.hrtime.bigint();
     const child = spawn('sh', ['-c', 'zcat "$0" > /dev/null', path], { stdio: 'inherit' });
@@ -42,14 +42,14 @@ function timeZcat(path: string): Promise<number> {
   });
 }
 
-async function timeGunzip(path: string, onChunk: (chunk: Buffer) => void): Promise<number> {
+export async function timeGunzip(path: string, onChunk: (chunk: Buffer) => void): Promise<number> {
   const start = process.hrtime.bigint();
   const stream = createReadStream(path, { highWaterMark: READ_CHUNK }).pipe(createGunzip({ chunkSize: 256 * 1024 }));
   for await (const chunk of stream) onChunk(chunk as Buffer);
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-async function timeParse(path: string, key: string, universe: Universe): Promise<{ seconds: number; accepted: number }> {
+export async function timeParse(path: string, key: string, universe: Universe): Promise<{ seconds: number; accepted: number }> {
   const parser = new FlatFileParser({ dataset: datasetOf('option-trades'), origin: key, universe });
   let accepted = 0;
   const seconds = await timeGunzip(path, (chunk) => {
@@ -59,7 +59,7 @@ async function timeParse(path: string, key: string, universe: Universe): Promise
   return { seconds, accepted };
 }
 
-function report(file: GeneratedFile, rows: Measurement[]): void {
+export function report(file: GeneratedFile, rows: Measurement[]): void {
   const mb = file.uncompressedBytes / 1e6;
   const zcat = rows[0].seconds;
   const header = ['', 'seconds', 'rows/s', 'MB/s (csv)', 'vs zcat', 'records out'];

@@ -16,6 +16,7 @@ import { datasetOf, type Dataset } from '../../src/producers/flatfile/datasets';
 import { dedupeKey } from '../../src/producers/flatfile/dedupe';
 import type { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { FlatFileParser } from '../../src/producers/flatfile/rows';
+import { loadState, stateTopics } from '../../src/producers/flatfile/state';
 import { connectTestKafka, uniqueName, type TestKafka } from './helpers';
 import { readTopic, spawnCli, until, waitExit } from './kafka-io';
 
@@ -186,6 +187,12 @@ test('kill -9 mid-file, then resume: exactly the records of one clean run', asyn
   await waitExit(child);
   const atKill = await producedSoFar();
   expect(atKill).toBeLessThan(expected.length);
+  // The kill landed mid-file after some committed chunks, so the second run really resumes.
+  const { files: checkpoints } = await loadState(tk.kafka, stateTopics({ topics: { ...tk.config.topics, prefix: e.prefix } }));
+  const cut = checkpoints.get(file.key)!;
+  expect(cut.status).toBe('in_progress');
+  expect(cut.position).toBeGreaterThan(0);
+  expect(cut.producedRecords).toBe(cut.position);
   expect(await produce(e, ['--datasets', 'option-trades'])).toBe(0);
   const records = await readMarket(tk.kafka, e, dataset, expected.length);
   expect(records.length).toBe(expected.length);

@@ -27,6 +27,9 @@ import { FlatFileParser, type Rejection } from './rows';
 import type { FlatFileSource } from './source';
 import { GENERATION_HEADER, type StateTopics } from './state';
 import type { Universe } from './universe';
+import { logger } from '../../util/log';
+
+const log = logger('flatfile');
 
 export interface IngestSettings {
   universe: Universe;
@@ -286,6 +289,10 @@ export async function ingestFile(file: PlannedFile, decide: (servedEtag: string)
   }
   progress.bytesTotal = opened.size || file.size;
   const read = await readFile(file, opened.body, opened.etag, s, progress);
+  log.info('file_read', {
+    file: file.key, seconds: (Date.now() - progress.phaseStartedAtMs) / 1000, records: read.records.stats.records,
+    dead_letters: read.deadLetters.stats.records, spilled_runs: read.records.stats.runs, resume_from: action.resumeFrom,
+  });
   progress.phase = 'producing';
   progress.phaseStartedAtMs = Date.now();
   try {

@@ -7,6 +7,7 @@ import { topologyCommand } from './topology';
 import { processCommand, resetCommand } from './process';
 import { generateCommand, produceCommand } from './produce';
 import { featuresCommand } from './features';
+import { sinkCommand } from './sink';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -18,6 +19,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   generate: { run: generateCommand, help: 'generate --date D --out DIR   write a seeded Massive-layout test day' },
   process: { run: processCommand, help: 'process <name>                run a processor as a consumer-group member (greeks, features, ...)' },
   reset: { run: resetCommand, help: 'reset --group G --to-earliest|--to-datetime ISO   rewind a stopped group to reprocess' },
+  sink: { run: sinkCommand, help: 'sink parquet --topic T --out D   write a topic to Hive-partitioned Parquet (dir or s3://)' },
   features: { run: featuresCommand, help: 'features names|tail            the ordered FEATURE_NAMES; print feature records as they arrive' },
   registry: { run: registryCommand, help: 'registry serve [--port N]     run the schema registry in the foreground' },
 };

@@ -101,7 +101,11 @@ export const configSchema = z
         row_group_rows: z.number().int().positive(),
         target_file_mb: z.number().positive(),
         max_file_span_minutes: z.number().positive(),
-        compression: z.enum(['ZSTD', 'SNAPPY', 'GZIP', 'UNCOMPRESSED']),
+        max_file_records: z.number().int().positive(),
+        flush_idle_seconds: z.number().positive(),
+        compression: z.enum(['ZSTD', 'SNAPPY']),
+        s3_endpoint: z.string(),
+        s3_region: z.string().min(1),
       })
       .strict(),
     metrics: z.object({ host: z.string().min(1), port }).strict(),

@@ -2,6 +2,7 @@
  * Where flat files come from: Massive's S3 endpoint (any S3-compatible server) or a local directory
  * with the same key layout. Both stream: `open` returns the object body as a Readable, never a buffer.
  */
+import { createS3Client } from '../../util/s3';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -40,15 +41,7 @@ export class S3Source implements FlatFileSource {
     if (!accessKeyId || !secretAccessKey) {
       throw new Error('set MASSIVE_S3_ACCESS_KEY_ID and MASSIVE_S3_SECRET_ACCESS_KEY (or use --local <dir>)');
     }
-    // The project supports Node 20 on purpose; the SDK's "Node 22 will be required" notice is noise on every run.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    this.client = new S3Client({
-      endpoint: options.endpoint,
-      region: options.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId, secretAccessKey },
-      maxAttempts: 5,
-    });
+    this.client = createS3Client({ endpoint: options.endpoint, region: options.region, credentials: { accessKeyId, secretAccessKey } });
   }
 
   async list(prefix: string): Promise<ListedObject[]> {

@@ -8,6 +8,8 @@ import { processCommand, resetCommand } from './process';
 import { generateCommand, produceCommand } from './produce';
 import { featuresCommand } from './features';
 import { sinkCommand } from './sink';
+import { runAllCommand } from './run-all';
+import { demoCommand } from './demo';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -20,6 +22,8 @@ const commands: Record<string, { run: Command; help: string }> = {
   process: { run: processCommand, help: 'process <name>                run a processor as a consumer-group member (greeks, features, ...)' },
   reset: { run: resetCommand, help: 'reset --group G --to-earliest|--to-datetime ISO   rewind a stopped group to reprocess' },
   sink: { run: sinkCommand, help: 'sink parquet --topic T --out D   write a topic to Hive-partitioned Parquet (dir or s3://)' },
+  'run-all': { run: runAllCommand, help: 'run-all [--from D --local DIR]  processors + sinks (+ producer) in one process' },
+  demo: { run: demoCommand, help: 'demo                          the whole topology on the bundled sample day (npm run demo)' },
   features: { run: featuresCommand, help: 'features names|tail            the ordered FEATURE_NAMES; print feature records as they arrive' },
   registry: { run: registryCommand, help: 'registry serve [--port N]     run the schema registry in the foreground' },
 };

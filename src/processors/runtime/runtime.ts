@@ -39,6 +39,22 @@ interface TaskHandle {
   producer: Producer;
 }
 
+/**
+ * The coordinator answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are still
+ * being written; the Java client retries it, kafkajs does not for AddOffsetsToTxn.
+ */
+async function retryWhileConcurrent<T>(operation: () => Promise<T>, attempts = 12): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await operation();
+    } catch (err) {
+      const concurrent = (err as { type?: string }).type === 'CONCURRENT_TRANSACTIONS';
+      if (!concurrent || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(20 * 2 ** attempt, 1000)));
+    }
+  }
+}
+
 export class ProcessorRuntime {
   private readonly log;
   private readonly kafka: Kafka;
@@ -56,6 +72,8 @@ export class ProcessorRuntime {
   private metricsServer?: { port: number; close(): Promise<void> };
   private readonly m;
   readonly instanceId = randomBytes(4).toString('hex');
+  /** Wall-clock time of the last batch that carried records (for run-all's quiescence check). */
+  lastActivityMs = Date.now();
 
   constructor(
     private readonly config: Config,
@@ -237,6 +255,7 @@ export class ProcessorRuntime {
     if (isStale()) return;
     const { task } = handle;
     const before = { ...task.counters };
+    if (batch.messages.length > 0) this.lastActivityMs = Date.now();
     for (const message of batch.messages) await this.handleMessage(task, batch.topic, input, message);
     task.fetched(batch.topic, batch.messages.length === 0 || BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark));
     this.m.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
@@ -295,13 +314,15 @@ export class ProcessorRuntime {
       if (byTopic.size > 0) {
         await txn.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
       }
-      await txn.sendOffsets({
-        consumerGroupId: this.group,
-        topics: offsets.map((o) => ({
-          topic: o.topic,
-          partitions: [{ partition: task.partition, offset: o.offset.toString(), metadata: encodeMetadata(o.metadata) }],
-        })),
-      });
+      await retryWhileConcurrent(() =>
+        txn.sendOffsets({
+          consumerGroupId: this.group,
+          topics: offsets.map((o) => ({
+            topic: o.topic,
+            partitions: [{ partition: task.partition, offset: o.offset.toString(), metadata: encodeMetadata(o.metadata) }],
+          })),
+        }),
+      );
       await txn.commit();
       this.m.commits.inc();
       this.m.recordsOut.inc(outputs.length);

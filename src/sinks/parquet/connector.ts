@@ -73,6 +73,8 @@ export class ParquetSink {
   private lock: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private stopping = false;
+  /** Wall-clock time of the last record or publish (for run-all's quiescence check). */
+  lastActivityMs = Date.now();
   private readonly metrics: ProcessMetrics;
   private metricsServer?: { close(): Promise<void> };
   private readonly m;
@@ -163,6 +165,7 @@ export class ParquetSink {
     if (this.stopping) return;
     const state = await this.stateFor(batch.partition);
     if (isStale()) return;
+    if (batch.messages.length > 0) this.lastActivityMs = Date.now();
     for (const message of batch.messages) await this.handleMessage(state, message);
   }
 
@@ -233,6 +236,7 @@ export class ParquetSink {
       log.info('file_published', { file: file.relative, rows: result.rows, bytes: result.bytes });
     }
     await this.commit(state.partition, end, null);
+    this.lastActivityMs = Date.now();
     this.m.records.inc(rows);
     this.m.segments.inc();
     state.files.clear();

@@ -11,7 +11,8 @@ module.exports = {
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
       slowTestThreshold: 60,
+      // each integration test drives a real broker and child processes: generous per-test budget
     },
   ],
-  testTimeout: 120000,
+  testTimeout: 300000,
 };

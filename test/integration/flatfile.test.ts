@@ -182,7 +182,7 @@ test('kill -9 mid-file, then resume: exactly the records of one clean run', asyn
     const offsets = await tk.admin.fetchTopicOffsets(topic).catch(() => []);
     return offsets.reduce((n, o) => n + Number(o.high), 0);
   };
-  await until('a few transactions committed', async () => (await producedSoFar()) >= 15_000, 60_000);
+  await until('a few transactions committed', async () => (await producedSoFar()) >= 15_000, 240_000);
   child.kill('SIGKILL');
   await waitExit(child);
   const atKill = await producedSoFar();

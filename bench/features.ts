@@ -1,3 +1,15 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadConfig } from '../src/config';
+import { generateDay } from '../src/generator';
+import { readLocalDay, recordKey } from '../src/producers/flatfile/local-day';
+import { MarketRecord } from '../src/producers/flatfile/normalise';
+import { features } from '../src/processors/features';
+import { greeks } from '../src/processors/greeks';
+import { ProcessorDriver } from '../src/processors/runtime/driver';
+import { ProcessorDefinition } from '../src/processors/runtime/types';
+
 /**
  * Feature window benchmark: one 30m window of SPY with 500k underlying trades and 200k enriched
  * option trades (generated, realistic magnitudes), timed from an empty window state to the full
@@ -104,4 +116,44 @@ export async function run(): Promise<void> {
   }
   console.log(`features bench: one 30m window, ${UNDERLYING_TRADES} underlying + ${OPTION_TRADES} option trades; target < ${TARGET_MS} ms CPU`);
   console.table(rows);
+  await processorThroughput();
+}
+
+/**
+ * Records/s through the greeks and features processors (the runtime's Task, Avro encoding of every
+ * output, no broker) on the generated sample day, universe SPY+QQQ+IWM.
+ */
+async function processorThroughput(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optflow-bench-day-'));
+  await generateDay({ date: '2025-03-07', outDir: dir, seed: 1, scale: 'small' });
+  const underlyings = ['SPY', 'QQQ', 'IWM'];
+  const day = readLocalDay(dir, '2025-03-07', underlyings);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const config = loadConfig({ env: { NODE_ENV: 'test' }, overrides: { universe: { underlyings } } });
+  const end = BigInt(Date.UTC(2025, 2, 8, 5)) * 1_000_000n;
+  const merged = (topics: string[], extra: [string, { sip_timestamp: bigint }[]][] = []) =>
+    [...topics.map((t) => [t, day.get(t)!] as [string, { sip_timestamp: bigint }[]]), ...extra]
+      .flatMap(([t, rs]) => rs.map((r) => ({ t, r })))
+      .sort((a, b) => (a.r.sip_timestamp < b.r.sip_timestamp ? -1 : a.r.sip_timestamp > b.r.sip_timestamp ? 1 : 0));
+  const drive = (definition: ProcessorDefinition, input: { t: string; r: { sip_timestamp: bigint } }[]) => {
+    const driver = new ProcessorDriver(definition, config);
+    const t0 = now();
+    for (const { t, r } of input) driver.pipe(t, r, recordKey(r as MarketRecord));
+    driver.advanceWatermark(end);
+    const out = driver.drain();
+    return { out, time: since(t0) };
+  };
+  const g = drive(greeks, merged(['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes']));
+  const enriched = g.out.map((o) => o.value as { sip_timestamp: bigint });
+  const f = drive(features, merged(['equity.trades'], [['option.trades.enriched', enriched]]));
+  const table = [
+    { processor: 'greeks', records_in: sum(day, ['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes']), records_out: g.out.length, cpu_ms: g.time.cpu },
+    { processor: 'features', records_in: day.get('equity.trades')!.length + enriched.length, records_out: f.out.length, cpu_ms: f.time.cpu },
+  ].map((r) => ({ ...r, cpu_ms: Number(r.cpu_ms.toFixed(0)), records_per_s: Math.round((r.records_in / r.cpu_ms) * 1000) }));
+  console.log('\nprocessor throughput on the sample day (in memory: Task + Avro, no broker)');
+  console.table(table);
+}
+
+function sum(day: Map<string, unknown[]>, topics: string[]): number {
+  return topics.reduce((n, t) => n + (day.get(t)?.length ?? 0), 0);
 }

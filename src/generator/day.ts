@@ -80,7 +80,7 @@ type Resolved = Required<Omit<GenerateDayOptions, 'scale'>>;
 const SCALES: Record<GeneratorScale, Omit<Resolved, 'date' | 'outDir' | 'seed'>> = {
   small: {
     underlyings: DEFAULT_UNDERLYINGS, contractsPerUnderlying: 40, optionTradesPerContract: 75,
-    optionQuotesPerContract: 150, stockTradesPerUnderlying: 20_000, stockQuotesPerUnderlying: 20_000,
+    optionQuotesPerContract: 150, stockTradesPerUnderlying: 20_000, stockQuotesPerUnderlying: 80_000,
     optionTradeColumns: 8, malformed: true, malformedPerKind: 2, rate: 0.045,
     datasets: DATASETS.map((d) => d.id), gzipLevel: 6,
   },

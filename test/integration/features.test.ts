@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { ChildProcess } from 'node:child_process';
 import { TopicSerde } from '../../src/avro/serde';
 import { SchemaName } from '../../src/avro/types';
@@ -9,8 +8,8 @@ import { FEATURE_NAMES } from '../../src/domain/features/names';
 import { FeatureRecord } from '../../src/domain/features/window';
 import { EnrichedOptionTrade, EquityTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
-import { DATASETS, flatFileKey } from '../../src/producers/flatfile/datasets';
-import { FlatFileParser } from '../../src/producers/flatfile/rows';
+import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
+import { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
@@ -28,26 +27,10 @@ const SESSION_MINUTES = 390;
 const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];
 const WINDOWS: Record<string, number> = { '1m': 1, '5m': 5, '15m': 15, '30m': 30 };
 
-type Market = { sip_timestamp: bigint; sequence_number: bigint | null; origin_offset: bigint };
-
-function byEventTime(a: Market, b: Market): number {
-  if (a.sip_timestamp !== b.sip_timestamp) return a.sip_timestamp < b.sip_timestamp ? -1 : 1;
-  const sa = a.sequence_number ?? -1n;
-  const sb = b.sequence_number ?? -1n;
-  if (sa !== sb) return sa < sb ? -1 : 1;
-  return a.origin_offset < b.origin_offset ? -1 : 1;
-}
+type Market = MarketRecord;
 
 async function readDay(dir: string): Promise<Map<string, Market[]>> {
-  const out = new Map<string, Market[]>();
-  for (const dataset of DATASETS) {
-    const key = flatFileKey(dataset.id, DATE);
-    const parser = new FlatFileParser({ dataset, origin: key, universe: UNDERLYINGS });
-    const batch = parser.push(zlib.gunzipSync(fs.readFileSync(path.join(dir, key))));
-    const rest = parser.finish();
-    out.set(dataset.topic, [...batch.records, ...rest.records].sort(byEventTime) as unknown as Market[]);
-  }
-  return out;
+  return readLocalDay(dir, DATE, UNDERLYINGS);
 }
 
 interface Env {
@@ -82,8 +65,7 @@ async function produceDay(env: Env, day: Map<string, Market[]>): Promise<void> {
   let end = 0n;
   for (const [topic, records] of day) {
     const serde = await env.serde<Market>(topic, SCHEMAS[topic]);
-    const keyOf = (r: Market) => (r as unknown as { underlying?: string; ticker: string }).underlying ?? (r as unknown as { ticker: string }).ticker;
-    await produceValues(env.t.kafka, serde, records.map((r) => ({ key: keyOf(r), value: r })));
+    await produceValues(env.t.kafka, serde, records.map((r) => ({ key: recordKey(r), value: r })));
     for (const r of records) if (r.sip_timestamp > end) end = r.sip_timestamp;
   }
   for (const topic of Object.keys(SCHEMAS)) await sendMarkers(env.t.kafka, env.prefix + topic, PARTITIONS, end + 3_600_000_000_000n);
@@ -92,7 +74,7 @@ async function produceDay(env: Env, day: Map<string, Market[]>): Promise<void> {
 /** Independent check of the simple columns: counts, OHLC, dADVV totals from the raw records. */
 function directColumns(w: FeatureRecord, stock: EquityTrade[], enriched: EnrichedOptionTrade[]) {
   const inWindow = (t: bigint) => t >= w.window_start_ns && t < w.window_end_ns;
-  const st = stock.filter((s) => s.ticker === w.underlying && inWindow(s.sip_timestamp) && (s.correction ?? 0) === 0).sort((a, b) => byEventTime(a, b));
+  const st = stock.filter((s) => s.ticker === w.underlying && inWindow(s.sip_timestamp) && (s.correction ?? 0) === 0);
   const opts = enriched.filter((o) => o.underlying === w.underlying && inWindow(o.sip_timestamp) && (o.correction ?? 0) === 0);
   const calls = opts.filter((o) => o.right === 'C');
   const dadvv = calls.filter((o) => o.dadvv !== null).map((o) => o.dadvv as number);

@@ -20,6 +20,7 @@ import { DuckDBInstance, DuckDBListValue, DuckDBTimestampTZValue, DuckDBTimestam
 import { EnrichedOptionTrade } from '../src/domain/records';
 import { AvroRecordSchema, ParquetColumn, nanosToMicros, parquetColumns } from '../src/sinks/parquet/schema';
 import { ParquetFileWriter } from '../src/sinks/parquet/writer';
+import { Prng } from '../src/generator/prng';
 
 const SCHEMA = loadEnrichedSchema();
 const COLUMNS = parquetColumns(SCHEMA);
@@ -51,15 +52,10 @@ function benchConfig(): BenchConfig {
 // ---------------------------------------------------------------------------------------------
 // Rows: deterministic, so the verifier regenerates exactly what the writer wrote.
 
+/** Uniform [0, 1) stream from the project's seeded PRNG. */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 const UNDERLYINGS = ['SPY', 'QQQ', 'AAPL', 'TSLA', 'NVDA', 'IWM'];

@@ -13,7 +13,7 @@ import { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { produceValues, readTopic, sendMarkers, spawnCli, waitExit } from './kafka-io';
+import { ChildProcesses, produceValues, readTopic, sendMarkers, spawnCli, waitExit } from './kafka-io';
 
 /**
  * producers → greeks → features on the real broker with the generated sample day (SPY, QQQ, IWM).
@@ -36,7 +36,7 @@ async function readDay(dir: string): Promise<Map<string, Market[]>> {
 interface Env {
   prefix: string;
   t: TestKafka;
-  children: ChildProcess[];
+  members: ChildProcesses;
   serde<T>(topic: string, schema: SchemaName): Promise<TopicSerde<T>>;
 }
 
@@ -44,19 +44,15 @@ async function setup(): Promise<Env> {
   const prefix = `${uniqueName('ft')}.`;
   const t = await connectTestKafka({ topics: { prefix, partitions: PARTITIONS } });
   await applyTopology(t.admin, t.registry, buildTopology(t.config));
-  return { prefix, t, children: [], serde: (topic, schema) => TopicSerde.forTopic(t.registry, prefix + topic, schema) };
+  return { prefix, t, members: new ChildProcesses({ OPTFLOW__TOPICS__PREFIX: prefix, OPTFLOW__TOPICS__PARTITIONS: String(PARTITIONS), OPTFLOW__UNIVERSE__UNDERLYINGS: JSON.stringify(UNDERLYINGS) }), serde: (topic, schema) => TopicSerde.forTopic(t.registry, prefix + topic, schema) };
 }
 
 function start(env: Env, processor: string): ChildProcess {
-  const child = spawnCli(['process', processor], { OPTFLOW__TOPICS__PREFIX: env.prefix, OPTFLOW__TOPICS__PARTITIONS: String(PARTITIONS), OPTFLOW__UNIVERSE__UNDERLYINGS: JSON.stringify(UNDERLYINGS) });
-  env.children.push(child);
-  return child;
+  return env.members.spawn(['process', processor]);
 }
 
 async function stopAll(env: Env): Promise<void> {
-  for (const c of env.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  await Promise.all(env.children.map(waitExit));
-  env.children = [];
+  await env.members.stopAll();
 }
 
 const SCHEMAS: Record<string, SchemaName> = { 'equity.trades': 'EquityTrade', 'equity.quotes': 'EquityQuote', 'option.trades': 'OptionTrade', 'option.quotes': 'OptionQuote' };

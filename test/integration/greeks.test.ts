@@ -8,7 +8,8 @@ import { aggressorConfigFrom, ASOF_LOOKBACK_NS, greeksConfigFrom } from '../../s
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { produceValues, readTopic, sendMarkers, spawnCli, until, waitExit } from './kafka-io';
+import { ChildProcesses, produceValues, readTopic, sendMarkers, until, waitExit } from './kafka-io';
+import { Prng } from '../../src/generator/prng';
 
 /**
  * The greeks processor on the real broker. Reference: for every trade, the latest underlying quote
@@ -22,15 +23,10 @@ const T0 = 1741357800n * SEC; // 2025-03-07 14:30:00 UTC = 09:30 ET
 const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];
 const SPOT: Record<string, number> = { SPY: 575, QQQ: 495, IWM: 205 };
 
+/** Uniform [0, 1) stream from the project's seeded PRNG. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 const prov = (i: number) => ({ source: 'flatfile' as const, origin: 'test', origin_offset: BigInt(i) });
@@ -115,7 +111,7 @@ interface Env {
     stockTrades: TopicSerde<EquityTrade>;
     enriched: TopicSerde<EnrichedOptionTrade>;
   };
-  children: ChildProcess[];
+  members: ChildProcesses;
 }
 
 async function setup(): Promise<Env> {
@@ -134,7 +130,7 @@ async function setup(): Promise<Env> {
       stockTrades: await serde('equity.trades', 'EquityTrade'),
       enriched: await serde('option.trades.enriched', 'EnrichedOptionTrade'),
     },
-    children: [],
+    members: new ChildProcesses({ OPTFLOW__TOPICS__PREFIX: prefix, OPTFLOW__TOPICS__PARTITIONS: String(PARTITIONS) }),
   };
 }
 
@@ -152,14 +148,11 @@ async function produceDay(env: Env, day: Day, quotesFirst: boolean): Promise<voi
 }
 
 function startMember(env: Env): ChildProcess {
-  const child = spawnCli(['process', 'greeks'], { OPTFLOW__TOPICS__PREFIX: env.prefix, OPTFLOW__TOPICS__PARTITIONS: String(PARTITIONS) });
-  env.children.push(child);
-  return child;
+  return env.members.spawn(['process', 'greeks']);
 }
 
 async function stopAll(env: Env): Promise<void> {
-  for (const c of env.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  await Promise.all(env.children.map(waitExit));
+  await env.members.stopAll();
   await env.t.close();
 }
 

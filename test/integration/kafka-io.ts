@@ -76,6 +76,25 @@ export function spawnCli(args: string[], env: Record<string, string>): ChildProc
   return child;
 }
 
+/** Child processes of one test (processor members, sinks), stopped together with SIGTERM. */
+export class ChildProcesses {
+  private readonly children: ChildProcess[] = [];
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  spawn(args: string[]): ChildProcess {
+    const child = spawnCli(args, this.env);
+    this.children.push(child);
+    return child;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await Promise.all(this.children.map(waitExit));
+    this.children.length = 0;
+  }
+}
+
 export function waitExit(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));

@@ -5,7 +5,8 @@ import { TradeCounts } from '../../src/processors/trade-counts';
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { produceValues, readTopic, sendMarkers, sendRaw, spawnCli, until, waitExit } from './kafka-io';
+import { ChildProcesses, produceValues, readTopic, sendMarkers, sendRaw, spawnCli, until, waitExit } from './kafka-io';
+import { Prng } from '../../src/generator/prng';
 
 /**
  * The processor runtime on the real broker, with its reference processor trade-counts
@@ -17,15 +18,10 @@ const MINUTE = 60_000_000_000n;
 const T0 = 1741357800000000000n; // 2025-03-07 14:30:00 UTC
 const TICKERS = ['SPY', 'QQQ', 'IWM', 'AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN'];
 
+/** Uniform [0, 1) stream from the project's seeded PRNG. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 function makeTrades(n: number, minutes: number, seed: number): EquityTrade[] {
@@ -97,7 +93,7 @@ interface Env {
   counts: TopicSerde<TradeCounts>;
   late: TopicSerde<DeadLetter>;
   dlq: TopicSerde<DeadLetter>;
-  children: ChildProcess[];
+  members: ChildProcesses;
 }
 
 async function setup(): Promise<Env> {
@@ -113,19 +109,16 @@ async function setup(): Promise<Env> {
     counts: await TopicSerde.forTopic(t.registry, `${prefix}equity.trade_counts.1m`, 'TradeCounts'),
     late: await TopicSerde.forTopic(t.registry, `${prefix}trade-counts.late`, 'DeadLetter'),
     dlq: await TopicSerde.forTopic(t.registry, `${prefix}trade-counts.dlq`, 'DeadLetter'),
-    children: [],
+    members: new ChildProcesses({ OPTFLOW__TOPICS__PREFIX: prefix, OPTFLOW__TOPICS__PARTITIONS: String(PARTITIONS) }),
   };
 }
 
 function startMember(env: Env): ChildProcess {
-  const child = spawnCli(['process', 'trade-counts'], { OPTFLOW__TOPICS__PREFIX: env.prefix, OPTFLOW__TOPICS__PARTITIONS: String(PARTITIONS) });
-  env.children.push(child);
-  return child;
+  return env.members.spawn(['process', 'trade-counts']);
 }
 
 async function stopAll(env: Env): Promise<void> {
-  for (const c of env.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  await Promise.all(env.children.map(waitExit));
+  await env.members.stopAll();
   await env.t.close();
 }
 

@@ -12,7 +12,6 @@ import { WatermarkTracker } from './watermarks';
 
 export interface TaskCounters {
   recordsIn: number;
-  recordsOut: number;
   late: number;
   dlq: number;
   replayed: number;
@@ -48,7 +47,7 @@ export class Task implements ProcessorContext {
   private current?: InputRecord;
   private currentRaw?: Buffer;
   private currentTopic?: string;
-  readonly counters: TaskCounters = { recordsIn: 0, recordsOut: 0, late: 0, dlq: 0, replayed: 0 };
+  readonly counters: TaskCounters = { recordsIn: 0, late: 0, dlq: 0, replayed: 0 };
   private dirty = false;
 
   constructor(private readonly o: TaskOptions) {
@@ -78,7 +77,6 @@ export class Task implements ProcessorContext {
   emit(topic: string, key: string, value: unknown): void {
     if (this.replaying) return;
     this.outputs.push(this.o.encode(topic, key, value));
-    this.counters.recordsOut += 1;
     this.dirty = true;
   }
 

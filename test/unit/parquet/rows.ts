@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AvroField, AvroRecordSchema, AvroType } from '../../../src/sinks/parquet/schema';
+import { Prng } from '../../../src/generator/prng';
 
 export const SCHEMA_DIR = path.resolve(__dirname, '..', '..', '..', 'schemas');
 
@@ -22,15 +23,10 @@ const INT_EDGES = [2147483647, -2147483648, 0, -1];
 const DOUBLE_EDGES = [5e-324, 1.7976931348623157e308, -2.2250738585072014e-308, 0.1 + 0.2, -0, 123456.789012345];
 const STRING_EDGES = ['', 'Ωμέγα — ✓ 期权', "it's \"quoted\"\n,comma", 'O:SPY251219C00650000'];
 
+/** Uniform [0, 1) stream from the project's seeded PRNG. */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 class ValueSource {

@@ -155,6 +155,8 @@ export class ParquetSink {
       start = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
     }
     this.consumer!.seek({ topic: this.topic, partition, offset: start.toString() });
+    const stale = await this.destination.discardStale(`${this.options.topic}+${partition}+`);
+    if (stale > 0) log.info('stale_staging_files_removed', { partition, files: stale });
     const state: PartitionState = { partition, start, sealedEnd, nextOffset: start, stats: emptyStats(), files: new Map(), lastActivityMs: Date.now() };
     this.partitions.set(partition, state);
     log.info('partition_started', { partition, start, sealed_end: sealedEnd });

@@ -16,6 +16,20 @@ export interface Destination {
   stagingPath(relativePath: string): Promise<string>;
   publish(stagingPath: string, relativePath: string): Promise<void>;
   discard(stagingPath: string): Promise<void>;
+  /** Removes staging files left by a killed writer of this file-name prefix (`<topic>+<partition>+`). */
+  discardStale(fileNamePrefix: string): Promise<number>;
+}
+
+async function removeMatching(dir: string, matches: (name: string) => boolean, recursive: boolean): Promise<number> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(dir, { recursive, encoding: 'utf8' });
+  } catch {
+    return 0;
+  }
+  const stale = entries.filter((e) => matches(path.basename(e)));
+  await Promise.all(stale.map((e) => fs.rm(path.join(dir, e), { force: true })));
+  return stale.length;
 }
 
 export class LocalDestination implements Destination {
@@ -38,6 +52,10 @@ export class LocalDestination implements Destination {
 
   async discard(stagingPath: string): Promise<void> {
     await fs.rm(stagingPath, { force: true });
+  }
+
+  discardStale(fileNamePrefix: string): Promise<number> {
+    return removeMatching(this.root, (name) => name.startsWith(`.${fileNamePrefix}`) && name.endsWith('.tmp'), true);
   }
 }
 
@@ -86,5 +104,10 @@ export class S3Destination implements Destination {
 
   async discard(stagingPath: string): Promise<void> {
     await fs.rm(stagingPath, { force: true });
+  }
+
+  /** Local staging only: an unfinished multipart upload never becomes an object (expire them with a bucket lifecycle rule). */
+  discardStale(fileNamePrefix: string): Promise<number> {
+    return removeMatching(this.stagingDir, (name) => /^optflow-\d+-/.test(name) && name.replace(/^optflow-\d+-/, '').startsWith(fileNamePrefix) && name.endsWith('.tmp'), false);
   }
 }

@@ -6,6 +6,7 @@ import { stackCommand } from './stack';
 import { topologyCommand } from './topology';
 import { processCommand, resetCommand } from './process';
 import { generateCommand, produceCommand } from './produce';
+import { produceWsCommand } from './produce-ws';
 import { featuresCommand } from './features';
 import { sinkCommand } from './sink';
 import { runAllCommand } from './run-all';
@@ -17,7 +18,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   stack: { run: stackCommand, help: 'stack up|down|status          local Kafka (KRaft) + schema registry + S3 server' },
   kafka: { run: kafkaToolCommand, help: 'kafka <tool> [args]           Kafka CLI tools: topics, consumer-groups, console-consumer, ...' },
   topology: { run: topologyCommand, help: 'topology apply|describe       create/update topics, register schemas; print the graph' },
-  produce: { run: produceCommand, help: 'produce flatfile --from D [--to D] [--follow]   Massive flat files (S3 or --local dir) into Kafka' },
+  produce: { run: (argv) => (argv[0] === 'ws' ? produceWsCommand(argv) : produceCommand(argv)), help: 'produce flatfile --from D [--to D] [--follow] | produce ws [--feed stocks|options]   Massive flat files / live WebSocket into Kafka' },
   generate: { run: generateCommand, help: 'generate --date D --out DIR   write a seeded Massive-layout test day' },
   process: { run: processCommand, help: 'process <name>                run a processor as a consumer-group member (greeks, features, ...)' },
   reset: { run: resetCommand, help: 'reset --group G --to-earliest|--to-datetime ISO   rewind a stopped group to reprocess' },

@@ -108,6 +108,19 @@ export const configSchema = z
         s3_region: z.string().min(1),
       })
       .strict(),
+    websocket: z
+      .object({
+        url_stocks: z.string().regex(/^wss?:\/\//, 'a ws:// or wss:// URL'),
+        url_options: z.string().regex(/^wss?:\/\//, 'a ws:// or wss:// URL'),
+        subscriptions: z.object({ stocks: z.string().min(1), options: z.string().min(1) }).strict(),
+        buffer_records: z.number().int().positive(),
+        batch_records: z.number().int().positive(),
+        heartbeat_ms: z.number().int().positive(),
+        watermark_lag_ms: z.number().int().min(0),
+        initial_backoff_ms: z.number().int().positive(),
+        max_backoff_ms: z.number().int().positive(),
+      })
+      .strict(),
     metrics: z.object({ host: z.string().min(1), port }).strict(),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']) }).strict(),
   })

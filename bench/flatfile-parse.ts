@@ -71,8 +71,8 @@ export function report(file: GeneratedFile, rows: Measurement[]): void {
   for (const l of [header, ...lines]) process.stdout.write(l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + '\n');
 }
 
-export async function run(): Promise<void> {
-  const file = await benchFile(resolve(process.cwd(), 'bench/out/flatfile'));
+/** Describes the bench file, then times zcat, gunzip alone, and gunzip+parse for universes SPY and *. */
+export async function parseMeasurements(file: Awaited<ReturnType<typeof benchFile>>): Promise<Measurement[]> {
   process.stdout.write(
     `${file.key}: ${file.rows.toLocaleString('en-US')} rows, ${(file.bytes / 1e6).toFixed(1)} MB gz, ` +
       `${(file.uncompressedBytes / 1e6).toFixed(1)} MB csv; SPY rows ${file.validRowsByUnderlying.SPY.toLocaleString('en-US')}\n`,
@@ -83,7 +83,12 @@ export async function run(): Promise<void> {
   measurements.push({ name: 'gunzip+parse universe SPY', seconds: spy.seconds, rows: spy.accepted });
   const all = await timeParse(file.path, file.key, '*');
   measurements.push({ name: 'gunzip+parse universe *', seconds: all.seconds, rows: all.accepted });
-  report(file, measurements);
+  return measurements;
+}
+
+export async function run(): Promise<void> {
+  const file = await benchFile(resolve(process.cwd(), 'bench/out/flatfile'));
+  report(file, await parseMeasurements(file));
 }
 
 if (require.main === module) {

@@ -9,7 +9,7 @@ import { createKafka } from '../src/kafka/client';
 import { datasetOf } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
 import { LocalSource } from '../src/producers/flatfile/source';
-import { benchFile, DATE, report, timeGunzip, timeParse, timeZcat, type Measurement } from './flatfile-parse';
+import { benchFile, DATE, parseMeasurements, report } from './flatfile-parse';
 
 async function timePipeline(root: string): Promise<{ seconds: number; produced: number }> {
   const prefix = `bench-flatfile-${Date.now().toString(36)}.`;
@@ -36,16 +36,7 @@ async function dropTopics(config: ReturnType<typeof loadConfig>, prefix: string)
 export async function run(): Promise<void> {
   const root = resolve(process.cwd(), 'bench/out/flatfile');
   const file = await benchFile(root);
-  process.stdout.write(
-    `${file.key}: ${file.rows.toLocaleString('en-US')} rows, ${(file.bytes / 1e6).toFixed(1)} MB gz, ` +
-      `${(file.uncompressedBytes / 1e6).toFixed(1)} MB csv; SPY rows ${file.validRowsByUnderlying.SPY.toLocaleString('en-US')}\n`,
-  );
-  const measurements: Measurement[] = [{ name: 'zcat > /dev/null', seconds: await timeZcat(file.path), rows: 0 }];
-  measurements.push({ name: 'node gunzip only', seconds: await timeGunzip(file.path, () => undefined), rows: 0 });
-  const spy = await timeParse(file.path, file.key, ['SPY']);
-  measurements.push({ name: 'gunzip+parse universe SPY', seconds: spy.seconds, rows: spy.accepted });
-  const all = await timeParse(file.path, file.key, ['*']);
-  measurements.push({ name: 'gunzip+parse universe *', seconds: all.seconds, rows: all.accepted });
+  const measurements = await parseMeasurements(file);
   const pipeline = await timePipeline(root);
   measurements.push({ name: 'full pipeline → Kafka, SPY', seconds: pipeline.seconds, rows: pipeline.produced });
   report(file, measurements);

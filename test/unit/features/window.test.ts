@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as avro from 'avsc';
+import { avroType } from '../../../src/avro/types';
 import type { AggressorSide, EnrichedOptionTrade, EquityTrade } from '../../../src/domain/records';
 import { compileTradeFilter } from '../../../src/domain/features/filters';
 import { ALL_FEATURE_FIELDS, COUNT_NAMES, FEATURE_NAMES, SPLIT_GROUPS } from '../../../src/domain/features/names';
@@ -10,20 +11,8 @@ import { parseWindowNs } from '../../../src/domain/features/windows';
 import { STAT_NAMES, computeStats } from '../../../src/domain/stats/family';
 import { Xoshiro128ss } from '../../../src/domain/stats/prng';
 
-const bigintLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(n);
-    return buf;
-  },
-  fromJSON: (v: unknown) => BigInt(v as string),
-  toJSON: (n: bigint) => n.toString(),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
 const schemaText = fs.readFileSync(path.join(__dirname, '../../../schemas/Features.avsc'), 'utf8');
-const featuresType = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema, { registry: { long: bigintLong } } as Partial<avro.ForSchemaOptions>);
+const featuresType = avroType(JSON.parse(schemaText) as avro.Schema);
 
 const START = BigInt(Date.parse('2024-03-11T14:00:00Z')) * 1_000_000n; // 10:00 EDT
 const KEY: WindowKey = { underlying: 'SPY', window: '5m', startNs: START, sizeNs: parseWindowNs('5m') };

@@ -1,25 +1,12 @@
-import * as avro from 'avsc';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { typeOf } from '../../../src/avro/types';
 import type { OptionTrade } from '../../../src/domain/records';
 import { ExternalSorter, avroCodec, marketSortKey } from '../../../src/producers/flatfile/order';
 import { Prng } from '../../../src/generator/prng';
 
-const bigintLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(n);
-    return buf;
-  },
-  fromJSON: (v: unknown) => BigInt(v as string),
-  toJSON: (n: bigint) => n.toString(),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
-const schema = JSON.parse(readFileSync(join(__dirname, '../../../schemas/OptionTrade.avsc'), 'utf8')) as avro.Schema;
-const codec = avroCodec<OptionTrade>(avro.Type.forSchema(schema, { registry: { long: bigintLong } }));
+const codec = avroCodec<OptionTrade>(typeOf('OptionTrade'));
 
 function trade(rng: Prng, line: number): OptionTrade {
   const underlying = rng.pick(['SPY', 'QQQ', 'IWM']);

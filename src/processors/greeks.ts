@@ -21,6 +21,7 @@ import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimes
 export const ASOF_LOOKBACK_NS = 60_000_000_000n;
 
 const MS = 1_000_000n;
+const PRUNE_STEP_NS = 1_000_000_000n;
 
 export function greeksConfigFrom(config: Config): GreeksConfig {
   const g = config.greeks;
@@ -58,6 +59,7 @@ export class GreeksProcessor implements Processor {
   private readonly contractQuotes = new AsOfIndex<ContractQuote>();
   private readonly contractTrades = new AsOfIndex<number>();
   private pending: OptionTrade[] = [];
+  private prunedTo = 0n;
   private readonly useTrades: boolean;
 
   constructor(
@@ -127,7 +129,11 @@ export class GreeksProcessor implements Processor {
       }
     }
     // State reaches back as far as a non-late trade can look: restore replays exactly this span.
+    // Lookups are bounded by their own look-back, so pruning at most once per second of event time
+    // (not on every watermark step, i.e. nearly every record) changes no result.
     const horizon = watermark - this.allowedLatenessNs - ASOF_LOOKBACK_NS;
+    if (horizon - this.prunedTo < PRUNE_STEP_NS) return;
+    this.prunedTo = horizon;
     this.underlyingQuotes.prune(horizon);
     this.underlyingTrades.prune(horizon);
     this.contractQuotes.prune(horizon);

@@ -1,7 +1,7 @@
 /** Which option contracts a generated day lists for an underlying. */
 import { expiriesFor } from './calendar';
 import { opraSymbol, type Contract, type UnderlyingSpec } from './market';
-import { newYorkTimeNs } from './session';
+import { newYorkTimeNs } from '../domain/new-york';
 
 const EXPIRY_ACTIVITY = [2, 1.2, 0.8, 0.6];
 

@@ -1,3 +1,3 @@
 export { generateDay, type GenerateDayOptions, type GeneratedDayManifest, type GeneratedFile, type GeneratorScale, type MalformedRowInfo } from './day';
 export { DEFAULT_UNDERLYINGS, BENCH_EXTRA_UNDERLYINGS, type UnderlyingSpec } from './market';
-export { regularSession, newYorkOffsetHours, newYorkTimeNs } from './session';
+export { regularSession } from './session';

@@ -2,7 +2,7 @@
  * Trade filters applied before window features (DESIGN 5.3): corrections, excluded condition
  * codes, and the trading session in America/New_York.
  */
-import { isNewYorkDaylightTime } from '../pricing/expiry';
+import { isNewYorkDaylightTime } from '../new-york';
 
 export type SessionMode = 'regular' | 'extended' | 'all';
 

@@ -2,7 +2,6 @@ export { BsmContract, bsmGreeks, bsmPrice, intrinsicValue, type Greeks } from '.
 export {
   expiryInstantMs,
   expiryInstantNs,
-  isNewYorkDaylightTime,
   MIN_TAU_YEARS,
   SECONDS_PER_YEAR,
   timeToExpiry,

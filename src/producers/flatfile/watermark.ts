@@ -6,16 +6,7 @@
  * lateness) closes, and 4 h before anything of D+1, so tomorrow's first records are never late.
  * If the data holds an event beyond that (it should not), the watermark is that event + 1 ns.
  */
-import { newYorkOffsetHours } from '../../generator/session';
-
-const NS_PER_MS = 1_000_000n;
-
-/** UTC ns of 00:00 New York time on the day after `date` (DST-correct: the offset in force on `date`). */
-export function endOfNewYorkDayNs(date: string): bigint {
-  const [year, month, day] = date.split('-').map(Number);
-  const ms = Date.UTC(year, month - 1, day + 1, 0 - newYorkOffsetHours(date), 0);
-  return BigInt(ms) * NS_PER_MS;
-}
+import { endOfNewYorkDayNs } from '../../domain/new-york';
 
 export function dayWatermarkNs(date: string, maxEventTimeNs: bigint | null): bigint {
   const end = endOfNewYorkDayNs(date);

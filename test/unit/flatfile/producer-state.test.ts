@@ -4,7 +4,8 @@ import { dedupeKey, hash64, HashMultiset, RepublishFilter } from '../../../src/p
 import { keyParser, monthPrefix, renderKey } from '../../../src/producers/flatfile/keys';
 import { listingRequests, monthsBetween, planDays } from '../../../src/producers/flatfile/planner';
 import { bar, eta, formatDuration, summaryTable } from '../../../src/producers/flatfile/progress';
-import { dayWatermarkNs, endOfNewYorkDayNs } from '../../../src/producers/flatfile/watermark';
+import { endOfNewYorkDayNs } from '../../../src/domain/new-york';
+import { dayWatermarkNs } from '../../../src/producers/flatfile/watermark';
 import type { OptionTrade } from '../../../src/domain/records';
 
 const TEMPLATE = '{dataset}/{yyyy}/{mm}/{date}.csv.gz';

@@ -6,7 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import { generateDay } from '../../../src/generator';
 import { bsPrice } from '../../../src/generator/black-scholes';
 import { expiriesFor } from '../../../src/generator/calendar';
-import { newYorkOffsetHours, regularSession } from '../../../src/generator/session';
+import { newYorkOffsetHours } from '../../../src/domain/new-york';
+import { regularSession } from '../../../src/generator/session';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { blackScholes } = require('black-scholes') as { blackScholes: (s: number, k: number, t: number, v: number, r: number, cp: string) => number };

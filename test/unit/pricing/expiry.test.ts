@@ -2,10 +2,10 @@ import cases from '../../fixtures/pricing/expiry.json';
 import {
   expiryInstantMs,
   expiryInstantNs,
-  isNewYorkDaylightTime,
   MIN_TAU_YEARS,
   timeToExpiry,
 } from '../../../src/domain/pricing/expiry';
+import { isNewYorkDaylightTime } from '../../../src/domain/new-york';
 import { FLAGS } from '../../../src/domain/pricing/flags';
 
 /** 16:00 New York on a date via Intl (ICU tz database): an independent reference. */

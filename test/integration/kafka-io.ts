@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Kafka } from 'kafkajs';
 import { TopicSerde } from '../../src/avro/serde';
 import { createProducer } from '../../src/kafka/client';
-import { WATERMARK_HEADER } from '../../src/processors/runtime/runtime';
+import { WATERMARK_HEADER } from '../../src/kafka/markers';
 import { uniqueName } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -11,7 +11,7 @@ import type { Kafka } from 'kafkajs';
 import { TopicSerde } from '../../src/avro/serde';
 import type { DeadLetter } from '../../src/domain/records';
 import { generateDay, type GenerateDayOptions, type GeneratedFile } from '../../src/generator';
-import { WATERMARK_HEADER } from '../../src/processors/runtime/runtime';
+import { WATERMARK_HEADER } from '../../src/kafka/markers';
 import { datasetOf, type Dataset } from '../../src/producers/flatfile/datasets';
 import { dedupeKey } from '../../src/producers/flatfile/dedupe';
 import type { MarketRecord } from '../../src/producers/flatfile/normalise';
@@ -95,9 +95,16 @@ async function readDeadLetters(e: Env, dataset: Dataset, expected: number): Prom
   return (await readTopic(tk.kafka, serde.topic, (b) => serde.decode(b), expected, 15_000)).map((r) => r.value);
 }
 
-/** The records a clean run must produce: the file parsed directly (universe SPY). */
+/** The default universe: several underlyings, two of them sharing a partition. */
+const UNIVERSE = ['SPY', 'QQQ', 'IWM'];
+
+function validRows(f: GeneratedFile): number {
+  return UNIVERSE.reduce((n, u) => n + (f.validRowsByUnderlying[u] ?? 0), 0);
+}
+
+/** The records a clean run must produce: the file parsed directly (the default universe). */
 function parseFile(path: string, dataset: Dataset, key: string): MarketRecord[] {
-  const parser = new FlatFileParser({ dataset, origin: key, universe: ['SPY'], rootMap: tk.config.universe.roots });
+  const parser = new FlatFileParser({ dataset, origin: key, universe: UNIVERSE, rootMap: tk.config.universe.roots });
   return [...parser.push(gunzipSync(readFileSync(path))).records, ...parser.finish().records];
 }
 
@@ -150,12 +157,13 @@ test('a generated day from S3: counts = manifest, dead letters with reason and l
   expect(await produce(e)).toBe(0);
   for (const f of files) {
     const dataset = datasetOfFile(f);
-    const expected = f.validRowsByUnderlying.SPY;
+    const expected = validRows(f);
     const records = await readMarket(tk.kafka, e, dataset, expected);
     expect(records.length).toBe(expected);
-    expect(records.every((r) => groupOf(r) === 'SPY' && r.origin === f.key && r.source === 'flatfile')).toBe(true);
+    expect(records.every((r) => UNIVERSE.includes(groupOf(r)) && r.origin === f.key && r.source === 'flatfile')).toBe(true);
+    expect(new Set(records.map(groupOf)).size).toBe(UNIVERSE.length);
     expectEventTimeOrder(records);
-    const malformed = f.malformed.filter((m) => m.underlying === 'SPY');
+    const malformed = f.malformed.filter((m) => m.underlying !== null && UNIVERSE.includes(m.underlying));
     const letters = await readDeadLetters(e, dataset, malformed.length);
     const got = letters.map((l) => `${l.position}:${l.reason}`).sort();
     expect(got).toEqual(malformed.map((m) => `${m.line}:${m.reason}`).sort());
@@ -231,7 +239,7 @@ test('a re-published day (same key, rows added, new ETag) adds only the new rows
   expect((await readMarket(tk.kafka, e, dataset, expected.length + 1)).length).toBe(expected.length);
 });
 
-test('a truncated gzip fails its file (exit 1, nothing downstream) while the other files of the day go in', async () => {
+test('a truncated gzip fails its day: exit 1, nothing of that day downstream (no watermark passes it), the failure checkpointed', async () => {
   const files = await generate({ seed: 9, datasets: ['us_stocks_sip/trades_v1', 'us_options_opra/trades_v1'], malformed: false });
   const e = await newEnv('truncated');
   const stock = files.find((f) => f.dataset === 'us_stocks_sip/trades_v1')!;
@@ -240,13 +248,15 @@ test('a truncated gzip fails its file (exit 1, nothing downstream) while the oth
   const gz = readFileSync(option.path);
   await upload(e.bucket, option.key, gz.subarray(0, Math.floor(gz.length * 0.6)));
   expect(await produce(e, ['--datasets', 'stock-trades,option-trades'])).toBe(1);
-  const stocks = await readMarket(tk.kafka, e, datasetOf('stock-trades'), stock.validRowsByUnderlying.SPY);
-  expect(stocks.length).toBe(stock.validRowsByUnderlying.SPY);
-  const offsets = await tk.admin.fetchTopicOffsets(`${e.prefix}option.trades`);
-  expect(offsets.reduce((n, o) => n + Number(o.high), 0)).toBe(0);
-  const dlq = await tk.admin.fetchTopicOffsets(`${e.prefix}option.trades.dlq`);
-  expect(dlq.reduce((n, o) => n + Number(o.high), 0)).toBe(0);
-  // no end-of-day markers for an incomplete day
+  for (const topic of ['equity.trades', 'option.trades', 'option.trades.dlq']) {
+    const offsets = await tk.admin.fetchTopicOffsets(`${e.prefix}${topic}`);
+    expect(offsets.reduce((n, o) => n + Number(o.high), 0)).toBe(0);
+  }
+  const state = () => loadState(tk.kafka, stateTopics({ topics: { ...tk.config.topics, prefix: e.prefix } }));
+  await until('the failure checkpointed', async () => (await state()).files.get(option.key)?.status === 'failed', 20_000);
+  const { files: checkpoints } = await state();
+  expect(checkpoints.get(option.key)!.error).toMatch(/gzip/);
+  expect(checkpoints.has(stock.key)).toBe(false);
   expect((await readMarkers(e, 'equity.trades', 3000)).size).toBe(0);
 });
 
@@ -257,8 +267,8 @@ test('7-column option trades (no participant_timestamp) end to end', async () =>
   const e = await newEnv('cols7');
   await uploadAll(e.bucket, files);
   expect(await produce(e, ['--datasets', 'option-trades'])).toBe(0);
-  const records = await readMarket(tk.kafka, e, datasetOfFile(file), file.validRowsByUnderlying.SPY);
-  expect(records.length).toBe(file.validRowsByUnderlying.SPY);
+  const records = await readMarket(tk.kafka, e, datasetOfFile(file), validRows(file));
+  expect(records.length).toBe(validRows(file));
   expect(records.every((r) => 'participant_timestamp' in r && r.participant_timestamp === null)).toBe(true);
   expectEventTimeOrder(records);
 });

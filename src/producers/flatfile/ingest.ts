@@ -1,17 +1,25 @@
 /**
- * One file, end to end:
- *   1. read:    source body → gunzip → parser (universe filter, normalise) → ExternalSorter
- *               (records) and a spill-backed list (dead letters). Nothing is produced yet, so a
- *               corrupt or truncated gzip fails the file with no output at all.
- *   2. produce: the sorted records, then the dead letters, in transactions of
- *               massive.transaction_records items; each transaction also carries the chunk's dedupe
- *               hashes and the file's checkpoint (checkpoint.ts), so a kill at any point leaves either
- *               the whole chunk and its checkpoint or neither.
- * Memory is bounded by the sorter (spills past massive.sort_memory_records) and one chunk.
+ * One day, end to end (DESIGN 4: history replays like live):
+ *   1. read:    for each file of the day, source body → gunzip → parser (universe filter, normalise)
+ *               → ExternalSorter in event-time order (records) and a spill-backed list (dead
+ *               letters). Nothing is produced yet, so a corrupt or truncated gzip fails the day with
+ *               no output at all.
+ *   2. produce: one k-way merge of the day's sorted files, so every partition receives its records
+ *               in event-time order across underlyings and datasets, then each file's dead letters,
+ *               in transactions of massive.transaction_records items. Each transaction also carries
+ *               every file's checkpoint and dedupe hashes (checkpoint.ts), and a watermark marker on
+ *               every partition of the job's topics: "all of this day up to t is in". A kill at any
+ *               point leaves either the whole chunk, its checkpoints and its markers, or none of them.
+ *               Before the first record, a transaction of markers alone (first event time − 1 ns)
+ *               makes every partition marker-driven, so no processor takes a partition whose first
+ *               batch it has not read yet for idle (see processors/runtime/watermarks.ts).
+ * Memory is bounded by the sorters (spill past massive.sort_memory_records, shared by the day's
+ * files) and one chunk.
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Message, Producer, TopicMessages } from 'kafkajs';
+import { markerMessages } from '../../kafka/markers';
 import type { TopicSerde } from '../../avro/serde';
 import { typeOf } from '../../avro/types';
 import type { DeadLetter } from '../../domain/records';
@@ -19,7 +27,7 @@ import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkp
 import { dedupeKey, deadLetterKey, hash64, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from './datasets';
 import type { MarketRecord } from './normalise';
-import { avroCodec, ExternalSorter, marketSortKey } from './order';
+import { avroCodec, compareKeys, ExternalSorter, marketSortKey, type SortKey } from './order';
 import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
 import type { RootMap } from './opra-lite';
@@ -40,27 +48,27 @@ export interface IngestSettings {
 }
 
 export interface IngestPorts {
-  source: FlatFileSource;
   producer: Producer;
   stateTopics: StateTopics;
   serdeFor(dataset: Dataset): TopicSerde<MarketRecord>;
   deadLetterSerdeFor(dataset: Dataset): TopicSerde<DeadLetter>;
   /** Hashes of earlier generations (only called for a re-publication). */
   priorHashes(fileKey: string, generation: number): Promise<HashMultiset>;
-  /** After each committed transaction, with the checkpoint it committed. */
-  onCommit?(checkpoint: FileCheckpoint): void;
+  /** Every partition of the job's market topics (physical names): where watermark markers go. */
+  markerPartitions: ReadonlyMap<string, readonly number[]>;
+  /** After each committed transaction, with the checkpoints it committed. */
+  onCommit?(checkpoints: readonly FileCheckpoint[]): void;
 }
 
 /** A file that can never be read as published (bad gzip, bad header): failing it again is pointless. */
 export class CorruptFileError extends Error {}
 
-export interface IngestResult {
+export interface FileResult {
   checkpoint: FileCheckpoint;
-  maxEventTimeNs: bigint | null;
   vanished: number;
 }
 
-interface ReadOutput {
+export interface ReadOutput {
   records: ExternalSorter<MarketRecord>;
   deadLetters: ExternalSorter<Rejection>;
   maxEventTimeNs: bigint | null;
@@ -132,33 +140,78 @@ async function readFile(file: PlannedFile, body: Readable, etag: string, s: Inge
   return { records, deadLetters, maxEventTimeNs, etag };
 }
 
-/** One open chunk of the output sequence: messages per topic, packed hashes, item count. */
+/** One open chunk of the day's output: messages per topic, packed hashes per file, item count. */
 class Chunk {
   messages = new Map<string, Message[]>();
   bytes = 0;
-  hashes: number[] = [];
+  hashes = new Map<number, number[]>();
   items = 0;
+  /** Event time of the last record added (the day's merge is in event-time order). */
+  lastEventTime: bigint | null = null;
 
-  add(topic: string, message: Message, hi: number, lo: number): void {
+  add(file: number, topic: string, message: Message, hi: number, lo: number): void {
     const list = this.messages.get(topic) ?? [];
     list.push(message);
     this.messages.set(topic, list);
     this.bytes += (message.value as Buffer).length + 32;
-    this.hashes.push(hi, lo);
-  }
-
-  packedHashes(): Buffer {
-    const buf = Buffer.allocUnsafe(this.hashes.length * 4);
-    for (let i = 0; i < this.hashes.length; i++) buf.writeUInt32BE(this.hashes[i], i * 4);
-    return buf;
+    const hashes = this.hashes.get(file) ?? [];
+    hashes.push(hi, lo);
+    this.hashes.set(file, hashes);
   }
 }
 
-type Item = { kind: 'record'; record: MarketRecord } | { kind: 'dead'; rejection: Rejection };
+function packHashes(hashes: readonly number[]): Buffer {
+  const buf = Buffer.allocUnsafe(hashes.length * 4);
+  for (let i = 0; i < hashes.length; i++) buf.writeUInt32BE(hashes[i], i * 4);
+  return buf;
+}
 
-async function* sequenceOf(read: ReadOutput): AsyncGenerator<Item> {
-  for await (const record of read.records.sorted()) yield { kind: 'record', record };
-  for await (const rejection of read.deadLetters.sorted()) yield { kind: 'dead', rejection };
+type IngestAction = Extract<FileAction, { kind: 'ingest' }>;
+
+/** A file of the day, read and sorted, with what its checkpoint says to do. */
+export interface DayFile {
+  file: PlannedFile;
+  action: IngestAction;
+  read: ReadOutput;
+  progress: FileProgress;
+  /** For a re-publication: what earlier generations emitted. */
+  filter: RepublishFilter | null;
+}
+
+type Item = { file: number; kind: 'record'; record: MarketRecord } | { file: number; kind: 'dead'; rejection: Rejection };
+
+/**
+ * The day's records in event-time order: a merge of the files' sorted streams by (time, key,
+ * sequence), ties to the earlier dataset. Deterministic for a given set of files, though resume only
+ * needs each file's own sequence to be (positions are counted per file).
+ */
+async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<Item> {
+  const streams = files.map((f) => f.read.records.sorted());
+  const heads: (MarketRecord | null)[] = [];
+  const keys: (SortKey | null)[] = [];
+  const pull = async (i: number): Promise<void> => {
+    const next = await streams[i].next();
+    heads[i] = next.done ? null : next.value;
+    keys[i] = next.done ? null : marketSortKey(next.value);
+  };
+  for (let i = 0; i < streams.length; i++) await pull(i);
+  try {
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < keys.length; i++) if (keys[i] !== null && (best < 0 || compareKeys(keys[i]!, keys[best]!) < 0)) best = i;
+      if (best < 0) return;
+      yield { file: best, kind: 'record', record: heads[best]! };
+      await pull(best);
+    }
+  } finally {
+    await Promise.all(streams.map((s) => s.return(undefined)));
+  }
+}
+
+/** The day's output sequence: merged records, then each file's dead letters in line order. */
+async function* daySequence(files: readonly DayFile[]): AsyncGenerator<Item> {
+  yield* mergedRecords(files);
+  for (const [file, f] of files.entries()) for await (const rejection of f.read.deadLetters.sorted()) yield { file, kind: 'dead', rejection };
 }
 
 function deadLetterOf(file: PlannedFile, r: Rejection): DeadLetter {
@@ -168,56 +221,80 @@ function deadLetterOf(file: PlannedFile, r: Rejection): DeadLetter {
   };
 }
 
-/** Produces the sequence from `action.resumeFrom` on, in transactions; returns the final checkpoint. */
-async function produceSequence(file: PlannedFile, read: ReadOutput, action: Extract<FileAction, { kind: 'ingest' }>, s: IngestSettings, ports: IngestPorts, progress: FileProgress): Promise<{ checkpoint: FileCheckpoint; vanished: number }> {
-  const filter = action.dedupe ? await priorFilter(file, action, ports) : null;
-  const serde = ports.serdeFor(file.dataset);
-  const dlqSerde = ports.deadLetterSerdeFor(file.dataset);
+/** Per file of the day: its checkpoint as it advances, dedupe filter, serdes, position in its own sequence. */
+interface FileCursor {
+  day: DayFile;
+  checkpoint: FileCheckpoint;
+  filter: RepublishFilter | null;
+  serde: TopicSerde<MarketRecord>;
+  dlqSerde: TopicSerde<DeadLetter>;
+  position: number;
+}
+
+function cursorOf(day: DayFile, ports: IngestPorts): FileCursor {
+  const { file, action, read, progress, filter } = day;
   const checkpoint: FileCheckpoint = {
     key: file.key, etag: read.etag, status: 'in_progress', generation: action.generation, position: action.resumeFrom,
-    ...action.resumed, priorEmitted: action.priorEmitted, updatedAtMs: Date.now(),
-    maxEventTimeNs: read.maxEventTimeNs?.toString(),
+    ...action.resumed, priorEmitted: action.priorEmitted, updatedAtMs: Date.now(), maxEventTimeNs: read.maxEventTimeNs?.toString(),
   };
   progress.itemsTotal = read.records.stats.records + read.deadLetters.stats.records;
   progress.itemsDone = action.resumeFrom;
+  progress.phase = 'producing';
+  progress.phaseStartedAtMs = Date.now();
   if (action.resumeFrom > progress.itemsTotal) throw new Error(`${file.key}: checkpoint position ${action.resumeFrom} is past the file's ${progress.itemsTotal} items`);
+  return { day, checkpoint, filter, serde: ports.serdeFor(file.dataset), dlqSerde: ports.deadLetterSerdeFor(file.dataset), position: 0 };
+}
+
+/** Adds one item to the chunk unless an interrupted run already committed it; false when skipped. */
+function addItem(cursor: FileCursor, item: Item, chunk: Chunk): boolean {
+  const text = item.kind === 'record' ? dedupeKey(item.record) : deadLetterKey(item.rejection.reason, item.rejection.raw);
+  cursor.position++;
+  if (cursor.position <= cursor.day.action.resumeFrom) return false;
+  const [hi, lo] = hash64(text);
+  const { checkpoint, progress } = { checkpoint: cursor.checkpoint, progress: cursor.day.progress };
+  if (cursor.filter !== null && !cursor.filter.isNew(hi, lo)) progress.duplicates++;
+  else if (item.kind === 'record') {
+    chunk.add(item.file, cursor.serde.topic, { key: marketSortKey(item.record).group, value: cursor.serde.encode(item.record) }, hi, lo);
+    checkpoint.producedRecords++;
+    progress.produced++;
+  } else {
+    chunk.add(item.file, cursor.dlqSerde.topic, { key: cursor.day.file.key, value: cursor.dlqSerde.encode(deadLetterOf(cursor.day.file, item.rejection)) }, hi, lo);
+    checkpoint.deadLetters++;
+    progress.deadLetters++;
+  }
+  if (item.kind === 'record') chunk.lastEventTime = item.record.sip_timestamp;
+  chunk.items++;
+  return true;
+}
+
+/**
+ * Produces the day's merged sequence from each file's checkpointed position on, in transactions;
+ * returns each file's final checkpoint. Every transaction that carries records also carries a
+ * marker (last record's time − 1 ns) to every partition of the day's topics, so a processor's
+ * watermark follows the backfill closely and never passes a record of the day not yet sent.
+ */
+export async function produceDay(files: readonly DayFile[], s: IngestSettings, ports: IngestPorts): Promise<FileResult[]> {
+  const cursors = files.map((f) => cursorOf(f, ports));
+  const txn = new DayTransactions(ports, cursors);
   let chunk = new Chunk();
-  const txn = new ChunkTransactions(ports, file, action.generation);
-  let position = 0;
-  for await (const item of sequenceOf(read)) {
-    const text = item.kind === 'record' ? dedupeKey(item.record) : deadLetterKey(item.rejection.reason, item.rejection.raw);
-    const [hi, lo] = hash64(text);
-    const isNew = filter === null || filter.isNew(hi, lo);
-    position++;
-    if (position <= action.resumeFrom) continue;
-    if (!isNew) progress.duplicates++;
-    else if (item.kind === 'record') {
-      chunk.add(serde.topic, { key: marketSortKey(item.record).group, value: serde.encode(item.record) }, hi, lo);
-      checkpoint.producedRecords++;
-      progress.produced++;
-    } else {
-      chunk.add(dlqSerde.topic, { key: file.key, value: dlqSerde.encode(deadLetterOf(file, item.rejection)) }, hi, lo);
-      checkpoint.deadLetters++;
-      progress.deadLetters++;
-    }
-    chunk.items++;
+  let started = false;
+  for await (const item of daySequence(files)) {
+    if (!started && item.kind === 'record') await txn.markersOnly(item.record.sip_timestamp - 1n);
+    started = true;
+    const cursor = cursors[item.file];
+    if (!addItem(cursor, item, chunk)) continue;
     if (chunk.bytes >= SEND_BATCH_BYTES) await txn.send(chunk);
     if (chunk.items >= s.transactionRecords) {
-      checkpoint.position = position;
-      await txn.commit(chunk, checkpoint);
-      progress.itemsDone = position;
+      await txn.commit(chunk, false);
       chunk = new Chunk();
     }
   }
-  checkpoint.position = position;
-  checkpoint.status = 'done';
-  await txn.commit(chunk, checkpoint);
-  progress.itemsDone = position;
-  return { checkpoint, vanished: filter?.vanished() ?? 0 };
+  await txn.commit(chunk, true);
+  return cursors.map((c) => ({ checkpoint: c.checkpoint, vanished: c.filter?.vanished() ?? 0 }));
 }
 
-async function priorFilter(file: PlannedFile, action: Extract<FileAction, { kind: 'ingest' }>, ports: IngestPorts): Promise<RepublishFilter> {
-  const prior = await ports.priorHashes(file.key, action.generation);
+async function priorFilter(file: PlannedFile, action: IngestAction, priorHashes: IngestPorts['priorHashes']): Promise<RepublishFilter> {
+  const prior = await priorHashes(file.key, action.generation);
   if (prior.size !== action.priorEmitted) {
     throw new CorruptFileError(
       `re-publication of ${file.key}: found ${prior.size} dedupe hashes of earlier versions, expected ${action.priorEmitted} ` +
@@ -228,10 +305,26 @@ async function priorFilter(file: PlannedFile, action: Extract<FileAction, { kind
 }
 
 /** The transaction of the current chunk: opened lazily, sub-batches sent as they fill. */
-class ChunkTransactions {
+class DayTransactions {
   private open: Awaited<ReturnType<Producer['transaction']>> | null = null;
 
-  constructor(private readonly ports: IngestPorts, private readonly file: PlannedFile, private readonly generation: number) {}
+  constructor(private readonly ports: IngestPorts, private readonly cursors: readonly FileCursor[]) {}
+
+  /** A transaction of nothing but markers. */
+  async markersOnly(watermark: bigint): Promise<void> {
+    const open = await this.ports.producer.transaction();
+    try {
+      await open.sendBatch({ acks: -1, topicMessages: this.markers(watermark) });
+      await open.commit();
+    } catch (err) {
+      await open.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private markers(watermark: bigint): TopicMessages[] {
+    return [...this.ports.markerPartitions].map(([topic, partitions]) => ({ topic, messages: markerMessages(partitions, watermark) }));
+  }
 
   async send(chunk: Chunk): Promise<void> {
     if (chunk.messages.size === 0) return;
@@ -247,18 +340,12 @@ class ChunkTransactions {
     }
   }
 
-  async commit(chunk: Chunk, checkpoint: FileCheckpoint): Promise<void> {
+  /** Commits the chunk with every file's checkpoint (all `done` when `last`), hashes and markers. */
+  async commit(chunk: Chunk, last: boolean): Promise<void> {
     await this.send(chunk);
     this.open ??= await this.ports.producer.transaction();
-    checkpoint.updatedAtMs = Date.now();
-    const state = this.ports.stateTopics;
-    const topicMessages: TopicMessages[] = [{ topic: state.progress, messages: [{ key: this.file.key, value: encodeCheckpoint(checkpoint) }] }];
-    if (chunk.hashes.length > 0) {
-      const headers = { [GENERATION_HEADER]: String(this.generation) };
-      topicMessages.push({ topic: state.hashes, messages: [{ key: this.file.key, value: chunk.packedHashes(), headers }] });
-    }
     try {
-      await this.open.sendBatch({ acks: -1, topicMessages });
+      await this.open.sendBatch({ acks: -1, topicMessages: this.stateMessages(chunk, last) });
       await this.open.commit();
     } catch (err) {
       await this.abort();
@@ -266,7 +353,27 @@ class ChunkTransactions {
     } finally {
       this.open = null;
     }
-    this.ports.onCommit?.(checkpoint);
+    for (const c of this.cursors) c.day.progress.itemsDone = c.checkpoint.position;
+    this.ports.onCommit?.(this.cursors.map((c) => c.checkpoint));
+  }
+
+  private stateMessages(chunk: Chunk, last: boolean): TopicMessages[] {
+    const state = this.ports.stateTopics;
+    const now = Date.now();
+    const checkpoints: Message[] = [];
+    const hashes: Message[] = [];
+    for (const [i, c] of this.cursors.entries()) {
+      c.checkpoint.position = Math.max(c.position, c.day.action.resumeFrom);
+      if (last) c.checkpoint.status = 'done';
+      c.checkpoint.updatedAtMs = now;
+      checkpoints.push({ key: c.day.file.key, value: encodeCheckpoint(c.checkpoint) });
+      const packed = chunk.hashes.get(i);
+      if (packed) hashes.push({ key: c.day.file.key, value: packHashes(packed), headers: { [GENERATION_HEADER]: String(c.checkpoint.generation) } });
+    }
+    const out: TopicMessages[] = [{ topic: state.progress, messages: checkpoints }];
+    if (hashes.length > 0) out.push({ topic: state.hashes, messages: hashes });
+    if (chunk.lastEventTime !== null) out.push(...this.markers(chunk.lastEventTime - 1n));
+    return out;
   }
 
   private async abort(): Promise<void> {
@@ -277,30 +384,43 @@ class ChunkTransactions {
 }
 
 /**
- * Reads, sorts and produces one file. Throws CorruptFileError for a file that cannot be read as
- * published (the caller records it as failed); any other error leaves the last committed checkpoint.
+ * Opens and reads (gunzip, parse, sort) one file of a day, unless its checkpoint says skip. Throws
+ * CorruptFileError for a file that cannot be read as published; `filesInDay` shares the sort memory.
  */
-export async function ingestFile(file: PlannedFile, decide: (servedEtag: string) => FileAction, s: IngestSettings, ports: IngestPorts, progress: FileProgress): Promise<IngestResult | { skipped: string }> {
-  const opened = await ports.source.open(file.key);
-  const action = decide(opened.etag);
+export interface DayFileReader {
+  source: FlatFileSource;
+  decide(servedEtag: string): FileAction;
+  priorHashes: IngestPorts['priorHashes'];
+}
+
+export async function readDayFile(file: PlannedFile, reader: DayFileReader, s: IngestSettings, progress: FileProgress, filesInDay: number): Promise<DayFile | { skipped: string }> {
+  const opened = await reader.source.open(file.key);
+  const action = reader.decide(opened.etag);
   if (action.kind === 'skip') {
     opened.body.destroy();
     return { skipped: action.reason };
   }
+  let filter: RepublishFilter | null;
+  try {
+    filter = action.dedupe ? await priorFilter(file, action, reader.priorHashes) : null;
+  } catch (err) {
+    opened.body.destroy();
+    throw err;
+  }
   progress.bytesTotal = opened.size || file.size;
-  const read = await readFile(file, opened.body, opened.etag, s, progress);
+  const share = { ...s, sortMemoryRecords: Math.max(1, Math.floor(s.sortMemoryRecords / Math.max(1, filesInDay))) };
+  const read = await readFile(file, opened.body, opened.etag, share, progress);
   log.info('file_read', {
     file: file.key, seconds: (Date.now() - progress.phaseStartedAtMs) / 1000, records: read.records.stats.records,
     dead_letters: read.deadLetters.stats.records, spilled_runs: read.records.stats.runs, resume_from: action.resumeFrom,
   });
-  progress.phase = 'producing';
-  progress.phaseStartedAtMs = Date.now();
-  try {
-    const { checkpoint, vanished } = await produceSequence(file, read, action, s, ports, progress);
-    return { checkpoint, maxEventTimeNs: read.maxEventTimeNs, vanished };
-  } finally {
-    await read.records.dispose();
-    await read.deadLetters.dispose();
+  return { file, action, read, progress, filter };
+}
+
+export async function disposeDay(files: readonly DayFile[]): Promise<void> {
+  for (const f of files) {
+    await f.read.records.dispose();
+    await f.read.deadLetters.dispose();
   }
 }
 

@@ -9,14 +9,14 @@ import { createRegistry, TopicSerde } from '../../avro/serde';
 import { physicalName, type Config } from '../../config';
 import type { DeadLetter } from '../../domain/records';
 import { createKafka, createProducer } from '../../kafka/client';
+import { markerMessages } from '../../kafka/markers';
 import { ProcessMetrics } from '../../processors/runtime/metrics';
-import { WATERMARK_HEADER } from '../../processors/runtime/runtime';
 import { applyTopology } from '../../topology/apply';
 import { logger } from '../../util/log';
 import { buildTopology } from '../../../topology/topology';
 import { dayKey, fileAction, sameFiles, type DayCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
 import type { Dataset } from './datasets';
-import { commitFailure, CorruptFileError, ingestFile, type IngestPorts, type IngestSettings } from './ingest';
+import { commitFailure, CorruptFileError, disposeDay, produceDay, readDayFile, type DayFile, type IngestPorts, type IngestSettings } from './ingest';
 import type { MarketRecord } from './normalise';
 import { listingRequests, planDays, type PlannedDay, type PlannedFile } from './planner';
 import { newFileProgress, summaryRow, type FileProgress, type SummaryRow } from './progress';
@@ -81,6 +81,10 @@ export class FlatfileJob {
   /** file key + ETag that failed in this process: a --follow poll does not retry them every cycle. */
   private readonly failedHere = new Set<string>();
   private readonly results = new Map<string, FileProgress>();
+  /** Partitions of each market topic, for markers. */
+  private partitions = new Map<string, number[]>();
+  /** The day that failed in this process: no later day is produced after it. */
+  private failedDay: string | null = null;
 
   constructor(private readonly config: Config, private readonly source: FlatFileSource, private readonly options: FlatfileJobOptions) {
     this.kafka = createKafka(config, 'flatfile');
@@ -142,6 +146,8 @@ export class FlatfileJob {
       this.dlqSerdes.set(d.id, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(this.config, `${d.topic}.dlq`), 'DeadLetter'));
     }
     await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days);
+    const meta = await this.admin.fetchTopicMetadata({ topics: this.options.datasets.map((d) => physicalName(this.config, d.topic)) });
+    this.partitions = new Map(meta.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionId).sort((a, b) => a - b)]));
     this.producer = createProducer(this.kafka, {
       transactionalId: physicalName(this.config, `optflow.flatfile.${this.options.jobName}`),
       idempotent: true,
@@ -160,7 +166,12 @@ export class FlatfileJob {
   private async cycle(): Promise<void> {
     const days = await this.plan();
     for (const [index, day] of days.entries()) {
-      if (this.aborted()) return;
+      if (this.aborted() || this.failedDay !== null) return;
+      if (this.options.follow && day.missing.length > 0 && index === days.length - 1) {
+        // Its other datasets may still be publishing; a later day's arrival says they are not coming.
+        log.info('day_waiting', { date: day.date, missing: day.missing });
+        return;
+      }
       await this.ingestDay(day, index, days.length);
     }
     this.view.show(null);
@@ -179,10 +190,22 @@ export class FlatfileJob {
   private async ingestDay(day: PlannedDay, index: number, count: number): Promise<void> {
     const progress = day.files.map((f) => newFileProgress(f.key, f.dataset.shortName, f.size, Date.now()));
     this.view.show({ date: day.date, index, count, files: progress });
-    for (const [i, file] of day.files.entries()) {
-      if (this.aborted()) return;
-      await this.ingestWithRetries(file, progress[i]);
-      if (progress[i].phase !== 'skipped' || !this.results.has(file.key)) this.results.set(file.key, progress[i]);
+    const read: DayFile[] = [];
+    try {
+      for (const [i, file] of day.files.entries()) {
+        if (this.aborted()) return;
+        const result = await this.readWithRetries(file, progress[i], day.files.length);
+        if (progress[i].phase !== 'skipped' || !this.results.has(file.key)) this.results.set(file.key, progress[i]);
+        if (result === 'failed') {
+          this.failedDay = day.date;
+          log.error('day_failed', { date: day.date, file: file.key, note: 'nothing of this day is produced, nor any later day; a re-publication of the file is picked up by the next run, or start after it with --from' });
+          return;
+        }
+        if (result !== 'skipped') read.push(result);
+      }
+      if (read.length > 0) await this.produce(read);
+    } finally {
+      await disposeDay(read);
     }
     await this.maybeSendMarkers(day);
   }
@@ -191,19 +214,26 @@ export class FlatfileJob {
     return (etag) => fileAction(this.state.files.get(file.key), etag, !this.failedHere.has(`${file.key}\n${etag}`));
   }
 
-  private async ingestWithRetries(file: PlannedFile, progress: FileProgress): Promise<void> {
-    const quick = this.decide(file)(file.etag);
-    if (quick.kind === 'skip') {
+  private async readWithRetries(file: PlannedFile, progress: FileProgress, filesInDay: number): Promise<DayFile | 'skipped' | 'failed'> {
+    if (this.decide(file)(file.etag).kind === 'skip') {
       progress.phase = 'skipped';
-      return;
+      return 'skipped';
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.ingestOnce(file, progress);
-        return;
+        log.info('file_start', { file: file.key, etag: file.etag, bytes: file.size });
+        progress.startedAtMs = progress.phaseStartedAtMs = Date.now();
+        const reader = { source: this.source, decide: this.decide(file), priorHashes: this.ports().priorHashes };
+        const result = await readDayFile(file, reader, this.settings(), progress, filesInDay);
+        if (!('skipped' in result)) return result;
+        progress.phase = 'skipped';
+        return 'skipped';
       } catch (err) {
-        const retriable = !(err instanceof CorruptFileError) && !(err as Error).name.startsWith('Kafka') && attempt < 3 && !this.aborted();
-        if (!retriable) return this.fileFailed(file, progress, err as Error);
+        const retriable = !(err instanceof CorruptFileError) && attempt < 3 && !this.aborted();
+        if (!retriable) {
+          await this.fileFailed(file, progress, err as Error);
+          return 'failed';
+        }
         log.warn('file_retry', { file: file.key, attempt, error: (err as Error).message });
         Object.assign(progress, newFileProgress(file.key, file.dataset.shortName, file.size, Date.now()));
         await this.sleep(1000 * attempt);
@@ -211,21 +241,18 @@ export class FlatfileJob {
     }
   }
 
-  private async ingestOnce(file: PlannedFile, progress: FileProgress): Promise<void> {
-    log.info('file_start', { file: file.key, etag: file.etag, bytes: file.size });
-    progress.startedAtMs = progress.phaseStartedAtMs = Date.now();
-    const result = await ingestFile(file, this.decide(file), this.settings(), this.ports(file), progress);
-    progress.finishedAtMs = Date.now();
-    if ('skipped' in result) {
-      progress.phase = 'skipped';
-      return;
+  private async produce(files: DayFile[]): Promise<void> {
+    const results = await produceDay(files, this.settings(), this.ports());
+    for (const [i, { vanished }] of results.entries()) {
+      const { file, progress } = files[i];
+      progress.phase = 'done';
+      progress.finishedAtMs = Date.now();
+      this.countFile(file.dataset, progress);
+      if (vanished > 0) {
+        log.warn('republished_rows_vanished', { file: file.key, count: vanished, note: 'they stay downstream; no retraction is emitted' });
+      }
+      log.info('file_done', { file: file.key, produced: progress.produced, dead_letters: progress.deadLetters, duplicates: progress.duplicates, seconds: (progress.finishedAtMs - progress.startedAtMs) / 1000 });
     }
-    progress.phase = 'done';
-    this.countFile(file.dataset, progress);
-    if (result.vanished > 0) {
-      log.warn('republished_rows_vanished', { file: file.key, count: result.vanished, note: 'they stay downstream; no retraction is emitted' });
-    }
-    log.info('file_done', { file: file.key, produced: progress.produced, dead_letters: progress.deadLetters, duplicates: progress.duplicates, seconds: (progress.finishedAtMs - progress.startedAtMs) / 1000 });
   }
 
   private settings(): IngestSettings {
@@ -239,16 +266,16 @@ export class FlatfileJob {
     };
   }
 
-  private ports(file: PlannedFile): IngestPorts {
+  private ports(): IngestPorts {
     return {
-      source: this.source,
       producer: this.producer,
       stateTopics: this.topics,
       serdeFor: (d) => this.serdes.get(d.id)!,
       deadLetterSerdeFor: (d) => this.dlqSerdes.get(d.id)!,
       priorHashes: (key, generation) => loadPriorHashes(this.kafka, this.topics, key, generation),
-      onCommit: (checkpoint) => {
-        this.state.files.set(file.key, { ...checkpoint });
+      markerPartitions: this.partitions,
+      onCommit: (checkpoints) => {
+        for (const c of checkpoints) this.state.files.set(c.key, { ...c });
         this.m.transactions.inc();
       },
     };
@@ -283,7 +310,7 @@ export class FlatfileJob {
       failed.generation = previous.generation + 1;
       failed.priorEmitted = previous.priorEmitted + previous.producedRecords + previous.deadLetters;
     }
-    await commitFailure(this.ports(file), failed);
+    await commitFailure(this.ports(), failed);
     this.state.files.set(file.key, failed);
   }
 
@@ -312,13 +339,8 @@ export class FlatfileJob {
   }
 
   private async sendMarkers(watermark: bigint, checkpoint: DayCheckpoint): Promise<void> {
-    const topics = this.options.datasets.map((d) => physicalName(this.config, d.topic));
-    const meta = await this.admin.fetchTopicMetadata({ topics });
-    const headers = { [WATERMARK_HEADER]: watermark.toString() };
-    const topicMessages: TopicMessages[] = meta.topics.map((t) => ({
-      topic: t.name,
-      messages: t.partitions.map((p) => ({ partition: p.partitionId, key: null, value: null, headers })),
-    }));
+    const topics = [...this.partitions.keys()];
+    const topicMessages: TopicMessages[] = [...this.partitions].map(([topic, partitions]) => ({ topic, messages: markerMessages(partitions, watermark) }));
     topicMessages.push({ topic: this.topics.progress, messages: [{ key: dayKey(checkpoint.date), value: JSON.stringify(checkpoint) }] });
     const txn = await this.producer.transaction();
     try {

@@ -1,6 +1,7 @@
 /**
- * Per-key event-time ordering in bounded memory (DESIGN 4): an external merge sort keyed by
- * (group, time, sequence, file order). Records are held in memory up to a limit, then sorted and
+ * Event-time ordering in bounded memory (DESIGN 4): an external merge sort keyed by
+ * (time, group, sequence, file order), so a partition shared by several underlyings receives them
+ * interleaved in event time, as the live feed delivers them. Records are held in memory up to a limit, then sorted and
  * spilled to a temp file as a run of length-prefixed frames; `sorted()` k-way merges the runs
  * (and what is still in memory) and removes the temp files.
  */
@@ -13,7 +14,7 @@ import type { Type } from 'avsc';
 import type { MarketRecord } from './normalise';
 
 export interface SortKey {
-  /** Key the output is grouped by (the underlying for market records). */
+  /** The record's Kafka key (the underlying for options, the ticker for stocks): a tie-breaker after time. */
   group: string;
   /** Event time, ns. */
   time: bigint;
@@ -53,9 +54,9 @@ interface Entry<T> {
   record: T;
 }
 
-function compareKeys(a: SortKey, b: SortKey): number {
-  if (a.group !== b.group) return a.group < b.group ? -1 : 1;
+export function compareKeys(a: SortKey, b: SortKey): number {
   if (a.time !== b.time) return a.time < b.time ? -1 : 1;
+  if (a.group !== b.group) return a.group < b.group ? -1 : 1;
   if (a.seq !== b.seq) {
     if (a.seq === null) return -1;
     if (b.seq === null) return 1;

@@ -115,12 +115,16 @@ export interface SummaryRow {
   invalid: Partial<Record<RejectReason, number>>;
   seconds: number;
   csvBytes: number;
+  startedAtMs: number;
+  finishedAtMs: number;
 }
 
 export function summaryRow(p: FileProgress, nowMs: number): SummaryRow {
+  const finishedAtMs = p.finishedAtMs ?? nowMs;
   return {
     file: p.key, status: p.phase, rowsRead: p.rowsRead, produced: p.produced, filtered: p.filtered, duplicates: p.duplicates,
-    deadLetters: p.deadLetters, invalid: p.invalid, seconds: ((p.finishedAtMs ?? nowMs) - p.startedAtMs) / 1000, csvBytes: p.csvBytes,
+    deadLetters: p.deadLetters, invalid: p.invalid, seconds: (finishedAtMs - p.startedAtMs) / 1000, csvBytes: p.csvBytes,
+    startedAtMs: p.startedAtMs, finishedAtMs,
   };
 }
 
@@ -129,7 +133,7 @@ function invalidText(invalid: Partial<Record<RejectReason, number>>): string {
   return parts.length ? parts.join(' ') : '0';
 }
 
-/** Fixed-width table: one row per file, then a total row. */
+/** Fixed-width table: one row per file, then a total row (its seconds: wall time, as a day's files are produced together). */
 export function summaryTable(rows: readonly SummaryRow[]): string {
   const header = ['file', 'status', 'rows read', 'produced', 'filtered', 'dup', 'dlq', 'invalid by reason', 'seconds', 'MB/s'];
   const line = (r: SummaryRow): string[] => [
@@ -143,11 +147,15 @@ export function summaryTable(rows: readonly SummaryRow[]): string {
       return {
         ...t, rowsRead: t.rowsRead + r.rowsRead, produced: t.produced + r.produced, filtered: t.filtered + r.filtered,
         duplicates: t.duplicates + r.duplicates, deadLetters: t.deadLetters + r.deadLetters, invalid,
-        seconds: t.seconds + r.seconds, csvBytes: t.csvBytes + r.csvBytes,
+        csvBytes: t.csvBytes + r.csvBytes, startedAtMs: Math.min(t.startedAtMs, r.startedAtMs), finishedAtMs: Math.max(t.finishedAtMs, r.finishedAtMs),
       };
     },
-    { file: 'total', status: '', rowsRead: 0, produced: 0, filtered: 0, duplicates: 0, deadLetters: 0, invalid: {}, seconds: 0, csvBytes: 0 },
+    {
+      file: 'total', status: '', rowsRead: 0, produced: 0, filtered: 0, duplicates: 0, deadLetters: 0, invalid: {}, seconds: 0, csvBytes: 0,
+      startedAtMs: Infinity, finishedAtMs: -Infinity,
+    },
   );
+  total.seconds = rows.length > 0 ? (total.finishedAtMs - total.startedAtMs) / 1000 : 0;
   const body = [header, ...rows.map(line), line(total)];
   const widths = header.map((_, i) => Math.max(...body.map((l) => l[i].length)));
   return body.map((l) => l.map((c, i) => (i < 2 || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';

@@ -18,12 +18,12 @@ function trade(rng: Prng, line: number): OptionTrade {
   };
 }
 
-/** Reference: a stable sort (Array.prototype.sort is stable) by underlying, time, sequence. */
+/** Reference: a stable sort (Array.prototype.sort is stable) by time, underlying, sequence. */
 function referenceOrder(input: OptionTrade[]): bigint[] {
   const cmpSeq = (a: bigint | null, b: bigint | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
   return [...input]
-    .sort((a, b) => (a.underlying < b.underlying ? -1 : a.underlying > b.underlying ? 1 : 0)
-      || (a.sip_timestamp < b.sip_timestamp ? -1 : a.sip_timestamp > b.sip_timestamp ? 1 : 0)
+    .sort((a, b) => (a.sip_timestamp < b.sip_timestamp ? -1 : a.sip_timestamp > b.sip_timestamp ? 1 : 0)
+      || (a.underlying < b.underlying ? -1 : a.underlying > b.underlying ? 1 : 0)
       || cmpSeq(a.sequence_number, b.sequence_number))
     .map((t) => t.origin_offset);
 }
@@ -73,7 +73,7 @@ describe('ExternalSorter', () => {
   it('keeps exact ns timestamps through the spill and removes temp files when abandoned early', async () => {
     const rng = new Prng(5);
     const sorter = new ExternalSorter<OptionTrade>({ key: marketSortKey, codec, maxRecordsInMemory: 10, tmpDir: dir });
-    const odd = { ...trade(rng, 1), underlying: 'AAA', sip_timestamp: 1741357800123456789n };
+    const odd = { ...trade(rng, 1), underlying: 'AAA', sip_timestamp: 1741357799123456789n };
     await sorter.add(odd);
     for (let i = 0; i < 50; i++) await sorter.add(trade(rng, i + 2));
     const spillDir = join(dir, readdirSync(dir)[0]);

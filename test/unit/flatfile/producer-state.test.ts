@@ -152,11 +152,11 @@ describe('progress formatting', () => {
     expect(eta(25, 100, 10)).toBe(30);
   });
 
-  test('summary table has a total row with invalid counts by reason', () => {
-    const row = { file: 'a', status: 'done', rowsRead: 10, produced: 7, filtered: 1, duplicates: 0, deadLetters: 2, invalid: { non_numeric: 2 }, seconds: 2, csvBytes: 4e6 };
-    const table = summaryTable([row, { ...row, file: 'b', invalid: { non_numeric: 1, bad_symbol: 1 } }]);
+  test('summary table has a total row with invalid counts by reason, and the wall time of files produced together', () => {
+    const row = { file: 'a', status: 'done', rowsRead: 10, produced: 7, filtered: 1, duplicates: 0, deadLetters: 2, invalid: { non_numeric: 2 }, seconds: 2, csvBytes: 4e6, startedAtMs: 1000, finishedAtMs: 3000 };
+    const table = summaryTable([row, { ...row, file: 'b', invalid: { non_numeric: 1, bad_symbol: 1 }, seconds: 2.5, startedAtMs: 1500, finishedAtMs: 4000 }]);
     const total = table.trimEnd().split('\n').pop()!;
-    expect(total).toMatch(/^total\s+20\s+14\s+2\s+0\s+4\s+non_numeric=3 bad_symbol=1\s+4\.0\s+2\.0$/);
+    expect(total).toMatch(/^total\s+20\s+14\s+2\s+0\s+4\s+non_numeric=3 bad_symbol=1\s+3\.0\s+2\.7$/);
   });
 });
 

@@ -4,6 +4,8 @@ import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde'
 import { Config, physicalName } from '../../config';
 import { DeadLetter } from '../../domain/records';
 import { createKafka, createProducer } from '../../kafka/client';
+import { markerMessages, markerOf } from '../../kafka/markers';
+import { PROCESSORS } from '../../../topology/processors';
 import { logger } from '../../util/log';
 import { CoPartitionedAssigner } from './assigner';
 import { ProcessMetrics } from './metrics';
@@ -18,8 +20,6 @@ import { WatermarkTracker } from './watermarks';
  * input offsets in one Kafka transaction, with a transactional id per task so a zombie is fenced),
  * state restore by replay (restore.ts), poison records to the DLQ, metrics, graceful shutdown.
  */
-
-export const WATERMARK_HEADER = 'watermark';
 
 export interface RuntimeOptions {
   /** Punctuation period: watermark re-evaluation for idle partitions, and commits. */
@@ -191,7 +191,7 @@ export class ProcessorRuntime {
     const probe = await producer.transaction();
     await probe.abort();
     const committed = await this.committedState(partition);
-    await this.seekToRestorePoints(partition, committed);
+    const empty = await this.seekToRestorePoints(partition, committed);
     const now = Date.now();
     const topics = [...this.inputs.keys()];
     const et = this.config.event_time;
@@ -199,7 +199,7 @@ export class ProcessorRuntime {
       partition,
       inputs: topics,
       processor: this.definition.create(this.config, { partition }),
-      watermarks: new WatermarkTracker(topics, BigInt(et.max_out_of_orderness_ms) * 1_000_000n, et.idle_timeout_ms, now),
+      watermarks: new WatermarkTracker(topics, BigInt(et.max_out_of_orderness_ms) * 1_000_000n, et.idle_timeout_ms, now, this.processorOutputs()),
       stateHorizonNs: this.definition.stateHorizonNs(this.config),
       committed,
       encode: (topic, key, value) => this.encodeOutput(topic, key, value),
@@ -207,6 +207,7 @@ export class ProcessorRuntime {
       dlqTopic: this.dlqTopic,
       deadLetter: (letter) => this.deadLetters!.encode(letter),
     });
+    for (const topic of empty) task.fetched(topic, true);
     const handle = { task, producer };
     this.tasks.set(partition, handle);
     this.log.info('task_started', {
@@ -214,6 +215,21 @@ export class ProcessorRuntime {
       committed: Object.fromEntries([...committed].map(([t, c]) => [t, { restore_point: c.restorePoint, position: c.metadata?.position }])),
     });
     return handle;
+  }
+
+  /** Inputs written by a processor of the topology: they carry its watermark and are never idle. */
+  private processorOutputs(): Set<string> {
+    return new Set(PROCESSORS.flatMap((p) => p.outputs.map((o) => this.physical(o.topic))).filter((t) => this.inputs.has(t)));
+  }
+
+  /**
+   * Outputs another processor reads: the task's watermark goes there as markers on partition p. They
+   * are keyed by underlying like the inputs, so task p writes partition p (others, e.g. features keyed
+   * by underlying|window, mix tasks in a partition and get none).
+   */
+  private watermarkedOutputs(): string[] {
+    const read = new Set(PROCESSORS.flatMap((p) => p.inputs.map((i) => this.physical(i.topic))));
+    return [...this.outputs.keys()].filter((t) => read.has(t));
   }
 
   private encodeOutput(logical: string, key: string, value: unknown): EncodedOutput {
@@ -234,16 +250,20 @@ export class ProcessorRuntime {
     return out;
   }
 
-  /** Positions every input partition of the task where its state must be rebuilt from. */
-  private async seekToRestorePoints(partition: number, committed: Map<string, { restorePoint: bigint }>): Promise<void> {
+  /**
+   * Positions every input partition of the task where its state must be rebuilt from; returns the
+   * inputs with nothing to read there yet (the only ones that may be taken for idle before their
+   * first batch: an input whose first batch waits behind the others' must not be).
+   */
+  private async seekToRestorePoints(partition: number, committed: Map<string, { restorePoint: bigint }>): Promise<Set<string>> {
+    const empty = new Set<string>();
     for (const topic of this.inputs.keys()) {
-      let offset = committed.get(topic)?.restorePoint;
-      if (offset === undefined) {
-        const offsets = await this.admin!.fetchTopicOffsets(topic);
-        offset = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
-      }
+      const offsets = (await this.admin!.fetchTopicOffsets(topic)).find((o) => o.partition === partition);
+      const offset = committed.get(topic)?.restorePoint ?? BigInt(offsets?.low ?? '0');
+      if (offset >= BigInt(offsets?.high ?? '0')) empty.add(topic);
       this.consumer!.seek({ topic, partition, offset: offset.toString() });
     }
+    return empty;
   }
 
   private async handleBatch(batch: Batch, isStale: () => boolean): Promise<void> {
@@ -269,9 +289,9 @@ export class ProcessorRuntime {
     const offset = BigInt(message.offset);
     const key = message.key ? message.key.toString('utf8') : null;
     const now = Date.now();
-    const marker = message.headers?.[WATERMARK_HEADER];
-    if (message.value === null && marker !== undefined) {
-      task.marker(topic, offset, BigInt(marker.toString()), now);
+    const marker = markerOf(message.value, message.headers);
+    if (marker !== null) {
+      task.marker(topic, offset, marker, now);
       return;
     }
     let value: unknown;
@@ -306,11 +326,14 @@ export class ProcessorRuntime {
     const { task, producer } = handle;
     if (!task.hasWork) return;
     const lateBefore = task.counters.late;
-    const { outputs, offsets } = task.drain();
+    const { outputs, offsets, watermark } = task.drain();
     const txn = await producer.transaction();
     try {
       const byTopic = new Map<string, Message[]>();
       for (const o of outputs) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o.message]);
+      if (watermark !== null) {
+        for (const topic of this.watermarkedOutputs()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...markerMessages([task.partition], watermark)]);
+      }
       if (byTopic.size > 0) {
         await txn.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
       }

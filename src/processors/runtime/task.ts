@@ -49,9 +49,12 @@ export class Task implements ProcessorContext {
   private currentTopic?: string;
   readonly counters: TaskCounters = { recordsIn: 0, late: 0, dlq: 0, replayed: 0 };
   private dirty = false;
+  /** The watermark last handed to the outputs as markers. */
+  private forwarded: bigint;
 
   constructor(private readonly o: TaskOptions) {
     this.partition = o.partition;
+    this.forwarded = o.watermarks.watermark;
     for (const topic of o.inputs) {
       const committed = o.committed.get(topic);
       const start = committed?.restorePoint ?? 0n;
@@ -167,8 +170,12 @@ export class Task implements ProcessorContext {
     return this.dirty;
   }
 
-  /** Outputs and offsets of the transaction to commit now; clears them. */
-  drain(): { outputs: EncodedOutput[]; offsets: { topic: string; offset: bigint; metadata: CommitMetadata }[] } {
+  /**
+   * Outputs and offsets of the transaction to commit now; clears them. `watermark` is set when the
+   * task's watermark advanced since the last drain: every output with an event time at or below it
+   * is in this transaction or an earlier one, so the runtime forwards it to the outputs as markers.
+   */
+  drain(): { outputs: EncodedOutput[]; offsets: { topic: string; offset: bigint; metadata: CommitMetadata }[]; watermark: bigint | null } {
     const horizon = this.watermark - this.o.stateHorizonNs;
     const offsets = this.o.inputs.map((topic) => {
       const tracker = this.restore.get(topic)!;
@@ -184,7 +191,9 @@ export class Task implements ProcessorContext {
     const outputs = this.outputs;
     this.outputs = [];
     this.dirty = false;
-    return { outputs, offsets };
+    const advanced = this.watermark > this.forwarded && !this.stillReplaying();
+    if (advanced) this.forwarded = this.watermark;
+    return { outputs, offsets, watermark: advanced ? this.watermark : null };
   }
 
   close(): void {

@@ -3,6 +3,13 @@
  * max_out_of_orderness, raised by producers' watermark markers. The task's watermark is the min over
  * its input partitions, ignoring partitions idle longer than idle_timeout (no record for that long
  * and no lag when last fetched). It never goes backwards.
+ *
+ * Idleness is a guess for inputs that say nothing about their progress. An input partition that
+ * carries watermark markers states it, so it is never idle: a silent one means its producer is busy
+ * or down, and a guess made while its last batch waits unprocessed would let the watermark pass
+ * records already written (the flatfile producer marks every partition of a day before its first
+ * record, and with every transaction). Likewise another processor's output (`idleExempt`): the
+ * upstream task forwards its watermark there, from its first commit on.
  */
 
 export const NO_WATERMARK = -(2n ** 63n);
@@ -17,6 +24,7 @@ export interface PartitionWatermarkState {
 interface PartitionState extends PartitionWatermarkState {
   lastSeenMs: number;
   caughtUp: boolean;
+  idleExempt: boolean;
 }
 
 export class WatermarkTracker {
@@ -28,9 +36,10 @@ export class WatermarkTracker {
     private readonly maxOutOfOrdernessNs: bigint,
     private readonly idleTimeoutMs: number,
     nowMs: number,
+    idleExempt: ReadonlySet<string> = new Set(),
   ) {
     for (const input of inputs) {
-      this.partitions.set(input, { maxEventTime: NO_WATERMARK, markerFloor: NO_WATERMARK, lastSeenMs: nowMs, caughtUp: false });
+      this.partitions.set(input, { maxEventTime: NO_WATERMARK, markerFloor: NO_WATERMARK, lastSeenMs: nowMs, caughtUp: false, idleExempt: idleExempt.has(input) });
     }
   }
 
@@ -63,7 +72,7 @@ export class WatermarkTracker {
     s.lastSeenMs = nowMs;
   }
 
-  /** Lag as of the last fetch: a partition that is behind is never idle. */
+  /** Lag as of the last fetch (or, before the first, at the task's start): a partition that is behind is never idle. */
   fetched(input: string, caughtUp: boolean): void {
     this.state(input).caughtUp = caughtUp;
   }
@@ -75,7 +84,8 @@ export class WatermarkTracker {
   }
 
   private isIdle(s: PartitionState, nowMs: number): boolean {
-    return nowMs - s.lastSeenMs >= this.idleTimeoutMs && (s.caughtUp || s.maxEventTime === NO_WATERMARK);
+    if (s.idleExempt || s.markerFloor !== NO_WATERMARK) return false;
+    return nowMs - s.lastSeenMs >= this.idleTimeoutMs && s.caughtUp;
   }
 
   /** Recomputes and returns the watermark; monotone. */

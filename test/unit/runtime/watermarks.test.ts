@@ -42,4 +42,27 @@ describe('WatermarkTracker', () => {
     w.fetched('b', true);
     expect(w.advance(5000)).toBe(200n * S); // b caught up and silent for 5 s: idle
   });
+
+  it('never counts a partition that carries markers as idle: its producer states its progress', () => {
+    const w = new WatermarkTracker(['a', 'b'], 0n, 1000, 0);
+    w.marker('a', 100n * S, 0);
+    w.marker('b', 100n * S, 0);
+    w.fetched('b', true);
+    w.observe('a', 200n * S, 5000);
+    w.marker('a', 199n * S, 5000);
+    expect(w.advance(5000)).toBe(100n * S); // b silent and caught up as of its last fetch: held, not guessed idle
+    w.marker('b', 199n * S, 5001);
+    expect(w.advance(5001)).toBe(199n * S);
+  });
+
+  it('never counts another processor\'s output as idle: it holds the watermark until its markers move', () => {
+    const w = new WatermarkTracker(['source', 'upstream'], 0n, 1000, 0, new Set(['upstream']));
+    w.observe('source', 100n * S, 0);
+    w.marker('upstream', 50n * S, 0);
+    w.fetched('upstream', true);
+    w.observe('source', 300n * S, 60_000);
+    expect(w.advance(60_000)).toBe(50n * S); // silent for a minute, caught up: still not idle
+    w.marker('upstream', 250n * S, 60_001);
+    expect(w.advance(60_001)).toBe(250n * S);
+  });
 });

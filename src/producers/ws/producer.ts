@@ -12,10 +12,10 @@
  *   earlier connection (it resumes with new events, which is why gaps are counted instead); a
  *   broker retry is deduplicated by the idempotent producer. Should a duplicate ever arise,
  *   downstream can drop it with the dedupe key (ticker, sip_timestamp, sequence/id, price, size).
- * - Heartbeat: every heartbeat_ms, when (max event time produced − watermark_lag_ms) advanced, a
- *   watermark marker (null value, header `watermark`) goes to every partition of the feed's two
- *   market topics. Markers are sent by the drain loop between batches, so a marker never precedes
- *   a record it covers.
+ * - Heartbeat: every heartbeat_ms, for each partition number whose (max event time produced to it
+ *   − watermark_lag_ms) advanced, a watermark marker (null value, header `watermark`) goes to that
+ *   partition of the feed's two market topics (watermark.ts). Markers are sent by the drain loop
+ *   between batches, so a marker never precedes a record it covers.
  */
 import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { createRegistry, TopicSerde } from '../../avro/serde';
@@ -23,7 +23,8 @@ import { physicalName, type Config } from '../../config';
 import type { DeadLetter } from '../../domain/records';
 import { createKafka, createProducer } from '../../kafka/client';
 import { ProcessMetrics } from '../../processors/runtime/metrics';
-import { WATERMARK_HEADER } from '../../processors/runtime/runtime';
+import { markerMessages } from '../../kafka/markers';
+import { partitionOf } from '../../kafka/partitioner';
 import { applyTopology } from '../../topology/apply';
 import { logger } from '../../util/log';
 import { buildTopology } from '../../../topology/topology';
@@ -31,7 +32,7 @@ import { BoundedBuffer } from './buffer';
 import { FALLBACK_DLQ_TOPIC, FEED_TOPICS, type Feed, type FrameItem, type MarketTopic, type RecordEvent, type Rejection, type WsRecord } from './frames';
 import { SequenceTracker } from './sequence';
 import { MassiveSession } from './session';
-import { HeartbeatWatermark } from './watermark';
+import { PartitionHeartbeats } from './watermark';
 
 const log = logger('ws.producer');
 const DROP_WARN_INTERVAL_MS = 10_000;
@@ -51,7 +52,7 @@ export class WebSocketProducer {
   private readonly m;
   private readonly buffer: BoundedBuffer<Item>;
   private readonly sequences = new SequenceTracker();
-  private readonly watermark: HeartbeatWatermark;
+  private readonly heartbeats: PartitionHeartbeats;
   private readonly kafka: Kafka;
   private readonly universe: Set<string> | null;
   private admin!: Admin;
@@ -74,7 +75,7 @@ export class WebSocketProducer {
   ) {
     this.kafka = createKafka(config, `ws-${options.feed}`);
     this.buffer = new BoundedBuffer<Item>(config.websocket.buffer_records);
-    this.watermark = new HeartbeatWatermark(config.websocket.watermark_lag_ms);
+    this.heartbeats = new PartitionHeartbeats(config.websocket.watermark_lag_ms);
     const u = config.universe.underlyings;
     this.universe = u.includes('*') ? null : new Set(u);
     this.metrics = new ProcessMetrics({ process: `ws-${options.feed}` });
@@ -90,7 +91,7 @@ export class WebSocketProducer {
       regressions: m.counter('optflow_ws_sequence_regressions_total', 'sequence numbers at or below the last seen'),
       reconnects: m.counter('optflow_ws_connects_total', 'WebSocket connection attempts'),
       buffered: m.gauge('optflow_ws_buffer_records', 'events waiting for Kafka'),
-      watermark: m.gauge('optflow_ws_watermark_ns', 'last heartbeat watermark sent (ns, as a double)'),
+      watermark: m.gauge('optflow_ws_watermark_ns', 'last heartbeat watermark sent per partition (ns, as a double)', ['partition']),
     };
   }
 
@@ -224,7 +225,7 @@ export class WebSocketProducer {
     }
     for (const item of items) {
       if (item.kind === 'record') {
-        this.watermark.observe(item.record.sip_timestamp);
+        this.heartbeats.observe(this.partitionOf(item.topic, item.key), item.record.sip_timestamp);
         this.m.records.inc({ topic: item.topic });
       } else this.m.dlq.inc({ reason: item.reason });
     }
@@ -240,7 +241,7 @@ export class WebSocketProducer {
     for (const item of items) {
       if (item.kind === 'record') {
         const serde = this.serdes.get(item.topic)!;
-        add(serde.topic, { key: item.key, value: serde.encode(item.record) });
+        add(serde.topic, { key: item.key, value: serde.encode(item.record), partition: this.partitionOf(item.topic, item.key) });
       } else {
         const serde = this.dlqSerdes.get(item.topic) ?? this.dlqSerdes.get(FALLBACK_DLQ_TOPIC)!;
         const letter: DeadLetter = {
@@ -254,19 +255,25 @@ export class WebSocketProducer {
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   }
 
+  /** The partition the default partitioner gives the key: heartbeats must know it before sending. */
+  private partitionOf(topic: MarketTopic, key: string): number {
+    return partitionOf(key, this.partitions.get(physicalName(this.config, topic))!.length);
+  }
+
   private async sendHeartbeat(): Promise<void> {
     this.heartbeatDue = false;
-    const wm = this.watermark.due();
-    if (wm === null) return;
-    const headers = { [WATERMARK_HEADER]: wm.toString() };
-    const topicMessages: TopicMessages[] = [...this.partitions].map(([topic, partitions]) => ({
+    const due = this.heartbeats.due();
+    if (due.size === 0) return;
+    const topicMessages: TopicMessages[] = [...this.partitions.keys()].map((topic) => ({
       topic,
-      messages: partitions.map((partition) => ({ partition, key: null, value: null, headers })),
+      messages: [...due].flatMap(([partition, wm]) => markerMessages([partition], wm)),
     }));
     try {
       await this.producer.sendBatch({ acks: -1, topicMessages });
-      this.watermark.sent(wm);
-      this.m.watermark.set(Number(wm));
+      for (const [partition, wm] of due) {
+        this.heartbeats.sent(partition, wm);
+        this.m.watermark.set({ partition: String(partition) }, Number(wm));
+      }
     } catch (err) {
       log.warn('marker_failed', { error: (err as Error).message });
     }

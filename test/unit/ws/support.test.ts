@@ -1,7 +1,7 @@
 import { backoffMs } from '../../../src/producers/ws/backoff';
 import { BoundedBuffer } from '../../../src/producers/ws/buffer';
 import { SequenceTracker } from '../../../src/producers/ws/sequence';
-import { HeartbeatWatermark } from '../../../src/producers/ws/watermark';
+import { PartitionHeartbeats } from '../../../src/producers/ws/watermark';
 
 describe('backoffMs', () => {
   const s = { initialMs: 500, maxMs: 30_000 };
@@ -57,16 +57,27 @@ describe('SequenceTracker', () => {
   });
 });
 
-describe('HeartbeatWatermark', () => {
-  it('is max event time minus the lag, due only when it advanced', () => {
-    const w = new HeartbeatWatermark(2000);
-    expect(w.due()).toBeNull();
-    w.observe(10_000_000_000n);
-    w.observe(9_000_000_000n);
-    expect(w.due()).toBe(8_000_000_000n);
-    w.sent(8_000_000_000n);
-    expect(w.due()).toBeNull();
-    w.observe(10_000_000_001n);
-    expect(w.due()).toBe(8_000_000_001n);
+describe('PartitionHeartbeats', () => {
+  it('is each partition\'s max event time minus the lag, due only when it advanced', () => {
+    const w = new PartitionHeartbeats(2000);
+    expect(w.due().size).toBe(0);
+    w.observe(1, 10_000_000_000n);
+    w.observe(1, 9_000_000_000n);
+    expect(w.due()).toEqual(new Map([[1, 8_000_000_000n]]));
+    w.sent(1, 8_000_000_000n);
+    expect(w.due().size).toBe(0);
+    w.observe(1, 10_000_000_001n);
+    expect(w.due()).toEqual(new Map([[1, 8_000_000_001n]]));
+  });
+
+  it('never moves a quiet partition with a busy one', () => {
+    const w = new PartitionHeartbeats(1000);
+    w.observe(2, 5_000_000_000n); // quiet underlying, once
+    for (let t = 5_000_000_000n; t <= 60_000_000_000n; t += 1_000_000_000n) w.observe(4, t); // busy one
+    expect(w.due()).toEqual(new Map([[2, 4_000_000_000n], [4, 59_000_000_000n]]));
+    w.sent(2, 4_000_000_000n);
+    w.sent(4, 59_000_000_000n);
+    w.observe(4, 70_000_000_000n);
+    expect([...w.due().keys()]).toEqual([4]);
   });
 });

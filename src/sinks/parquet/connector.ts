@@ -7,7 +7,8 @@ import { ProcessMetrics } from '../../processors/runtime/metrics';
 import { logger } from '../../util/log';
 import { createS3Client } from '../../util/s3';
 import { Destination, LocalDestination, parseS3Url, S3Destination } from './destination';
-import { addToStats, emptyStats, eventTimeOf, hiveDir, PartitionedRecord, partitionFields, sealBefore, segmentFileName, SegmentLimits, SegmentStats } from './layout';
+import { addToStats, emptyStats, eventTimeOf, hiveDir, PartitionedRecord, partitionFields, sealAtMarker, sealBefore, segmentFileName, SegmentLimits, SegmentStats } from './layout';
+import { markerOf } from '../../kafka/markers';
 import { AvroRecordSchema } from './schema';
 import { ParquetFileWriter, ParquetWriterOptions } from './writer';
 
@@ -22,8 +23,8 @@ import { ParquetFileWriter, ParquetWriterOptions } from './writer';
  *
  * A member that restarts (or takes over the partition) finds the seal and rebuilds exactly
  * [start, end), replacing the same files with identical ones; without a seal nothing of the segment
- * was published. Boundaries come from the records (count, bytes, event-time span, UTC day, watermark
- * markers) or from idleness; the seal makes even an idle (wall-clock) flush replay identically, and a
+ * was published. Boundaries come from the records (count, bytes, event-time span, UTC day, a watermark
+ * marker past the segment's day) or from idleness; the seal makes even an idle (wall-clock) flush replay identically, and a
  * zombie member cannot seal: its commit is rejected once the group has moved on.
  */
 
@@ -177,8 +178,9 @@ export class ParquetSink {
     if (state.sealedEnd !== undefined && offset >= state.sealedEnd) await this.flush(state, state.sealedEnd);
     state.lastActivityMs = Date.now();
     if (message.value === null) {
-      // A watermark marker closes the open segment: a boundary every replay sees at the same offset.
-      if (state.stats.records > 0 && state.sealedEnd === undefined) await this.flush(state, offset);
+      // A marker past the segment's day closes it: a boundary every replay sees at the same offset.
+      const marker = markerOf(message.value, message.headers);
+      if (marker !== null && state.sealedEnd === undefined && sealAtMarker(state.stats, marker)) await this.flush(state, offset);
       state.nextOffset = offset + 1n;
       return;
     }

@@ -83,6 +83,18 @@ export function sealBefore(stats: SegmentStats, bytes: number, eventTime: bigint
   return hi - lo > limits.maxSpanNs;
 }
 
+/**
+ * Whether a watermark marker closes the open segment: once the watermark has passed the end of the
+ * segment's UTC day, no on-time record of that day can follow, so the day's files are complete.
+ * Earlier markers (progress within a day, forwarded processor watermarks) leave it open: cutting on
+ * each of them would write one small file per producer transaction.
+ */
+export function sealAtMarker(stats: SegmentStats, watermark: bigint): boolean {
+  if (stats.records === 0 || stats.day === null) return false;
+  const dayEndNs = BigInt(Date.parse(`${stats.day}T00:00:00Z`) + 86_400_000) * 1_000_000n;
+  return watermark >= dayEndNs;
+}
+
 export function addToStats(stats: SegmentStats, bytes: number, eventTime: bigint): void {
   if (stats.records === 0) {
     stats.minEventTime = eventTime;

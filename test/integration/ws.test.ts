@@ -163,3 +163,41 @@ it('produces live trades and quotes, dead-letters bad frames, reconnects and sen
     await fake.close();
   }
 });
+
+it('heartbeats follow each partition\'s own underlyings: busy SPY and QQQ never advance quiet IWM\'s partition', async () => {
+  const fake = await fakeMassive();
+  const prefix = `${uniqueName('ws-multi')}.`;
+  const child = spawnCli(['produce', 'ws', '--feed', 'stocks'], {
+    OPTFLOW__TOPICS__PREFIX: prefix,
+    OPTFLOW__UNIVERSE__UNDERLYINGS: '["SPY","QQQ","IWM"]',
+    OPTFLOW__WEBSOCKET__URL_STOCKS: fake.url,
+    OPTFLOW__WEBSOCKET__SUBSCRIPTIONS__STOCKS: 'T.SPY,T.QQQ,T.IWM',
+    OPTFLOW__WEBSOCKET__HEARTBEAT_MS: '200',
+    OPTFLOW__WEBSOCKET__WATERMARK_LAG_MS: '1000',
+    MASSIVE_API_KEY: 'test-key-123',
+    KAFKA_BROKERS: tk.config.kafka.brokers.join(','),
+    SCHEMA_REGISTRY_URL: tk.config.schema_registry.url,
+  });
+  try {
+    await until('auth + subscribe', () => fake.received.length >= 2, 30_000);
+    const trade = (sym: string, t: bigint, q: number) => ({ ev: 'T', sym, x: 4, p: 100 + q / 100, s: 10, c: [], t: `T${t}`, q });
+    const S = 1_000_000_000n;
+    const events = [trade('IWM', T1, 1), ...Array.from({ length: 60 }, (_, i) => trade(i % 3 === 0 ? 'QQQ' : 'SPY', T1 + BigInt(i + 1) * S, 100 + i))];
+    fake.sockets[0].send(JSON.stringify(events).replace(/"T(\d+)"/g, '$1'));
+
+    const topic = `${prefix}equity.trades`;
+    const partitions = (await tk.admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length;
+    const [busy, quiet] = [partitionOf('SPY', partitions), partitionOf('IWM', partitions)];
+    expect(partitionOf('QQQ', partitions)).toBe(busy);
+    expect(quiet).not.toBe(busy);
+    const busyWatermark = T1 + 60n * S - S;
+    const markers = await readMarkers(tk.kafka, topic, (ms) => ms.some((m) => m.partition === busy && m.watermark === busyWatermark) && ms.some((m) => m.partition === quiet));
+    expect(markers.filter((m) => m.partition === quiet).every((m) => m.watermark === T1 - S)).toBe(true);
+    expect(markers.every((m) => m.partition === busy || m.partition === quiet)).toBe(true);
+    child.kill('SIGTERM');
+    expect(await waitExit(child)).toBe(0);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await fake.close();
+  }
+});

@@ -86,8 +86,16 @@ async function printSummary(out: string, seconds: number): Promise<void> {
     say(`  ${topic.padEnd(24)} ${String(rows).padStart(8)} rows  ${String(files).padStart(4)} files`);
   }
   const featuresGlob = sqlString(`${out}/features/**/*.parquet`);
-  const windows = await duckdbRows(`SELECT "window" AS w, count(*) AS n FROM read_parquet(${featuresGlob}, hive_partitioning = true) GROUP BY 1 ORDER BY min(window_end_ns - window_start_ns)`);
-  say(`\nfeature windows: ${windows.map((w) => `${String(w.w)} ${String(w.n)}`).join(', ')}`);
+  const windows = await duckdbRows(
+    `SELECT underlying, "window" AS w, count(*) AS n, sum(calls + puts) AS option_trades FROM read_parquet(${featuresGlob}, hive_partitioning = true)
+      GROUP BY 1, 2 ORDER BY 1, min(window_end_ns - window_start_ns)`,
+  );
+  say('\nfeature windows per underlying:');
+  for (const u of [...new Set(windows.map((w) => String(w.underlying)))]) {
+    const rows = windows.filter((w) => w.underlying === u);
+    const optionTrades = rows.find((w) => w.w === '1m')?.option_trades ?? rows[0].option_trades;
+    say(`  ${u.padEnd(5)} ${rows.map((w) => `${String(w.w)} ${String(w.n)}`).join(', ')}  (option trades in session: ${String(optionTrades)})`);
+  }
   say(`seconds: ${seconds.toFixed(1)}\n`);
   const sample = await duckdbRows(
     `SELECT strftime(window_start_us AT TIME ZONE 'America/New_York', '%H:%M') AS start_et, underlying,
@@ -96,7 +104,8 @@ async function printSummary(out: string, seconds: number): Promise<void> {
             round(calls_gadvv_q2, 1) AS calls_gadvv_median, round(puts_below_intrinsic_pct, 3) AS puts_below_intr,
             round(calls_dadvv_dip_pval, 3) AS calls_dip_p
        FROM read_parquet(${featuresGlob}, hive_partitioning = true)
-      WHERE "window" = '30m' ORDER BY underlying, window_start_ns LIMIT 6`,
+      WHERE "window" = '30m' QUALIFY row_number() OVER (PARTITION BY underlying ORDER BY window_start_ns) <= 2
+      ORDER BY underlying, window_start_ns`,
   );
   if (sample.length === 0) return;
   const cols = Object.keys(sample[0]);

@@ -178,14 +178,14 @@ export interface DayFile {
   filter: RepublishFilter | null;
 }
 
-type Item = { file: number; kind: 'record'; record: MarketRecord } | { file: number; kind: 'dead'; rejection: Rejection };
+export type DayItem = { file: number; kind: 'record'; record: MarketRecord } | { file: number; kind: 'dead'; rejection: Rejection };
 
 /**
  * The day's records in event-time order: a merge of the files' sorted streams by (time, key,
  * sequence), ties to the earlier dataset. Deterministic for a given set of files, though resume only
  * needs each file's own sequence to be (positions are counted per file).
  */
-async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<Item> {
+async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem> {
   const streams = files.map((f) => f.read.records.sorted());
   const heads: (MarketRecord | null)[] = [];
   const keys: (SortKey | null)[] = [];
@@ -209,7 +209,7 @@ async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<Item> {
 }
 
 /** The day's output sequence: merged records, then each file's dead letters in line order. */
-async function* daySequence(files: readonly DayFile[]): AsyncGenerator<Item> {
+export async function* daySequence(files: readonly DayFile[]): AsyncGenerator<DayItem> {
   yield* mergedRecords(files);
   for (const [file, f] of files.entries()) for await (const rejection of f.read.deadLetters.sorted()) yield { file, kind: 'dead', rejection };
 }
@@ -246,7 +246,7 @@ function cursorOf(day: DayFile, ports: IngestPorts): FileCursor {
 }
 
 /** Adds one item to the chunk unless an interrupted run already committed it; false when skipped. */
-function addItem(cursor: FileCursor, item: Item, chunk: Chunk): boolean {
+function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
   const text = item.kind === 'record' ? dedupeKey(item.record) : deadLetterKey(item.rejection.reason, item.rejection.raw);
   cursor.position++;
   if (cursor.position <= cursor.day.action.resumeFrom) return false;

@@ -4,7 +4,7 @@
  * time above the watermark". Producers send them (end of a backfilled day, progress within it,
  * live heartbeats); processors forward their own watermark to their outputs the same way.
  */
-import type { IHeaders, Message } from 'kafkajs';
+import type { Admin, IHeaders, Message } from 'kafkajs';
 
 export const WATERMARK_HEADER = 'watermark';
 
@@ -19,4 +19,20 @@ export function markerOf(value: Buffer | null, headers: IHeaders | undefined): b
   const header = headers?.[WATERMARK_HEADER];
   if (value !== null || header === undefined) return null;
   return BigInt(header.toString());
+}
+
+/**
+ * Partition ids of each topic, for markers. Retries briefly: a topic created a moment ago may not be
+ * in every broker's metadata cache yet ("This server does not host this topic-partition").
+ */
+export async function topicPartitions(admin: Admin, topics: readonly string[], attempts = 20): Promise<Map<string, number[]>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+      return new Map(meta.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionId).sort((a, b) => a - b)]));
+    } catch (err) {
+      if (attempt >= attempts || (err as { retriable?: boolean }).retriable === false) throw err;
+      await new Promise((r) => setTimeout(r, 250 * Math.min(attempt, 4)));
+    }
+  }
 }

@@ -208,6 +208,35 @@ test('kill -9 mid-file, then resume: exactly the records of one clean run', asyn
   expectEventTimeOrder(records);
 });
 
+test('kill -9 mid-day with all four datasets, then resume: exactly one clean run per topic, each partition in event time', async () => {
+  const files = await generate({ seed: 13 });
+  const e = await newEnv('killday', { OPTFLOW__MASSIVE__TRANSACTION_RECORDS: '5000' });
+  await uploadAll(e.bucket, files);
+  const total = async (topic: string): Promise<number> => (await tk.admin.fetchTopicOffsets(`${e.prefix}${topic}`).catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
+  const child = spawnCli(['produce', 'flatfile', '--from', DATE], e.env);
+  await until('a few transactions committed', async () => (await total('equity.quotes')) >= 30_000, 240_000);
+  child.kill('SIGKILL');
+  await waitExit(child);
+  const { files: cut } = await loadState(tk.kafka, stateTopics({ topics: { ...tk.config.topics, prefix: e.prefix } }));
+  expect(files.every((f) => cut.get(f.key)?.status === 'in_progress' && cut.get(f.key)!.position > 0)).toBe(true);
+  expect(await produce(e)).toBe(0);
+  for (const f of files) {
+    const dataset = datasetOfFile(f);
+    const expected = parseFile(f.path, dataset, f.key);
+    const serde = await TopicSerde.forTopic<MarketRecord>(tk.registry, `${e.prefix}${dataset.topic}`, dataset.kind);
+    const read = await readTopic(tk.kafka, serde.topic, (b) => serde.decode(b), expected.length, 30_000);
+    expect(read.length).toBe(expected.length);
+    expect(multiset(read.map((r) => r.value))).toEqual(multiset(expected));
+    const last = new Map<number, bigint>();
+    for (const r of read.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))) {
+      expect(r.value.sip_timestamp >= (last.get(r.partition) ?? 0n)).toBe(true);
+      last.set(r.partition, r.value.sip_timestamp);
+    }
+    const malformed = f.malformed.filter((m) => m.underlying !== null && UNIVERSE.includes(m.underlying));
+    expect((await readDeadLetters(e, dataset, malformed.length)).length).toBe(malformed.length);
+  }
+});
+
 test('a re-published day (same key, rows added, new ETag) adds only the new rows', async () => {
   const files = await generate({ seed: 7, datasets: ['us_options_opra/trades_v1'], malformed: false });
   const file = files[0];

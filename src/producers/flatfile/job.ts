@@ -9,7 +9,7 @@ import { createRegistry, TopicSerde } from '../../avro/serde';
 import { physicalName, type Config } from '../../config';
 import type { DeadLetter } from '../../domain/records';
 import { createKafka, createProducer } from '../../kafka/client';
-import { markerMessages } from '../../kafka/markers';
+import { markerMessages, topicPartitions } from '../../kafka/markers';
 import { ProcessMetrics } from '../../processors/runtime/metrics';
 import { applyTopology } from '../../topology/apply';
 import { logger } from '../../util/log';
@@ -146,8 +146,7 @@ export class FlatfileJob {
       this.dlqSerdes.set(d.id, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(this.config, `${d.topic}.dlq`), 'DeadLetter'));
     }
     await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days);
-    const meta = await this.admin.fetchTopicMetadata({ topics: this.options.datasets.map((d) => physicalName(this.config, d.topic)) });
-    this.partitions = new Map(meta.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionId).sort((a, b) => a - b)]));
+    this.partitions = await topicPartitions(this.admin, this.options.datasets.map((d) => physicalName(this.config, d.topic)));
     this.producer = createProducer(this.kafka, {
       transactionalId: physicalName(this.config, `optflow.flatfile.${this.options.jobName}`),
       idempotent: true,

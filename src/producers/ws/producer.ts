@@ -23,7 +23,7 @@ import { physicalName, type Config } from '../../config';
 import type { DeadLetter } from '../../domain/records';
 import { createKafka, createProducer } from '../../kafka/client';
 import { ProcessMetrics } from '../../processors/runtime/metrics';
-import { markerMessages } from '../../kafka/markers';
+import { markerMessages, topicPartitions } from '../../kafka/markers';
 import { partitionOf } from '../../kafka/partitioner';
 import { applyTopology } from '../../topology/apply';
 import { logger } from '../../util/log';
@@ -114,8 +114,7 @@ export class WebSocketProducer {
     await applyTopology(this.admin, registry, buildTopology(config), wanted);
     for (const t of topics) this.serdes.set(t, await TopicSerde.forTopic<WsRecord>(registry, physicalName(config, t), schemaOf(t)));
     for (const t of dlqTopics) this.dlqSerdes.set(t, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(config, `${t}.dlq`), 'DeadLetter'));
-    const meta = await this.admin.fetchTopicMetadata({ topics: topics.map((t) => physicalName(config, t)) });
-    this.partitions = new Map(meta.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionId).sort((a, b) => a - b)]));
+    this.partitions = await topicPartitions(this.admin, topics.map((t) => physicalName(config, t)));
     this.producer = createProducer(this.kafka, { idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     this.metricsServer = await this.metrics.serve(config, this.options.metricsPort);

@@ -1,16 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRegistry } from '../avro/serde';
 import { Config, loadConfig, projectRoot } from '../config';
 import { generateDay } from '../generator';
-import { createKafka } from '../kafka/client';
 import { DATASETS } from '../producers/flatfile/datasets';
 import { createSource, FlatfileJob } from '../producers/flatfile/job';
 import { summaryTable } from '../producers/flatfile/progress';
 import { LocalStack } from '../stack/stack';
-import { applyTopology } from '../topology/apply';
 import { duckdbRows, sqlString } from '../util/duckdb';
-import { buildTopology } from '../../topology/topology';
 import { TopologyRunner } from './run-all';
 
 /**
@@ -120,10 +116,6 @@ export async function demoCommand(): Promise<number> {
   const config = loadConfig({ overrides: { sink: { flush_idle_seconds: 2 } } });
   say(`optflow demo: sample day ${SAMPLE_DATE} (seed ${SAMPLE_SEED}), universe ${config.universe.underlyings.join(',')}`);
   say(`stack: ${await ensureStack(config)}`);
-  const admin = createKafka(config, 'demo').admin();
-  await admin.connect();
-  await applyTopology(admin, createRegistry(config.schema_registry.url), buildTopology(config));
-  await admin.disconnect();
   const sampleDir = path.join(projectRoot(), config.stack.home, 'sample');
   await ensureSampleDay(sampleDir);
   const out = path.resolve(config.sink.out);

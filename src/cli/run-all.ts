@@ -1,4 +1,7 @@
+import { createRegistry } from '../avro/serde';
 import { Config } from '../config';
+import { createKafka } from '../kafka/client';
+import { applyTopology } from '../topology/apply';
 import { ProcessorRuntime } from '../processors/runtime/runtime';
 import { ParquetSink } from '../sinks/parquet/connector';
 import { logger } from '../util/log';
@@ -17,7 +20,7 @@ export class TopologyRunner {
   readonly runtimes: ProcessorRuntime[];
   readonly sinks: ParquetSink[];
 
-  constructor(config: Config, options: { processors: string[]; out: string | null }) {
+  constructor(private readonly config: Config, options: { processors: string[]; out: string | null }) {
     this.runtimes = PROCESSORS.filter((p) => options.processors.includes(p.name)).map((def) => new ProcessorRuntime(config, def));
     const topology = buildTopology({ topics: { ...config.topics, prefix: '' } });
     this.sinks =
@@ -26,7 +29,15 @@ export class TopologyRunner {
         : topology.sinks.map((s) => new ParquetSink(config, topology.topics.find((t) => t.name === s.topic)!.schema, { topic: s.topic, out: options.out! }));
   }
 
+  /** Applies the topology (idempotent: topics, schemas), then starts every processor and sink. */
   async start(): Promise<void> {
+    const admin = createKafka(this.config, 'run-all').admin();
+    await admin.connect();
+    try {
+      await applyTopology(admin, createRegistry(this.config.schema_registry.url), buildTopology(this.config));
+    } finally {
+      await admin.disconnect();
+    }
     await Promise.all([...this.runtimes.map((r) => r.start()), ...this.sinks.map((s) => s.start())]);
     log.info('started', { processors: this.runtimes.length, sinks: this.sinks.length });
   }

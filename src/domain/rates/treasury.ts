@@ -65,6 +65,57 @@ export const TREASURY_TENORS: readonly TreasuryTenor[] = [
 /** One day's quoted yields in percent (null = not quoted that day, e.g. the 20-year in 1990). */
 export type TreasuryYieldsPercent = { readonly [F in TreasuryField]: number | null };
 
+/** One date of yields as stored in the rates.treasury topic (schemas/TreasuryYields.avsc). */
+export interface TreasuryYields extends TreasuryYieldsPercent {
+  date: string;
+  source: string;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Validates one object with a `date` and yield fields in percent (a Massive result or a decoded
+ * Avro record): missing or null yields are null; anything else that is not a finite number throws,
+ * naming the field and date. Other fields are ignored. `source` defaults to the given one.
+ */
+export function treasuryYieldsFrom(value: unknown, source: string): TreasuryYields {
+  if (!isObject(value)) throw new TypeError('a treasury-yields result is not an object');
+  const date = value.date;
+  if (typeof date !== 'string' || !ISO_DATE.test(date)) throw new TypeError(`a treasury-yields result has no YYYY-MM-DD date (got ${JSON.stringify(date)})`);
+  const y = (field: TreasuryField) => yieldOf(value, field, date);
+  return {
+    date,
+    source: typeof value.source === 'string' ? value.source : source,
+    yield_1_month: y('yield_1_month'),
+    yield_3_month: y('yield_3_month'),
+    yield_6_month: y('yield_6_month'),
+    yield_1_year: y('yield_1_year'),
+    yield_2_year: y('yield_2_year'),
+    yield_3_year: y('yield_3_year'),
+    yield_5_year: y('yield_5_year'),
+    yield_7_year: y('yield_7_year'),
+    yield_10_year: y('yield_10_year'),
+    yield_20_year: y('yield_20_year'),
+    yield_30_year: y('yield_30_year'),
+  };
+}
+
+function yieldOf(value: Record<string, unknown>, field: TreasuryField, date: string): number | null {
+  const y = value[field];
+  if (y === undefined || y === null) return null;
+  if (typeof y !== 'number' || !Number.isFinite(y)) throw new TypeError(`${field} of ${date} is not a number (got ${JSON.stringify(y)})`);
+  return y;
+}
+
+/** Whether at least one tenor is quoted (a curve can be built). */
+export function hasQuotedTenor(yields: TreasuryYieldsPercent): boolean {
+  return TREASURY_TENORS.some((t) => yields[t.field] !== null);
+}
+
 /** Simple ACT/365 yield (decimal) over t years → continuously compounded rate. */
 export function continuousFromSimple(y: number, t: number): number {
   return Math.log1p(y * t) / t;

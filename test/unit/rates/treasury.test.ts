@@ -3,8 +3,10 @@ import { rateAt } from '../../../src/domain/pricing/rates';
 import {
   continuousFromCompounded,
   continuousFromSimple,
+  hasQuotedTenor,
   TREASURY_TENORS,
   treasuryCurve,
+  treasuryYieldsFrom,
   TreasuryYieldsPercent,
 } from '../../../src/domain/rates/treasury';
 
@@ -75,5 +77,20 @@ describe('yield conversion to continuous compounding', () => {
   it('rejects a day with no yield or a non-finite one', () => {
     expect(() => treasuryCurve(yields({}))).toThrow(/no tenor/);
     expect(() => treasuryCurve(yields({ yield_1_year: NaN }))).toThrow(/yield_1_year/);
+  });
+});
+
+describe('treasuryYieldsFrom', () => {
+  it('reads a Massive result: missing tenors are null, other fields ignored', () => {
+    const y = treasuryYieldsFrom({ date: '2024-11-15', yield_1_month: 4.6, yield_10_year: 4.43, yield_2_year: null, request_id: 'x' }, 'massive');
+    expect(y).toEqual({ ...yields({ yield_1_month: 4.6, yield_10_year: 4.43 }), date: '2024-11-15', source: 'massive' });
+    expect(hasQuotedTenor(y)).toBe(true);
+    expect(hasQuotedTenor(yields({}))).toBe(false);
+  });
+
+  it('names the field and date of a value that is not a number', () => {
+    expect(() => treasuryYieldsFrom({ date: '2024-11-15', yield_1_year: '4.2' }, 'massive')).toThrow('yield_1_year of 2024-11-15 is not a number (got "4.2")');
+    expect(() => treasuryYieldsFrom({ date: '15/11/2024' }, 'massive')).toThrow(/no YYYY-MM-DD date/);
+    expect(() => treasuryYieldsFrom([1], 'massive')).toThrow(/not an object/);
   });
 });

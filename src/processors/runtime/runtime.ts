@@ -4,11 +4,11 @@ import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde'
 import { Config, physicalName } from '../../config';
 import { DeadLetter } from '../../domain/records';
 import { createKafka, createProducer } from '../../kafka/client';
+import { GlobalTables } from '../../kafka/global-table';
 import { logger } from '../../util/log';
 import { CoPartitionedAssigner } from './assigner';
 import { ProcessMetrics } from './metrics';
 import { CommitMetadata, decodeMetadata, encodeMetadata } from './restore';
-import { GlobalTables } from './tables';
 import { EncodedOutput, Task } from './task';
 import { ProcessorDefinition, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';

@@ -1,5 +1,6 @@
 import { SchemaName } from '../../avro/types';
 import { Config } from '../../config';
+import type { TableRecord } from '../../kafka/global-table';
 
 /**
  * The Processor API. A processor is a pure core — state + event → state + outputs — run by the
@@ -22,16 +23,8 @@ export interface InputRecord<V = unknown> {
   eventTime: bigint;
 }
 
-/**
- * A record of a table topic (see TableSpec): the latest value of its key, or null when the key was
- * deleted (a compaction tombstone). Tables carry no event time and produce no outputs.
- */
-export interface TableRecord {
-  /** Logical topic name as declared in the definition. */
-  topic: string;
-  key: string;
-  value: unknown;
-}
+/** A record of a table topic (see TableSpec); produces no outputs. */
+export type { TableRecord };
 
 export interface ProcessorContext {
   /** Queues an output record; it becomes visible atomically with the input offsets (transactions). */

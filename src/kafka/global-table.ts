@@ -1,13 +1,25 @@
 import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { PoisonRecordError, TopicSerde } from '../../avro/serde';
-import { Logger } from '../../util/log';
-import { TableRecord } from './types';
+import { PoisonRecordError, TopicSerde } from '../avro/serde';
+import { Logger } from '../util/log';
 
 /**
- * The table topics of one member (TableSpec), read whole like Kafka Streams' GlobalKTable: every
+ * A record of a table topic: the latest value of its key, or null when the key was deleted (a
+ * compaction tombstone). Tables carry no event time.
+ */
+export interface TableRecord {
+  /** Logical topic name (without the configured prefix). */
+  topic: string;
+  key: string;
+  value: unknown;
+}
+
+/**
+ * Table topics read whole, like Kafka Streams' GlobalKTable (processors: TableSpec; the rates
+ * loader: to compare with what is already there): every
  * partition from the beginning, read_committed (a half-written load is never seen), with a consumer
  * group of its own per member that never commits (each member needs every partition; there is no
  * offset to keep: the table is re-read at each start, it is small and compacted).
+ * One instance per reader: a processor member, or one `optflow rates` run.
  *
  * `load` resolves once every partition has been read up to the end offset it had when loading
  * began; records keep flowing to `apply` afterwards.

@@ -24,7 +24,7 @@ import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimes
  * plus the curves that arrived before the trade was released.
  */
 
-/** Daily Treasury yields by date: a table every greeks member reads whole. */
+/** Daily Treasury yields by date: a table every greeks member reads whole (read but unused when rate_source = config). */
 export const RATES_TABLE: TableSpec = { topic: 'rates.treasury', schema: 'TreasuryYields' };
 
 /** How far back an as-of lookup may reach. Older than the staleness bound is flagged stale anyway. */
@@ -103,7 +103,7 @@ export class GreeksProcessor implements Processor {
   }
 
   /** The rate source of a trade at t: the curve of its New York date, or the constant (rates/book.ts). */
-  private rateAt(t: bigint): TradeRate {
+  private tradeRate(t: bigint): TradeRate {
     const date = this.dates.of(t);
     const last = this.lastRate;
     if (last !== null && last.date === date && last.version === this.curves.version) return last.rate;
@@ -157,7 +157,7 @@ export class GreeksProcessor implements Processor {
       config: this.aggressor,
     };
     this.contractTrades.insert(trade.ticker, t, trade.price);
-    ctx.emit('option.trades.enriched', trade.underlying, this.enrich(trade, underlying, contract, this.rateAt(t)));
+    ctx.emit('option.trades.enriched', trade.underlying, this.enrich(trade, underlying, contract, this.tradeRate(t)));
   }
 
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {

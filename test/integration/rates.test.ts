@@ -15,7 +15,7 @@ import { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology, MARKET_TOPICS } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { ChildProcesses, produceValues, readTopic, sendMarkers, waitExit } from './kafka-io';
+import { ChildProcesses, produceValues, readTopic, sendMarkers, until, waitExit } from './kafka-io';
 
 /**
  * Issue 14 end to end: `optflow rates fetch` against a fake Massive REST server on loopback (real
@@ -296,6 +296,55 @@ describe('Treasury curves per date (issue 14, real broker, fake Massive REST on 
       const rerun = await greeksRun(env, {}, enriched, seen, trades);
       expect(rerun).toHaveLength(trades);
       expect(rerun.map((r) => r.bytes.toString('base64')).sort()).toEqual(curved.map((r) => r.bytes.toString('base64')).sort());
+    } finally {
+      await env.t.close();
+    }
+  });
+
+  it('imports the curves from a CSV (Treasury layout); kill -9 mid-stream and restart: every trade once, with the curve of its date', async () => {
+    const env = await setup(massive.url);
+    try {
+      const us = (iso: string) => `${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(0, 4)}`;
+      const v = (x: number | null) => (x === null ? 'N/A' : String(x));
+      const csv = [
+        '"Date","1 Mo","2 Mo","3 Mo","6 Mo","1 Yr","2 Yr","3 Yr","5 Yr","7 Yr","10 Yr","20 Yr","30 Yr"',
+        ...[...served].reverse().map((y) => [us(y.date), v(y.yield_1_month), '9.99', v(y.yield_3_month), v(y.yield_6_month), v(y.yield_1_year), v(y.yield_2_year),
+          v(y.yield_3_year), v(y.yield_5_year), v(y.yield_7_year), v(y.yield_10_year), v(y.yield_20_year), v(y.yield_30_year)].join(',')),
+      ].join('\n');
+      const file = path.join(dir, 'treasury.csv');
+      fs.writeFileSync(file, csv);
+      const imported = await ratesCli(env, ['import', file]);
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.out)).toMatchObject({ received: served.length, written: served.length, ignored_columns: ['2 Mo'], empty_rows: 0 });
+      expect(JSON.parse((await ratesCli(env, ['import', file])).out)).toMatchObject({ written: 0, unchanged: served.length });
+      const end = await topicEnd(env, 'rates.treasury'); // the records + one transaction marker
+      expect(end).toBe(served.length + 1);
+      fs.writeFileSync(file, `${csv}\n08/01/2023,x,,,,,,,,,,,`);
+      const bad = await ratesCli(env, ['import', file]);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toContain(`optflow rates import: line ${served.length + 2}: 1 Mo 'x' is not a number; nothing was written`);
+      expect(await topicEnd(env, 'rates.treasury')).toBe(end);
+
+      const trades = await produceDays(env, dir);
+      const enriched = await env.serde<EnrichedOptionTrade>('option.trades.enriched', 'EnrichedOptionTrade');
+      const members = new ChildProcesses({ ...env.childEnv, OPTFLOW__GREEKS__RATE_SOURCE: 'topic' });
+      const first = members.spawn(['process', 'greeks']);
+      await until('first commit', async () => {
+        const o = await env.t.admin.fetchOffsets({ groupId: `${env.prefix}optflow.greeks`, topics: [`${env.prefix}option.trades`] });
+        return o[0].partitions.some((p) => Number(p.offset) > 0);
+      }, 120_000);
+      first.kill('SIGKILL');
+      await waitExit(first);
+      members.spawn(['process', 'greeks']);
+      const out = await readTopic(env.t.kafka, enriched.topic, (b) => enriched.decode(b), trades, 180_000);
+      await members.stopAll();
+      expect(out).toHaveLength(trades);
+      expect(new Set(out.map((r) => keyOf(r.value))).size).toBe(trades);
+      const byDate = new Map(served.map((y) => [y.date, y]));
+      for (const { value: e } of out) {
+        expect(e.flags & FLAGS.RATE_FALLBACK).toBe(0);
+        if (e.tau !== null) expect(e.rate).toBeCloseTo(referenceRate(byDate.get(DAYS.find((d) => e.origin.includes(d))!)!, e.tau), 15);
+      }
     } finally {
       await env.t.close();
     }

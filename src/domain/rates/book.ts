@@ -64,7 +64,12 @@ export class CurveBook {
   }
 }
 
+/** Appends in the common case (a table is read in key order); else inserts in place of order. */
 function insertSorted(dates: string[], date: string): string[] {
+  if (dates.length === 0 || dates[dates.length - 1] < date) {
+    dates.push(date);
+    return dates;
+  }
   const i = dates.findIndex((d) => d > date);
   return i < 0 ? [...dates, date] : [...dates.slice(0, i), date, ...dates.slice(i)];
 }

@@ -20,8 +20,8 @@ import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimes
  * goes to greeks.late.
  *
  * r comes from the Treasury curve of the trade's New York date, read from the rates.treasury table
- * (see rates/book.ts for the choice and RATE_FALLBACK): the table as loaded when the task started,
- * plus the curves that arrived before the trade was released.
+ * (see rates/book.ts for the choice and RATE_FALLBACK): the table as the member holds it when the
+ * trade is released, i.e. all of it as loaded at start plus the curves that arrived since.
  */
 
 /** Daily Treasury yields by date: a table every greeks member reads whole (read but unused when rate_source = config). */

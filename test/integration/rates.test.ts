@@ -10,6 +10,7 @@ import { impliedVol } from '../../src/domain/pricing/iv';
 import { FLAGS } from '../../src/domain/pricing/flags';
 import { EnrichedOptionTrade, TreasuryYields } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
+import { DATASETS } from '../../src/producers/flatfile/datasets';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
 import { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { applyTopology } from '../../src/topology/apply';
@@ -132,7 +133,7 @@ async function setup(massiveUrl: string): Promise<Env> {
   return { prefix, t, childEnv, serde: (topic, schema) => TopicSerde.forTopic(t.registry, prefix + topic, schema) };
 }
 
-const SCHEMAS: Record<string, SchemaName> = { 'equity.trades': 'EquityTrade', 'equity.quotes': 'EquityQuote', 'option.trades': 'OptionTrade', 'option.quotes': 'OptionQuote' };
+const schemaOf = (topic: string): SchemaName => DATASETS.find((d) => d.topic === topic)!.kind;
 
 /** A generated day per month (SPY only, smaller than the sample day), produced per key in event-time order. */
 async function produceDays(env: Env, dir: string): Promise<number> {
@@ -145,7 +146,7 @@ async function produceDays(env: Env, dir: string): Promise<number> {
       malformed: false, rate: i === 0 ? 0.003 : 0.053,
     });
     for (const [topic, records] of readLocalDay(dir, date, ['SPY'])) {
-      const serde = await env.serde<MarketRecord>(topic, SCHEMAS[topic]);
+      const serde = await env.serde<MarketRecord>(topic, schemaOf(topic));
       await produceValues(env.t.kafka, serde, records.map((r) => ({ key: recordKey(r), value: r })));
       if (topic === 'option.trades') trades += records.length;
       for (const r of records) if (r.sip_timestamp > end) end = r.sip_timestamp;

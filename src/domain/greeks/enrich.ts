@@ -12,8 +12,8 @@
  * Whenever there is no S, NO_UNDERLYING is set as well.
  *
  * Then τ (expiry 16:00 New York), r at τ (from the trade's rate source when given, else the
- * config's; its flags are added only when τ exists, i.e. when r is used), q per underlying, IV and Greeks at the IV (see
- * pricing/iv.ts); expired, no rate or no S → no IV (NO_IV). intrinsic is reported whenever S
+ * config's; its flags are added only when τ exists, i.e. when r is used), q per underlying, IV
+ * and Greeks at the IV (see pricing/iv.ts); expired, no rate or no S → no IV (NO_IV). intrinsic is reported whenever S
  * is; dADVV = |Δ|·S·size·multiplier, gADVV = |Γ|·S²·size·multiplier, null without Greeks.
  * Aggressor fields are filled only when the contract's as-of quote context is passed.
  */

@@ -17,7 +17,7 @@
  *
  * Approximation, stated: CMT yields of coupon tenors are par yields, taken here as zero yields
  * (no bootstrap). For the option maturities that matter (≤ 3 years) the difference is a few basis
- * points of r at most.
+ * points of r (an estimate from typical curve slopes, not measured).
  */
 import { RateCurve } from '../pricing/rates';
 

@@ -146,10 +146,10 @@ async function produceDays(env: Env, dir: string): Promise<number> {
       malformed: false, rate: i === 0 ? 0.003 : 0.053,
     });
     for (const [topic, records] of readLocalDay(dir, date, ['SPY'])) {
-      const serde = await env.serde<MarketRecord>(topic, schemaOf(topic));
-      await produceValues(env.t.kafka, serde, records.map((r) => ({ key: recordKey(r), value: r })));
       if (topic === 'option.trades') trades += records.length;
       for (const r of records) if (r.sip_timestamp > end) end = r.sip_timestamp;
+      const serde = await env.serde<MarketRecord>(topic, schemaOf(topic));
+      await produceValues(env.t.kafka, serde, records.map((r) => ({ key: recordKey(r), value: r })));
     }
   }
   for (const topic of MARKET_TOPICS) await sendMarkers(env.t.kafka, env.prefix + topic, PARTITIONS, end + 3_600_000_000_000n);
@@ -304,6 +304,7 @@ describe('Treasury curves per date (issue 14, real broker, fake Massive REST on 
 
   it('imports the curves from a CSV (Treasury layout); kill -9 mid-stream and restart: every trade once, with the curve of its date', async () => {
     const env = await setup(massive.url);
+    let members: ChildProcesses | undefined;
     try {
       const us = (iso: string) => `${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(0, 4)}`;
       const v = (x: number | null) => (x === null ? 'N/A' : String(x));
@@ -328,7 +329,7 @@ describe('Treasury curves per date (issue 14, real broker, fake Massive REST on 
 
       const trades = await produceDays(env, dir);
       const enriched = await env.serde<EnrichedOptionTrade>('option.trades.enriched', 'EnrichedOptionTrade');
-      const members = new ChildProcesses({ ...env.childEnv, OPTFLOW__GREEKS__RATE_SOURCE: 'topic' });
+      members = new ChildProcesses({ ...env.childEnv, OPTFLOW__GREEKS__RATE_SOURCE: 'topic' });
       const first = members.spawn(['process', 'greeks']);
       await until('first commit', async () => {
         const o = await env.t.admin.fetchOffsets({ groupId: `${env.prefix}optflow.greeks`, topics: [`${env.prefix}option.trades`] });
@@ -347,6 +348,42 @@ describe('Treasury curves per date (issue 14, real broker, fake Massive REST on 
         if (e.tau !== null) expect(e.rate).toBeCloseTo(referenceRate(byDate.get(DAYS.find((d) => e.origin.includes(d))!)!, e.tau), 15);
       }
     } finally {
+      await members?.stopAll();
+      await env.t.close();
+    }
+  });
+
+  it('keeps running tasks current: curves loaded while greeks runs price the trades that come after', async () => {
+    const env = await setup(massive.url);
+    let members: ChildProcesses | undefined;
+    try {
+      // the data arrives topic by topic while the member runs: no input may count as idle meanwhile
+      members = new ChildProcesses({ ...env.childEnv, OPTFLOW__GREEKS__RATE_SOURCE: 'topic', OPTFLOW__EVENT_TIME__IDLE_TIMEOUT_MS: '600000' });
+      members.spawn(['process', 'greeks']);
+      // the member starts with an empty table; its task exists once a first (early) quote is processed
+      await generateDay({ date: DAYS[0], outDir: dir, seed: 1, underlyings: [{ symbol: 'SPY', spot: 420, vol: 0.22, strikeStep: 1, activity: 1, tape: 2 }], malformed: false, stockQuotesPerUnderlying: 10 });
+      const early = readLocalDay(dir, DAYS[0], ['SPY']).get('equity.quotes')![0];
+      await produceValues(env.t.kafka, await env.serde<MarketRecord>('equity.quotes', 'EquityQuote'), [{ key: 'SPY', value: { ...early, sip_timestamp: early.sip_timestamp - 3_600_000_000_000n } }]);
+      // (its restore point stays at offset 0: the quote is still inside the state horizon)
+      await until('the task to commit its first quote', async () => {
+        const o = await env.t.admin.fetchOffsets({ groupId: `${env.prefix}optflow.greeks`, topics: [`${env.prefix}equity.quotes`] });
+        return o[0].partitions.some((p) => Number(p.offset) >= 0);
+      }, 120_000);
+      const march = await ratesCli(env, ['fetch', '--from', '2022-03-01', '--to', '2023-07-31']);
+      expect(JSON.parse(march.out)).toMatchObject({ written: served.length });
+      await new Promise((r) => setTimeout(r, 3000)); // the member's table consumer polls every 200 ms
+      const trades = await produceDays(env, dir);
+      const enriched = await env.serde<EnrichedOptionTrade>('option.trades.enriched', 'EnrichedOptionTrade');
+      const out = await readTopic(env.t.kafka, enriched.topic, (b) => enriched.decode(b), trades, 180_000);
+      await members.stopAll();
+      expect(out).toHaveLength(trades);
+      const byDate = new Map(served.map((y) => [y.date, y]));
+      for (const { value: e } of out) {
+        expect(e.flags & FLAGS.RATE_FALLBACK).toBe(0);
+        if (e.tau !== null) expect(e.rate).toBeCloseTo(referenceRate(byDate.get(DAYS.find((d) => e.origin.includes(d))!)!, e.tau), 15);
+      }
+    } finally {
+      await members?.stopAll();
       await env.t.close();
     }
   });

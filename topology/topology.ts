@@ -23,6 +23,8 @@ export interface ProcessorSpec {
   name: string;
   consumerGroup: string;
   inputs: string[];
+  /** Table topics read whole by every member (GlobalKTable-like). */
+  tables: string[];
   outputs: string[];
   description: string;
 }
@@ -53,6 +55,7 @@ export function buildTopology(config: Pick<Config, 'topics'>): Topology {
       ...p,
       consumerGroup: name(p.consumerGroup),
       inputs: p.inputs.map(name),
+      tables: p.tables.map(name),
       outputs: p.outputs.map(name),
     })),
     sinks: logical.sinks.map((s) => ({ ...s, topic: name(s.topic), consumerGroup: name(s.consumerGroup) })),
@@ -69,6 +72,20 @@ const PROCESSOR_DESCRIPTIONS: Record<string, string> = {
   greeks: 'as-of join with the underlying NBBO; IV and Greeks (DESIGN 5.1); aggressor side (5.2)',
   features: 'tumbling windows 1m/5m/15m/30m, the 149 named features at window close (DESIGN 5.3)',
   'trade-counts': 'trades per underlying and minute: the reference processor of the runtime',
+};
+
+/**
+ * Daily Treasury yields keyed by date: one partition (a small global table, not co-partitioned
+ * with the market topics), compacted and kept forever (the latest record of each date).
+ */
+const RATES_TOPIC: TopicSpec = {
+  name: 'rates.treasury',
+  schema: 'TreasuryYields',
+  keyedBy: 'date',
+  partitions: 1,
+  retentionMs: -1,
+  cleanupPolicy: 'compact',
+  description: 'US Treasury yields per date (optflow rates fetch|import), read whole by greeks',
 };
 
 function logicalTopology(config: Pick<Config, 'topics'>): Topology {
@@ -92,6 +109,7 @@ function logicalTopology(config: Pick<Config, 'topics'>): Topology {
     topic('equity.quotes', 'EquityQuote', 'ticker', 'stock NBBO quotes'),
     topic('option.trades', 'OptionTrade', 'underlying', 'option trades with parsed OPRA fields'),
     topic('option.quotes', 'OptionQuote', 'underlying', 'option NBBO quotes'),
+    RATES_TOPIC,
     ...MARKET_TOPICS.map((t) => deadLetters(`${t}.dlq`, `rows of ${t} that failed validation`)),
   ];
   const processors: ProcessorSpec[] = PROCESSORS.map((def) => {
@@ -107,6 +125,7 @@ function logicalTopology(config: Pick<Config, 'topics'>): Topology {
       name: def.name,
       consumerGroup: `optflow.${def.name}`,
       inputs: def.inputs.map((i) => i.topic),
+      tables: (def.tables ?? []).map((t) => t.topic),
       outputs: [...def.outputs.map((o) => o.topic), `${def.name}.late`, `${def.name}.dlq`],
       description: PROCESSOR_DESCRIPTIONS[def.name] ?? def.name,
     };

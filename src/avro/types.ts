@@ -42,6 +42,7 @@ export type SchemaName =
   | 'EnrichedOptionTrade'
   | 'Features'
   | 'TradeCounts'
+  | 'TreasuryYields'
   | 'DeadLetter';
 
 const cache = new Map<string, { json: avro.Schema; text: string }>();

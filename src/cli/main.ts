@@ -11,6 +11,7 @@ import { featuresCommand } from './features';
 import { sinkCommand } from './sink';
 import { runAllCommand } from './run-all';
 import { demoCommand } from './demo';
+import { ratesCommand } from './rates';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -20,6 +21,7 @@ const commands: Record<string, { run: Command; help: string }> = {
   topology: { run: topologyCommand, help: 'topology apply|describe       create/update topics, register schemas; print the graph' },
   produce: { run: (argv) => (argv[0] === 'ws' ? produceWsCommand(argv) : produceCommand(argv)), help: 'produce flatfile --from D [--to D] [--follow] | produce ws [--feed stocks|options]   Massive flat files / live WebSocket into Kafka' },
   generate: { run: generateCommand, help: 'generate --date D --out DIR   write a seeded Massive-layout test day' },
+  rates: { run: ratesCommand, help: 'rates fetch --from D [--to D] | rates import FILE.csv   daily Treasury yields (Massive REST or CSV) into rates.treasury' },
   process: { run: processCommand, help: 'process <name>                run a processor as a consumer-group member (greeks, features, ...)' },
   reset: { run: resetCommand, help: 'reset --group G --to-earliest|--to-datetime ISO   rewind a stopped group to reprocess' },
   sink: { run: sinkCommand, help: 'sink parquet --topic T --out D   write a topic to Hive-partitioned Parquet (dir or s3://)' },

@@ -70,6 +70,8 @@ export const configSchema = z
         underlying_price_source: z.enum(['quotes', 'trades']),
         rate: z.number().optional(),
         rate_curve: z.array(ratePoint).min(1).optional(),
+        rate_source: z.enum(['auto', 'topic', 'config']),
+        rate_max_age_days: z.number().int().min(0),
         max_ask_bid_ratio: z.number().gt(1),
         dividend_yields: z.record(z.string(), z.number()),
         default_dividend_yield: z.number(),
@@ -83,6 +85,16 @@ export const configSchema = z
         staleness_ms: z.number().int().positive(),
         epsilon: z.number().min(0),
         tick_rule_fallback: z.boolean(),
+      })
+      .strict(),
+    rates: z
+      .object({
+        rest_url: z.string().url(),
+        page_limit: z.number().int().min(1).max(50_000),
+        retries: z.number().int().min(0),
+        initial_backoff_ms: z.number().int().positive(),
+        max_backoff_ms: z.number().int().positive(),
+        request_timeout_ms: z.number().int().positive(),
       })
       .strict(),
     features: z

@@ -72,3 +72,43 @@ export function newYorkTimeNs(date: string, hour: number, minute = 0): bigint {
 export function endOfNewYorkDayNs(date: string): bigint {
   return newYorkTimeNs(date, 24, 0);
 }
+
+const MS_PER_HOUR = 3_600_000;
+const NS_PER_HOUR = 3_600_000_000_000n;
+
+/** UTC offset in hours of New York at an instant (ms), with the switches at 02:00 local. */
+export function newYorkOffsetAtMs(ms: number): number {
+  const year = new Date(ms).getUTCFullYear();
+  const [start, end] = year >= 2007 ? [nthSunday(year, 3, 2), nthSunday(year, 11, 1)] : [nthSunday(year, 4, 1), lastSunday(year, 10)];
+  // 02:00 EST = 07:00 UTC starts daylight time; 02:00 EDT = 06:00 UTC ends it.
+  return ms >= start + 7 * MS_PER_HOUR && ms < end + 6 * MS_PER_HOUR ? -4 : -5;
+}
+
+/** The New York calendar date (YYYY-MM-DD) of an instant in ms: a trade's trading date. */
+export function newYorkDateOfMs(ms: number): string {
+  return new Date(ms + newYorkOffsetAtMs(ms) * MS_PER_HOUR).toISOString().slice(0, 10);
+}
+
+/** Days since 1970-01-01 of a YYYY-MM-DD calendar date. */
+export function epochDay(date: string): number {
+  const { year, month, day } = parseIsoDate(date);
+  return Date.UTC(year, month - 1, day) / MS_PER_DAY;
+}
+
+/**
+ * New York dates of instants in ns, memoising the last UTC hour asked for (New York's offsets are
+ * whole hours, so the date is constant within each UTC hour, and trades arrive nearly in time order).
+ */
+export class NewYorkDates {
+  private hour = -1n;
+  private date = '';
+
+  of(ns: bigint): string {
+    const hour = ns >= 0n ? ns / NS_PER_HOUR : (ns - NS_PER_HOUR + 1n) / NS_PER_HOUR;
+    if (hour !== this.hour) {
+      this.hour = hour;
+      this.date = newYorkDateOfMs(Number((hour * NS_PER_HOUR) / 1_000_000n));
+    }
+    return this.date;
+  }
+}

@@ -115,3 +115,6 @@ export interface DeadLetter {
   raw: Buffer;
   recorded_at_ms: bigint;
 }
+
+/** One date of Treasury yields (topic rates.treasury, key = date), percent as quoted. */
+export type { TreasuryYields } from './rates/treasury';

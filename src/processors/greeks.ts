@@ -1,10 +1,13 @@
 import { Config } from '../config';
 import { ContractQuote, AggressorConfig } from '../domain/aggressor';
-import { ContractContext, createGreeksEnricher, EnrichTrade, GreeksConfig, UnderlyingSnapshot } from '../domain/greeks/enrich';
-import { rateCurveFromTenors, RateSource } from '../domain/pricing/rates';
+import { ContractContext, createGreeksEnricher, EnrichTrade, GreeksConfig, TradeRate, UnderlyingSnapshot } from '../domain/greeks/enrich';
+import { rateCurveFromTenors, RateCurve, RateSource } from '../domain/pricing/rates';
+import { chooseRate, CurveBook, RatePolicy } from '../domain/rates/book';
+import { NewYorkDates } from '../domain/new-york';
+import { hasQuotedTenor, treasuryCurve, treasuryYieldsFrom } from '../domain/rates/treasury';
 import { EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../domain/records';
 import { AsOfIndex } from './asof';
-import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimestamp } from './runtime/types';
+import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimestamp, TableRecord, TableSpec } from './runtime/types';
 
 /**
  * The greeks processor (DESIGN 5.1, 5.2): each option trade joined as-of its sip_timestamp with the
@@ -15,7 +18,14 @@ import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimes
  * (time, ticker, origin) order, and lookups look back a fixed span (ASOF_LOOKBACK_NS) rather than
  * "whatever history is retained". A trade older than the watermark by more than the allowed lateness
  * goes to greeks.late.
+ *
+ * r comes from the Treasury curve of the trade's New York date, read from the rates.treasury table
+ * (see rates/book.ts for the choice and RATE_FALLBACK): the table as the member holds it when the
+ * trade is released, i.e. all of it as loaded at start plus the curves that arrived since.
  */
+
+/** Daily Treasury yields by date: a table every greeks member reads whole (read but unused when rate_source = config). */
+export const RATES_TABLE: TableSpec = { topic: 'rates.treasury', schema: 'TreasuryYields' };
 
 /** How far back an as-of lookup may reach. Older than the staleness bound is flagged stale anyway. */
 export const ASOF_LOOKBACK_NS = 60_000_000_000n;
@@ -35,6 +45,17 @@ export function greeksConfigFrom(config: Config): GreeksConfig {
     defaultDividendYield: g.default_dividend_yield,
     maxAskBidRatio: g.max_ask_bid_ratio,
   };
+}
+
+export function ratePolicyFrom(config: Config): RatePolicy {
+  return { mode: config.greeks.rate_source, maxAgeDays: config.greeks.rate_max_age_days, fallback: greeksConfigFrom(config).rate };
+}
+
+/** The curve of one rates.treasury record, or null when it is deleted or quotes no tenor. */
+export function curveOfTableRecord(value: unknown): RateCurve | null {
+  if (value === null) return null;
+  const yields = treasuryYieldsFrom(value, 'table');
+  return hasQuotedTenor(yields) ? treasuryCurve(yields) : null;
 }
 
 export function aggressorConfigFrom(config: Config): AggressorConfig {
@@ -61,15 +82,34 @@ export class GreeksProcessor implements Processor {
   private pending: OptionTrade[] = [];
   private prunedTo = 0n;
   private readonly useTrades: boolean;
+  private readonly curves = new CurveBook();
+  private readonly dates = new NewYorkDates();
+  /** The rate choice of the last trade date, valid while the book keeps the same version. */
+  private lastRate: { date: string; version: number; rate: TradeRate } | null = null;
 
   constructor(
     greeks: GreeksConfig,
     private readonly aggressor: AggressorConfig,
     source: 'quotes' | 'trades',
     private readonly allowedLatenessNs: bigint,
+    private readonly ratePolicy: RatePolicy = { mode: 'config', maxAgeDays: 0, fallback: greeks.rate },
   ) {
     this.enrich = createGreeksEnricher(greeks);
     this.useTrades = source === 'trades';
+  }
+
+  onTable(record: TableRecord): void {
+    if (record.topic === RATES_TABLE.topic) this.curves.set(record.key, curveOfTableRecord(record.value));
+  }
+
+  /** The rate source of a trade at t: the curve of its New York date, or the constant (rates/book.ts). */
+  private tradeRate(t: bigint): TradeRate {
+    const date = this.dates.of(t);
+    const last = this.lastRate;
+    if (last !== null && last.date === date && last.version === this.curves.version) return last.rate;
+    const rate = chooseRate(this.curves, date, this.ratePolicy);
+    this.lastRate = { date, version: this.curves.version, rate };
+    return rate;
   }
 
   process(record: InputRecord, ctx: ProcessorContext): void {
@@ -117,7 +157,7 @@ export class GreeksProcessor implements Processor {
       config: this.aggressor,
     };
     this.contractTrades.insert(trade.ticker, t, trade.price);
-    ctx.emit('option.trades.enriched', trade.underlying, this.enrich(trade, underlying, contract));
+    ctx.emit('option.trades.enriched', trade.underlying, this.enrich(trade, underlying, contract, this.tradeRate(t)));
   }
 
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {
@@ -154,6 +194,8 @@ export const greeks: ProcessorDefinition = {
     { topic: 'option.quotes', schema: 'OptionQuote', eventTime: sipTimestamp },
   ],
   outputs: [{ topic: 'option.trades.enriched', schema: 'EnrichedOptionTrade' }],
+  tables: [RATES_TABLE],
   stateHorizonNs: (config) => allowedLatenessNs(config) + ASOF_LOOKBACK_NS,
-  create: (config) => new GreeksProcessor(greeksConfigFrom(config), aggressorConfigFrom(config), config.greeks.underlying_price_source, allowedLatenessNs(config)),
+  create: (config) =>
+    new GreeksProcessor(greeksConfigFrom(config), aggressorConfigFrom(config), config.greeks.underlying_price_source, allowedLatenessNs(config), ratePolicyFrom(config)),
 };

@@ -1,4 +1,4 @@
-import { endOfNewYorkDayNs, isNewYorkDaylightTime, newYorkOffsetHours, newYorkTimeNs, parseIsoDate } from '../../src/domain/new-york';
+import { endOfNewYorkDayNs, isNewYorkDaylightTime, newYorkDateOfMs, newYorkOffsetHours, newYorkTimeNs, parseIsoDate } from '../../src/domain/new-york';
 
 /** Offset of New York at 12:00 UTC of a date via Intl (ICU's tz database): the independent reference. */
 function intlOffsetHours(date: string): number {
@@ -38,5 +38,18 @@ describe('the New York clock', () => {
     expect(() => parseIsoDate('2025-2-01')).toThrow(/YYYY-MM-DD/);
     expect(() => parseIsoDate('2025-02-29')).toThrow(/calendar date/);
     expect(parseIsoDate('2024-02-29')).toEqual({ year: 2024, month: 2, day: 29 });
+  });
+
+  it('gives the New York date of an instant like the tz database, every 47 minutes 1995–2030 and around each switch', () => {
+    const intl = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' });
+    const wrong: string[] = [];
+    const check = (ms: number) => {
+      if (newYorkDateOfMs(ms) !== intl.format(new Date(ms))) wrong.push(new Date(ms).toISOString());
+    };
+    for (let ms = Date.UTC(1995, 0, 1); ms < Date.UTC(2031, 0, 1); ms += 47 * 60_000) check(ms);
+    for (let year = 1995; year <= 2030; year++) {
+      for (const month of [2, 3, 9, 10]) for (let day = 0; day < 31; day++) for (let h = 3; h <= 8; h++) check(Date.UTC(year, month, day, h) - 1);
+    }
+    expect(wrong).toEqual([]);
   });
 });

@@ -11,8 +11,9 @@
  * - last-trade mode (config alternative): S = the trade price, same staleness, MID_NONPOS ≤ 0.
  * Whenever there is no S, NO_UNDERLYING is set as well.
  *
- * Then τ (expiry 16:00 New York), r at τ, q per underlying, IV and Greeks at the IV (see
- * pricing/iv.ts); expired, no rate or no S → no IV (NO_IV). intrinsic is reported whenever S
+ * Then τ (expiry 16:00 New York), r at τ (from the trade's rate source when given, else the
+ * config's; its flags are added only when τ exists, i.e. when r is used), q per underlying, IV
+ * and Greeks at the IV (see pricing/iv.ts); expired, no rate or no S → no IV (NO_IV). intrinsic is reported whenever S
  * is; dADVV = |Δ|·S·size·multiplier, gADVV = |Γ|·S²·size·multiplier, null without Greeks.
  * Aggressor fields are filled only when the contract's as-of quote context is passed.
  */
@@ -50,10 +51,20 @@ export interface ContractContext {
   config: AggressorConfig;
 }
 
+/**
+ * The rate source chosen for this trade (e.g. the Treasury curve of its date, see rates/book.ts)
+ * with the flags of that choice (RATE_FALLBACK); without it, the config's `rate` is used.
+ */
+export interface TradeRate {
+  source: RateSource;
+  flags: number;
+}
+
 export type EnrichTrade = (
   trade: OptionTrade,
   underlying: UnderlyingSnapshot | null,
   contract?: ContractContext,
+  rate?: TradeRate,
 ) => EnrichedOptionTrade;
 
 /** Validates the config once and returns the per-trade function (reusing its solver state). */
@@ -62,7 +73,7 @@ export function createGreeksEnricher(config: GreeksConfig): EnrichTrade {
   const bsm = new BsmContract();
   const solver = new ImpliedVolSolver();
   const greeks: Greeks = { price: 0, delta: 0, gamma: 0, vega: 0, theta: 0 };
-  return (trade, underlying, contract) => enrich(trade, underlying, contract, config, bsm, solver, greeks);
+  return (trade, underlying, contract, rate) => enrich(trade, underlying, contract, rate ?? { source: config.rate, flags: 0 }, config, bsm, solver, greeks);
 }
 
 interface Spot {
@@ -75,6 +86,7 @@ function enrich(
   trade: OptionTrade,
   underlying: UnderlyingSnapshot | null,
   contract: ContractContext | undefined,
+  tradeRate: TradeRate,
   config: GreeksConfig,
   bsm: BsmContract,
   solver: ImpliedVolSolver,
@@ -83,9 +95,10 @@ function enrich(
   const t = trade.sip_timestamp;
   const spot = spotPrice(underlying, t, config);
   const time = timeToExpiry(expiryInstantNs(trade.expiration_date), t);
-  const rate = time.tau === null ? { rate: null, flags: 0 } : rateAt(config.rate, time.tau);
+  const rate = time.tau === null ? { rate: null, flags: 0 } : rateAt(tradeRate.source, time.tau);
   const q = dividendYield(config, trade.underlying);
-  let flags = spot.flags | time.flags | rate.flags;
+  const rateFlags = time.tau === null ? 0 : rate.flags | tradeRate.flags;
+  let flags = spot.flags | time.flags | rateFlags;
   const s = spot.price;
   let iv: number | null = null;
   if (s !== null && time.tau !== null && rate.rate !== null) {

@@ -40,6 +40,11 @@ export const FLAGS = {
   RATE_EXTRAP: 1 << 13,
   /** Time to expiry was below 1 s and was floored to 1 s. */
   TAU_CLAMPED: 1 << 14,
+  /**
+   * No Treasury curve in the rates table dated on or before the trade's New York date within
+   * greeks.rate_max_age_days: the configured constant rate (greeks.rate / rate_curve) was used.
+   */
+  RATE_FALLBACK: 1 << 15,
 } as const;
 
 export type FlagName = keyof typeof FLAGS;

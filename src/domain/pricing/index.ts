@@ -12,7 +12,6 @@ export { ImpliedVolSolver, impliedVol, VEGA_TINY_THRESHOLD, type ImpliedVolResul
 export { normCdf, normCdfWithGaussian, normPdf } from './normal';
 export {
   rateAt,
-  rateCurveFromMassiveYields,
   rateCurveFromTenors,
   tenorYears,
   type RateAt,

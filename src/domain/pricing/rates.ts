@@ -53,19 +53,6 @@ export function rateCurveFromTenors(tenors: Readonly<Record<string, number | nul
   };
 }
 
-/**
- * A curve from a Massive treasury-yields record ({ yield_1_month: 4.31, yield_10_year: 4.4, … },
- * percent). Missing or null fields are skipped; `date` and other fields are ignored.
- */
-export function rateCurveFromMassiveYields(record: Readonly<Record<string, unknown>>): RateCurve {
-  const tenors: Record<string, number> = {};
-  for (const [field, value] of Object.entries(record)) {
-    if (!MASSIVE_TENOR.test(field) || typeof value !== 'number') continue;
-    tenors[field] = value / 100;
-  }
-  return rateCurveFromTenors(tenors);
-}
-
 export interface RateAt {
   rate: number | null;
   /** NO_RATE or RATE_EXTRAP, else 0. */

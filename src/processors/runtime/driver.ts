@@ -27,11 +27,13 @@ export class ProcessorDriver {
   private readonly deadLetterType = typeOf('DeadLetter');
   private readonly offsets = new Map<string, bigint>();
   private readonly collected: DrivenOutput[] = [];
+  private readonly tableTopics: Set<string>;
 
   constructor(definition: ProcessorDefinition, config: Config) {
     for (const input of definition.inputs) this.inputTypes.set(input.topic, { type: typeOf(input.schema), eventTime: input.eventTime });
     for (const output of definition.outputs) this.outputTypes.set(output.topic, typeOf(output.schema));
     const inputs = definition.inputs.map((i) => i.topic);
+    this.tableTopics = new Set((definition.tables ?? []).map((t) => t.topic));
     const ooo = BigInt(config.event_time.max_out_of_orderness_ms) * 1_000_000n;
     this.task = new Task({
       partition: 0,
@@ -64,6 +66,12 @@ export class ProcessorDriver {
     const offset = this.nextOffset(topic);
     const raw = input.type.toBuffer(value);
     this.task.process(topic, { topic, partition: 0, offset, key, value, eventTime: input.eventTime(value) }, raw, 0);
+  }
+
+  /** A record of a declared table topic (value null = tombstone), as the runtime hands it over. */
+  pipeTable(topic: string, key: string, value: unknown): void {
+    if (!this.tableTopics.has(topic)) throw new Error(`not a table topic: ${topic}`);
+    this.task.table({ topic, key, value });
   }
 
   /** A watermark marker on every input, as producers send at the end of a day. */

@@ -4,6 +4,7 @@ import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde'
 import { Config, physicalName } from '../../config';
 import { DeadLetter } from '../../domain/records';
 import { createKafka, createProducer } from '../../kafka/client';
+import { GlobalTables } from '../../kafka/global-table';
 import { markerMessages, markerOf } from '../../kafka/markers';
 import { PROCESSORS } from '../../../topology/processors';
 import { logger } from '../../util/log';
@@ -11,7 +12,7 @@ import { CoPartitionedAssigner } from './assigner';
 import { ProcessMetrics } from './metrics';
 import { CommitMetadata, decodeMetadata, encodeMetadata } from './restore';
 import { EncodedOutput, Task } from './task';
-import { ProcessorDefinition } from './types';
+import { ProcessorDefinition, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -64,6 +65,7 @@ export class ProcessorRuntime {
   private deadLetters?: TopicSerde<DeadLetter>;
   private consumer?: Consumer;
   private admin?: Admin;
+  private tables?: GlobalTables;
   private readonly tasks = new Map<number, TaskHandle>();
   private lock: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
@@ -126,6 +128,7 @@ export class ProcessorRuntime {
     await TopicSerde.forTopic<DeadLetter>(registry, this.lateTopic, 'DeadLetter');
     this.admin = this.kafka.admin();
     await this.admin.connect();
+    await this.loadTables(registry);
     this.metricsServer = await this.metrics.serve(this.config, this.options.metricsPort);
 
     this.consumer = this.kafka.consumer({
@@ -159,6 +162,27 @@ export class ProcessorRuntime {
     const period = this.options.punctuateMs ?? 500;
     this.timer = setInterval(() => void this.exclusive(() => this.punctuateAll()), period);
     this.log.info('started', { group: this.group, inputs: [...this.inputs.keys()], metrics_port: this.metricsServer?.port });
+  }
+
+  /**
+   * Reads the declared table topics to their end before the group is joined, so that every task
+   * starts with the whole table; later records reach the tasks between batches (see TableSpec).
+   */
+  private async loadTables(registry: ReturnType<typeof createRegistry>): Promise<void> {
+    const specs = this.definition.tables ?? [];
+    if (specs.length === 0) return;
+    const bindings = [];
+    for (const spec of specs) {
+      const topic = this.physical(spec.topic);
+      bindings.push({ topic, logical: spec.topic, serde: await TopicSerde.forTopic(registry, topic, spec.schema) });
+    }
+    this.tables = new GlobalTables(this.kafka, this.admin!, `${this.group}.table.${this.instanceId}`, this.log);
+    await this.tables.load(bindings, (record) => this.exclusive(async () => this.applyTableRecord(record)));
+  }
+
+  private applyTableRecord(record: TableRecord): void {
+    this.tables!.put(record);
+    for (const handle of this.tasks.values()) handle.task.table(record);
   }
 
   /** Serialises batch handling, punctuation and rebalance handling. */
@@ -208,6 +232,7 @@ export class ProcessorRuntime {
       deadLetter: (letter) => this.deadLetters!.encode(letter),
     });
     for (const topic of empty) task.fetched(topic, true);
+    for (const record of this.tables?.records() ?? []) task.table(record);
     const handle = { task, producer };
     this.tasks.set(partition, handle);
     this.log.info('task_started', {
@@ -373,6 +398,7 @@ export class ProcessorRuntime {
       this.stopping = true;
     });
     await this.consumer?.disconnect();
+    await this.tables?.stop();
     await this.exclusive(() => this.dropAllTasks('shutdown'));
     await this.admin?.disconnect();
     await this.metricsServer?.close();

@@ -1,7 +1,7 @@
 import { Message } from 'kafkajs';
 import { DeadLetter } from '../../domain/records';
 import { CommitMetadata, RestorePointTracker } from './restore';
-import { InputRecord, Processor, ProcessorContext } from './types';
+import { InputRecord, Processor, ProcessorContext, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -149,6 +149,11 @@ export class Task implements ProcessorContext {
       raw,
       recorded_at_ms: BigInt(Date.now()),
     });
+  }
+
+  /** A table record (see TableSpec): no event time, no output, no offset of the task's inputs. */
+  table(record: TableRecord): void {
+    this.o.processor.onTable?.(record);
   }
 
   fetched(topic: string, caughtUp: boolean): void {

@@ -1,5 +1,6 @@
 import { SchemaName } from '../../avro/types';
 import { Config } from '../../config';
+import type { TableRecord } from '../../kafka/global-table';
 
 /**
  * The Processor API. A processor is a pure core — state + event → state + outputs — run by the
@@ -22,6 +23,9 @@ export interface InputRecord<V = unknown> {
   eventTime: bigint;
 }
 
+/** A record of a table topic (see TableSpec); produces no outputs. */
+export type { TableRecord };
+
 export interface ProcessorContext {
   /** Queues an output record; it becomes visible atomically with the input offsets (transactions). */
   emit(topic: string, key: string, value: unknown): void;
@@ -34,6 +38,11 @@ export interface ProcessorContext {
 export interface Processor {
   process(record: InputRecord, ctx: ProcessorContext): void;
   onWatermark(watermark: bigint, ctx: ProcessorContext): void;
+  /**
+   * A table record: every record of the table's topic up to its end when the task starts (before
+   * any input record), then each later one as the member reads it.
+   */
+  onTable?(record: TableRecord): void;
   close?(): void;
 }
 
@@ -42,6 +51,19 @@ export interface InputSpec {
   topic: string;
   schema: SchemaName;
   eventTime(value: unknown): bigint;
+}
+
+/**
+ * A small compacted topic that every member reads whole, like Kafka Streams' GlobalKTable (not
+ * co-partitioned with the inputs). The runtime reads it to its end offset (read_committed) before
+ * any task processes an input record, hands every task the latest value per key, and keeps the
+ * tasks current as new records arrive. Rule for replay: the table state a record sees is the table
+ * as loaded at start plus what arrived before that record was processed (see README).
+ */
+export interface TableSpec {
+  /** Logical topic name (the runtime adds the configured prefix). */
+  topic: string;
+  schema: SchemaName;
 }
 
 export interface OutputSpec {
@@ -53,6 +75,8 @@ export interface ProcessorDefinition {
   name: string;
   inputs: InputSpec[];
   outputs: OutputSpec[];
+  /** Table topics this processor reads whole (see TableSpec). */
+  tables?: TableSpec[];
   /**
    * How far behind the watermark (ns of event time) the processor's state reaches. The runtime
    * restores state after a restart or rebalance by replaying inputs from the first offset whose

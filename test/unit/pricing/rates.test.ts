@@ -1,7 +1,6 @@
 import { FLAGS } from '../../../src/domain/pricing/flags';
 import {
   rateAt,
-  rateCurveFromMassiveYields,
   rateCurveFromTenors,
   tenorYears,
 } from '../../../src/domain/pricing/rates';
@@ -51,19 +50,6 @@ describe('rateAt', () => {
   it('is flat before the first tenor and flat with RATE_EXTRAP past the last', () => {
     expect(rateAt(curve, 1 / 365)).toEqual({ rate: 0.05, flags: 0 });
     expect(rateAt(curve, 12)).toEqual({ rate: 0.042, flags: FLAGS.RATE_EXTRAP });
-  });
-
-  it('builds a curve from a Massive treasury-yields record (percent)', () => {
-    const massive = rateCurveFromMassiveYields({
-      date: '2025-03-07',
-      yield_1_month: 4.35,
-      yield_1_year: 4.05,
-      yield_30_year: 4.6,
-      yield_5_year: null,
-    });
-    expect(Array.from(massive.years)).toEqual([1 / 12, 1, 30]);
-    expect(rateAt(massive, 1 / 12).rate).toBeCloseTo(0.0435, 15);
-    expect(rateAt(massive, 31)).toEqual({ rate: 0.046, flags: FLAGS.RATE_EXTRAP });
   });
 
   it('rejects empty curves, duplicate tenors and non-finite rates', () => {

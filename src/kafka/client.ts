@@ -21,8 +21,8 @@ const levelOf: Record<string, KafkaLogLevel> = {
  * committed state, so kafkajs's warning that bounded retries endanger exactly-once does not apply.
  */
 const IGNORED = new Set(['Limiting retries for the idempotent producer may invalidate EoS guarantees']);
-/** Normal group life (a member re-joins after a rebalance or a restart). */
-const ROUTINE = [/re-joining the group/, /Failed to connect to broker, reconnecting/, /concurrent operation on the same transaction/];
+/** Normal group life (a rebalance when a member joins or leaves, a member re-joining after a restart). */
+const ROUTINE = [/re-joining the group/, /group is rebalancing/, /Failed to connect to broker, reconnecting/, /concurrent operation on the same transaction/];
 
 /** The messages of the broker errors kafkajs retries by itself (its protocol table), read once. */
 function retriableMessages(): Set<string> {

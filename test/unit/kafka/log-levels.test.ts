@@ -7,6 +7,7 @@ describe('kafkajs lines at the level a user should see them', () => {
     expect(kafkaLineLevel(KafkaLogLevel.ERROR, event, 'The group coordinator is not available')).toBe('debug');
     expect(kafkaLineLevel(KafkaLogLevel.ERROR, event, 'This is not the correct coordinator for this group')).toBe('debug');
     expect(kafkaLineLevel(KafkaLogLevel.ERROR, 'The coordinator is not aware of this member, re-joining the group', '')).toBe('debug');
+    expect(kafkaLineLevel(KafkaLogLevel.ERROR, 'Response Heartbeat(key: 12, version: 3)', 'The group is rebalancing, so a rejoin is needed')).toBe('debug');
   });
 
   it('other kafkajs errors stay warnings, kafkajs warnings become info, the EoS retry notice is dropped', () => {

@@ -1,9 +1,11 @@
-import { ChildProcess, execFile } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { AssignerProtocol } from 'kafkajs';
+import { FEATURE_NAMES } from 'optflow';
+import { readFeatureFrame } from '../../examples/typescript/features-frame';
 import { TopicSerde } from '../../src/avro/serde';
 import { projectRoot } from '../../src/config';
 import { FeatureRecord } from '../../src/domain/features/window';
@@ -14,7 +16,7 @@ import { decodeMetadata } from '../../src/processors/runtime/restore';
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { readTopic, spawnCli, until, waitExit } from './kafka-io';
+import { readTopic, until, waitExit } from './kafka-io';
 
 /**
  * Operating the topology: `optflow status --json` during a run, checked against the group and offset
@@ -34,6 +36,8 @@ interface Env {
   env: Record<string, string>;
   runAll: ChildProcess;
   dirs: string[];
+  /** run-all's stderr at the default log level. */
+  stderr: string[];
 }
 
 let e: Env;
@@ -69,8 +73,13 @@ beforeAll(async () => {
     KAFKA_BROKERS: t.config.kafka.brokers.join(','),
     SCHEMA_REGISTRY_URL: t.config.schema_registry.url,
   };
-  const runAll = spawnCli(['run-all', '--from', DATE, '--local', day, '--out', lake], env);
-  e = { t, prefix, env, runAll, dirs: [day, lake] };
+  const runAll = spawn(process.execPath, [CLI, 'run-all', '--from', DATE, '--local', day, '--out', lake], {
+    env: { ...process.env, NODE_ENV: 'test', OPTFLOW_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const stderr: string[] = [];
+  runAll.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  e = { t, prefix, env, runAll, dirs: [day, lake], stderr };
   const features = `${prefix}features`;
   await until('every window of the day in features', async () => (await offsets(features)) >= BigInt(WINDOWS), 240_000);
   await until('greeks and features caught up', async () => {
@@ -255,5 +264,36 @@ describe('Prometheus out of the box', () => {
     const roles = Object.entries(METRICS_ROLES).filter(([role]) => role.startsWith('sink:') || role === 'processor:greeks' || role === 'processor:features');
     const served = (await Promise.all(roles.map(async ([, offset]) => (await fetch(`http://127.0.0.1:${base + offset}/metrics`)).text()))).join('\n');
     for (const name of queried) expect(served).toContain(`# TYPE ${name} `);
+  });
+});
+
+describe('examples/typescript', () => {
+  it('reads features as rows in FEATURE_NAMES order, the latest version per window, equal to what inspect decodes', async () => {
+    const frame = await readFeatureFrame({
+      brokers: e.t.config.kafka.brokers,
+      registryUrl: e.t.config.schema_registry.url,
+      topic: `${e.prefix}features`,
+      groupId: uniqueName('example'),
+    });
+    expect(frame.columns).toEqual(FEATURE_NAMES);
+    expect(frame.rows).toHaveLength(WINDOWS);
+    const inspected = new Map<string, Record<string, unknown>>();
+    for (const line of (await cli(['inspect', 'features', '--limit', '100000'])).split('\n').filter(Boolean)) {
+      // Exact ns: the JSON integers are read as text.
+      const start = /"window_start_ns":(\d+)/.exec(line)![1];
+      const value = (JSON.parse(line) as { value: Record<string, unknown> }).value;
+      inspected.set(`${String(value.underlying)}|${String(value.window)}|${start}`, value);
+    }
+    frame.keys.forEach((k, i) => {
+      const ref = inspected.get(`${k.underlying}|${k.window}|${k.window_start_ns}`)!;
+      expect(frame.rows[i]).toEqual(FEATURE_NAMES.map((n) => (ref[n] === null ? Number.NaN : ref[n])));
+    });
+  });
+});
+
+describe('quiet logs', () => {
+  it('a fresh run (new groups, new topics) prints no client-library lines at the default level', () => {
+    const lines = e.stderr.join('').split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.filter((l) => l.includes('"component":"kafkajs"'))).toEqual([]);
   });
 });

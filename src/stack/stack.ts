@@ -7,7 +7,7 @@ import { createKafka } from '../kafka/client';
 import { logger } from '../util/log';
 import { compileLoopbackConnectors, ensureJars, kafkaJars, LOOPBACK_INITIALIZER, s3mockJars } from './jars';
 import { describeOwner, exposedAddresses, Owner, ownerOf } from './owner';
-import { portOwners } from './ports';
+import { commandLine, portOwners } from './ports';
 import { isAlive, portOpen, readPid, serviceFiles, ServiceFiles, startDetached, stopPid, waitUntil, writePid } from './process';
 
 /**
@@ -136,7 +136,7 @@ export class LocalStack {
     for (const name of ['s3', 'registry', 'kafka'] as ServiceName[]) {
       if (!services.includes(name)) continue;
       const owner = await this.owner(name);
-      const pids = new Set([readPid(this.files(name)), owner.kind === 'ours' ? owner.pid : undefined]);
+      const pids = new Set([this.recordedPid(name), owner.kind === 'ours' ? owner.pid : undefined]);
       let stopped = false;
       for (const pid of pids) if (await stopPid(pid)) stopped = true;
       fs.rmSync(this.files(name).pidFile, { force: true });
@@ -146,13 +146,19 @@ export class LocalStack {
     }
   }
 
+  /** The pid file's process, if it still is this service (a pid can be reused by anything after a reboot). */
+  private recordedPid(name: ServiceName): number | undefined {
+    const pid = readPid(this.files(name));
+    return pid && MARKS[name].test(commandLine(pid) ?? '') ? pid : undefined;
+  }
+
   async status(): Promise<ServiceStatus[]> {
     return Promise.all(ALL_SERVICES.map((name) => this.serviceStatus(name)));
   }
 
   private async serviceStatus(name: ServiceName): Promise<ServiceStatus> {
     const owner = await this.owner(name);
-    const recorded = readPid(this.files(name));
+    const recorded = this.recordedPid(name);
     const ours = owner.kind === 'ours';
     const base = { name, address: this.address(name), exposed: exposedAddresses(this.ports(name)) };
     if (owner.kind === 'foreign' || owner.kind === 'unknown') {

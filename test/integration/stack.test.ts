@@ -114,4 +114,17 @@ describe('local stack: tracks what really serves each port', () => {
       await new Promise((resolve) => squatter.close(resolve));
     }
   });
+
+  it('down never stops an unrelated process that now has a recorded pid', async () => {
+    const other = spawn('sleep', ['60']);
+    try {
+      fs.mkdirSync(path.join(home, 'stack'), { recursive: true });
+      fs.writeFileSync(path.join(home, 'stack', 'registry.pid'), String(other.pid));
+      expect((await stack.status()).find((s) => s.name === 'registry')).toMatchObject({ running: false, serving: false });
+      await cli('down', 'registry');
+      expect(isAlive(other.pid)).toBe(true);
+    } finally {
+      other.kill();
+    }
+  });
 });

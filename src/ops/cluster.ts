@@ -75,7 +75,7 @@ export class Cluster {
   /** The partition a key lands on: the same murmur2 partitioner the producers use. */
   async partitionFor(topic: string, key: string): Promise<number> {
     const metadata = await this.admin.fetchTopicMetadata({ topics: [topic] });
-    const partitionMetadata = metadata.topics[0].partitions.map((p) => ({ ...p, partitionId: p.partitionId, leader: p.leader }));
+    const partitionMetadata = metadata.topics[0].partitions;
     return Partitioners.DefaultPartitioner()({ topic, partitionMetadata, message: { key, value: null } });
   }
 

@@ -84,6 +84,14 @@ export interface StatusSnapshot {
   producers: ProducerStatus;
 }
 
+interface GroupSpec {
+  kind: 'processor' | 'sink';
+  name: string;
+  groupId: string;
+  inputs: string[];
+  outputs: string[];
+}
+
 const FLAG_SAMPLE_PER_PARTITION = 1000n;
 const COUNT_LIMIT = 200_000n;
 const MARKER_TAIL = 16n;
@@ -104,7 +112,7 @@ export class StatusReader {
     const atMs = Date.now();
     const ranges = new RangeCache(this.cluster);
     const producers = await this.producers();
-    const specs = [
+    const specs: GroupSpec[] = [
       ...this.topology.processors.map((p) => ({ kind: 'processor' as const, name: p.name, groupId: p.consumerGroup, inputs: p.inputs, outputs: p.outputs })),
       ...this.topology.sinks.map((s) => ({ kind: 'sink' as const, name: s.name, groupId: s.consumerGroup, inputs: [s.topic], outputs: [] })),
     ];
@@ -115,27 +123,8 @@ export class StatusReader {
     return { at: new Date(atMs).toISOString(), atMs, brokers: this.config.kafka.brokers, groups, producers };
   }
 
-  private async group(
-    spec: { kind: 'processor' | 'sink'; name: string; groupId: string; inputs: string[]; outputs: string[] },
-    state: GroupState | undefined,
-    ranges: RangeCache,
-    at: { atMs: number; head: bigint | null; previous?: StatusSnapshot },
-  ): Promise<GroupStatus> {
-    const committed = await this.cluster.committed(spec.groupId, spec.inputs);
-    const watermarks: bigint[] = [];
-    const inputs: InputStatus[] = [];
-    for (const topic of spec.inputs) {
-      const partitions: PartitionLag[] = [];
-      for (const r of await ranges.get(topic)) {
-        const c = committed.find((x) => x.topic === topic && x.partition === r.partition);
-        const meta = spec.kind === 'processor' ? decodeMetadata(c?.metadata) : undefined;
-        if (meta && meta.watermark !== NO_WATERMARK) watermarks.push(meta.watermark);
-        const position = meta?.position ?? c?.offset ?? null;
-        partitions.push({ partition: r.partition, position, high: r.high, lag: r.high - (position ?? r.low) });
-      }
-      await this.settleMarkers(topic, partitions);
-      inputs.push({ topic, lag: partitions.reduce((s, p) => s + p.lag, 0n), partitions });
-    }
+  private async group(spec: GroupSpec, state: GroupState | undefined, ranges: RangeCache, at: { atMs: number; head: bigint | null; previous?: StatusSnapshot }): Promise<GroupStatus> {
+    const { inputs, watermarks } = await this.inputs(spec, ranges);
     const processed = inputs.flatMap((i) => i.partitions).reduce((s, p) => s + (p.position ?? 0n), 0n);
     const dataOutputs = spec.outputs.filter((o) => !o.endsWith('.late') && !o.endsWith('.dlq'));
     const outputOffsets = await sumHigh(ranges, dataOutputs);
@@ -160,6 +149,26 @@ export class StatusReader {
       outputOffsets,
       processed,
     };
+  }
+
+  /** Lag per input partition from the committed offsets; for processors, the position and watermark in their metadata. */
+  private async inputs(spec: GroupSpec, ranges: RangeCache): Promise<{ inputs: InputStatus[]; watermarks: bigint[] }> {
+    const committed = await this.cluster.committed(spec.groupId, spec.inputs);
+    const watermarks: bigint[] = [];
+    const inputs: InputStatus[] = [];
+    for (const topic of spec.inputs) {
+      const partitions: PartitionLag[] = [];
+      for (const r of await ranges.get(topic)) {
+        const c = committed.find((x) => x.topic === topic && x.partition === r.partition);
+        const meta = spec.kind === 'processor' ? decodeMetadata(c?.metadata) : undefined;
+        if (meta && meta.watermark !== NO_WATERMARK) watermarks.push(meta.watermark);
+        const position = meta?.position ?? c?.offset ?? null;
+        partitions.push({ partition: r.partition, position, high: r.high, lag: r.high - (position ?? r.low) });
+      }
+      await this.settleMarkers(topic, partitions);
+      inputs.push({ topic, lag: partitions.reduce((s, p) => s + p.lag, 0n), partitions });
+    }
+    return { inputs, watermarks };
   }
 
   /**

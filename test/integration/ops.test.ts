@@ -82,9 +82,9 @@ beforeAll(async () => {
   e = { t, prefix, env, runAll, dirs: [day, lake], stderr };
   const features = `${prefix}features`;
   await until('every window of the day in features', async () => (await offsets(features)) >= BigInt(WINDOWS), 240_000);
-  await until('greeks and features caught up', async () => {
+  await until('greeks, features and the features sink caught up', async () => {
     const s = JSON.parse(await cli(['status', '--json', '--interval', '0.2'])) as { groups: { name: string; inputs: { lag: string | number }[] }[] };
-    return s.groups.filter((g) => ['greeks', 'features'].includes(g.name)).every((g) => g.inputs.every((i) => Number(i.lag) === 0));
+    return s.groups.filter((g) => ['greeks', 'features', 'parquet:features'].includes(g.name)).every((g) => g.inputs.every((i) => Number(i.lag) === 0));
   }, 120_000);
 });
 

@@ -204,6 +204,9 @@ describe('optflow inspect', () => {
     const direct = await readTopic(e.t.kafka, topic, (b) => serde.decode(b), 1_000_000, 5_000);
     const lines = jsonLines(await cli(['inspect', 'option.trades', '--limit', '1000000']));
     expect(lines).toHaveLength(direct.length);
+    // The producers' end-of-day watermark markers, one per partition, only with --markers.
+    const markers = jsonLines(await cli(['inspect', 'option.trades', '--limit', '1000000', '--markers'])).filter((l) => l.watermark !== undefined);
+    expect(new Set(markers.map((m) => m.partition)).size).toBe(e.t.config.topics.partitions);
     const byPosition = new Map(direct.map((r) => [`${r.partition}:${r.offset}`, r.value]));
     const text = await cli(['inspect', 'option.trades', '--limit', '3']);
     for (const line of text.split('\n').filter(Boolean)) {
@@ -224,6 +227,9 @@ describe('optflow inspect', () => {
     expect(new Set(lines.map((l) => l.key))).toEqual(new Set(['SPY|30m']));
     const starts = lines.map((l) => String((l.value as { window_start_ns: number }).window_start_ns));
     expect(new Set(starts)).toEqual(new Set(direct.map((r) => String(r.value.window_start_ns))));
+    // --follow stops at --limit; --from-datetime (a record's write time) after the run leaves nothing to read.
+    expect(jsonLines(await cli(['inspect', 'features', '--follow', '--limit', '5']))).toHaveLength(5);
+    expect(await cli(['inspect', 'features', '--from-datetime', new Date(Date.now() + 3_600_000).toISOString()])).toBe('');
     const table = await cli(['inspect', 'features', '--key', 'SPY|30m', '--limit', '2', '--table']);
     expect(table.split('\n')[0]).toMatch(/^\s+p\s+offset time\s+key\s+underlying\s+window/);
   });

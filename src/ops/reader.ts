@@ -5,7 +5,8 @@ import { Kafka } from 'kafkajs';
  * Reads committed records of one topic from given offsets, without committing anything: the group id
  * is throw-away and never holds offsets, so the broker drops it when the reader leaves. Without
  * `follow`, each partition stops at the high watermark seen at start (transaction markers included,
- * so a transactional topic's trailing commit marker still ends the partition).
+ * so a transactional topic's trailing commit marker still ends the partition). Reading is
+ * read_committed: a partition with an open transaction is read to its end once that transaction ends.
  */
 
 export interface RawRecord {

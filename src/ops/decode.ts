@@ -35,7 +35,7 @@ export class RecordDecoder {
     const marker = raw.headers[WATERMARK_HEADER];
     if (marker !== undefined && (!raw.value || raw.value.length === 0)) return { ...base, value: null, watermark: BigInt(marker) };
     if (!raw.value || raw.value.length === 0) return { ...base, value: null };
-    if (raw.value.length < 5 || raw.value.readUInt8(0) !== MAGIC_BYTE) return { ...base, value: bytesValue(raw.value), error: 'not Confluent wire format' };
+    if (raw.value.length < 5 || raw.value.readUInt8(0) !== MAGIC_BYTE) return { ...base, ...plainValue(raw.value) };
     const id = raw.value.readUInt32BE(1);
     try {
       const type = await this.typeOf(id);
@@ -54,6 +54,19 @@ export class RecordDecoder {
     }
     return type;
   }
+}
+
+/** A value outside the wire format: JSON (the producers' checkpoints) is shown parsed, anything else as bytes. */
+function plainValue(buffer: Buffer): Pick<DecodedRecord, 'schema' | 'value' | 'error'> {
+  const value = bytesValue(buffer);
+  if (typeof value === 'string' && /^\s*[[{]/.test(value)) {
+    try {
+      return { schema: 'json', value: JSON.parse(value) as unknown };
+    } catch {
+      // not JSON after all
+    }
+  }
+  return { value, error: 'not Confluent wire format' };
 }
 
 /** Text when the bytes are printable UTF-8 (dead letters' raw lines), else base64. */

@@ -1,5 +1,5 @@
 import { tableRow } from '../../../src/cli/inspect';
-import { bytesValue, DecodedRecord, toJsonLine } from '../../../src/ops/decode';
+import { bytesValue, DecodedRecord, RecordDecoder, toJsonLine } from '../../../src/ops/decode';
 
 const base = { topic: 't', partition: 2, offset: 7n, timestamp: '2026-12-03T12:00:00.000Z', key: 'SPY' };
 
@@ -10,6 +10,14 @@ describe('inspect output', () => {
     expect(line).toContain('"raw":"O:SPY,1.5"');
     expect(line).toContain('"offset":7');
     expect(bytesValue(Buffer.from([0, 1, 2, 250]))).toEqual({ base64: 'AAEC+g==' });
+  });
+
+  it('shows JSON values (the producers checkpoints) parsed, other bytes with the reason they are not Avro', async () => {
+    const decoder = new RecordDecoder(undefined as never);
+    const raw = { topic: 't', partition: 0, offset: 1n, timestampMs: 0, key: 'k', headers: {} };
+    expect(await decoder.decode({ ...raw, value: Buffer.from('{"status":"done","position":20014}') })).toMatchObject({ schema: 'json', value: { status: 'done', position: 20014 } });
+    expect(await decoder.decode({ ...raw, value: Buffer.from('plain') })).toMatchObject({ value: 'plain', error: 'not Confluent wire format' });
+    expect(await decoder.decode({ ...raw, value: null, headers: { watermark: '1741410000000000000' } })).toMatchObject({ value: null, watermark: 1741410000000000000n });
   });
 
   it('shows a dead letter as reason, file and line', () => {

@@ -9,6 +9,8 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      // examples/ import the package by name, as users do
+      moduleNameMapper: { '^optflow$': '<rootDir>/src/index.ts' },
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
       slowTestThreshold: 60,
       // each integration test drives a real broker and child processes: generous per-test budget

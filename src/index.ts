@@ -12,3 +12,5 @@ export { impliedVol } from './domain/pricing/iv';
 export { parseOpra } from './domain/opra';
 export { computeStats, STAT_NAMES } from './domain/stats/family';
 export { loadConfig } from './config';
+/** avsc options for Confluent deserializers: Avro longs (ns timestamps) as exact bigint. */
+export { AVRO_OPTIONS } from './avro/types';

@@ -11,7 +11,9 @@ import { featuresCommand } from './features';
 import { sinkCommand } from './sink';
 import { runAllCommand } from './run-all';
 import { demoCommand } from './demo';
+import { inspectCommand } from './inspect';
 import { ratesCommand } from './rates';
+import { statusCommand } from './status';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -28,6 +30,8 @@ const commands: Record<string, { run: Command; help: string }> = {
   'run-all': { run: runAllCommand, help: 'run-all [--from D --local DIR]  processors + sinks (+ producer) in one process' },
   demo: { run: demoCommand, help: 'demo                          the whole topology on the bundled sample day (npm run demo)' },
   features: { run: featuresCommand, help: 'features names|tail            the ordered FEATURE_NAMES; print feature records as they arrive' },
+  status: { run: statusCommand, help: 'status [--watch] [--json]     every group: members, lag, watermark, rates, late, DLQ; producers\' progress' },
+  inspect: { run: inspectCommand, help: 'inspect TOPIC [--key K] [--from-datetime ISO] [--limit N] [--follow] [--table]   records decoded through the registry' },
   registry: { run: registryCommand, help: 'registry serve [--port N]     run the schema registry in the foreground' },
 };
 

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config';
-import { ALL_SERVICES, LocalStack, ServiceName } from '../stack/stack';
+import { ALL_SERVICES, LocalStack, ServiceName, ServiceStatus } from '../stack/stack';
 import { UsageError } from './args';
 
 function services(names: string[]): ServiceName[] {
@@ -27,11 +27,19 @@ export async function stackCommand(argv: string[]): Promise<number> {
   }
 }
 
+function stateOf(s: ServiceStatus): string {
+  if (s.takenBy) return 'taken';
+  return s.serving ? 'serving' : s.running ? 'starting' : 'stopped';
+}
+
+/** One line per service; `serving` only for a process of the service that `stack down` stops. */
 async function printStatus(stack: LocalStack): Promise<boolean> {
   const status = await stack.status();
   for (const s of status) {
-    const state = s.serving ? 'serving' : s.running ? 'starting' : 'stopped';
-    process.stdout.write(`${s.name.padEnd(9)} ${state.padEnd(9)} ${s.address}${s.pid && s.running ? `  pid ${s.pid}` : ''}\n`);
+    const pid = s.pid && s.running ? `  pid ${s.pid}` : '';
+    const taken = s.takenBy ? `  by ${s.takenBy}, not managed by optflow` : '';
+    const exposed = s.exposed.length > 0 ? `  WARNING listens beyond loopback on ${s.exposed.join(', ')}: restart it (stack down, stack up)` : '';
+    process.stdout.write(`${s.name.padEnd(9)} ${stateOf(s).padEnd(9)} ${s.address}${pid}${taken}${exposed}\n`);
   }
   return status.every((s) => s.serving);
 }

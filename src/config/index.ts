@@ -133,7 +133,7 @@ export const configSchema = z
         max_backoff_ms: z.number().int().positive(),
       })
       .strict(),
-    metrics: z.object({ host: z.string().min(1), port }).strict(),
+    metrics: z.object({ host: z.string().min(1), port, base_port: port }).strict(),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']) }).strict(),
   })
   .strict();

@@ -1,6 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { projectRoot } from '../config';
 
 /**
  * Java runtimes of the local stack, fetched from Maven Central with their dependencies through a tiny
@@ -78,4 +80,20 @@ export function ensureJars(jarsHome: string, set: JarSet, onFetch?: (name: strin
   }
   fs.writeFileSync(done, new Date().toISOString());
   return libs;
+}
+
+export const LOOPBACK_INITIALIZER = 'optflow.stack.LoopbackConnectors';
+
+/**
+ * Compiles src/stack/java/LoopbackConnectors.java against S3Mock's jars (javac comes with the JDK
+ * that Maven needs), once per source version; returns the class folder to put on the classpath.
+ */
+export function compileLoopbackConnectors(jarsHome: string, s3mockLibs: string): string {
+  const file = path.join(projectRoot(), 'src', 'stack', 'java', 'LoopbackConnectors.java');
+  const text = fs.readFileSync(file, 'utf8');
+  const out = path.join(jarsHome, `s3mock-loopback-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
+  if (fs.existsSync(path.join(out, 'optflow', 'stack', 'LoopbackConnectors.class'))) return out;
+  const result = spawnSync('javac', ['-nowarn', '-cp', `${s3mockLibs}/*`, '-d', out, file], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`compiling ${file} failed (javac from a JDK 17 is needed): ${result.error?.message ?? result.stderr}`);
+  return out;
 }

@@ -36,22 +36,24 @@ export function startDetached(files: ServiceFiles, command: string, args: string
   fs.closeSync(out);
   if (!child.pid) throw new Error(`could not start ${command}`);
   child.unref();
-  fs.writeFileSync(files.pidFile, String(child.pid));
+  writePid(files, child.pid);
   return child.pid;
 }
 
-export async function stopProcess(files: ServiceFiles, graceMs = 30_000): Promise<boolean> {
-  const pid = readPid(files);
-  if (!isAlive(pid)) {
-    fs.rmSync(files.pidFile, { force: true });
-    return false;
-  }
-  process.kill(pid!, 'SIGTERM');
+/** Stops one process: SIGTERM, then SIGKILL after the grace period. Returns false when it was not running. */
+export async function stopPid(pid: number | undefined, graceMs = 30_000): Promise<boolean> {
+  if (!pid || !isAlive(pid)) return false;
+  process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-  if (isAlive(pid)) process.kill(pid!, 'SIGKILL');
-  fs.rmSync(files.pidFile, { force: true });
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  while (isAlive(pid)) await sleep(50);
   return true;
+}
+
+export function writePid(files: ServiceFiles, pid: number): void {
+  fs.mkdirSync(path.dirname(files.pidFile), { recursive: true });
+  fs.writeFileSync(files.pidFile, String(pid));
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -5,8 +5,10 @@ import * as path from 'node:path';
 import { Config, projectRoot } from '../config';
 import { createKafka } from '../kafka/client';
 import { logger } from '../util/log';
-import { ensureJars, kafkaJars, s3mockJars } from './jars';
-import { isAlive, portOpen, readPid, serviceFiles, ServiceFiles, startDetached, stopProcess, waitUntil } from './process';
+import { compileLoopbackConnectors, ensureJars, kafkaJars, LOOPBACK_INITIALIZER, s3mockJars } from './jars';
+import { describeOwner, exposedAddresses, Owner, ownerOf } from './owner';
+import { commandLine, portOwners } from './ports';
+import { isAlive, portOpen, readPid, serviceFiles, ServiceFiles, startDetached, stopPid, waitUntil, writePid } from './process';
 
 /**
  * The local stack without Docker: one Kafka broker+controller in KRaft mode, the schema registry,
@@ -18,11 +20,24 @@ export const ALL_SERVICES: ServiceName[] = ['kafka', 'registry', 's3'];
 
 export interface ServiceStatus {
   name: ServiceName;
+  /** The process that really listens on the service's ports (else the pid file's, while it starts). */
   pid?: number;
   running: boolean;
+  /** Answers, and is a process of this service that `down` stops. */
   serving: boolean;
+  /** Set when something else holds the port: `down` will not stop it and `up` refuses to start. */
+  takenBy?: string;
+  /** Listening addresses beyond loopback (should be empty). */
+  exposed: string[];
   address: string;
 }
+
+/** How each service's process is recognised from its command line, whoever started it. */
+const MARKS: Record<ServiceName, RegExp> = {
+  kafka: /\bkafka\.Kafka\b/,
+  registry: /\bregistry serve\b/,
+  s3: /\bS3MockApplication\b/,
+};
 
 const log = logger('stack');
 
@@ -64,34 +79,93 @@ export class LocalStack {
     return name === 'kafka' ? `127.0.0.1:${port}` : `http://127.0.0.1:${port}`;
   }
 
+  /** Every port a service listens on: Kafka's controller, S3Mock's HTTPS port. */
+  ports(name: ServiceName): number[] {
+    const s = this.config.stack;
+    return { kafka: [s.kafka_port, s.controller_port], registry: [s.registry_port], s3: [s.s3_port, s.s3_port + 1] }[name];
+  }
+
+  owner(name: ServiceName): Promise<Owner> {
+    return ownerOf(this.ports(name), MARKS[name]);
+  }
+
   async up(services: ServiceName[] = ALL_SERVICES): Promise<void> {
-    if (services.includes('kafka')) await this.startKafka();
+    if (services.includes('kafka')) await this.ensure('kafka', () => this.startKafka());
     await Promise.all([
-      services.includes('registry') ? this.startRegistry() : Promise.resolve(),
-      services.includes('s3') ? this.startS3() : Promise.resolve(),
+      services.includes('registry') ? this.ensure('registry', () => this.startRegistry()) : Promise.resolve(),
+      services.includes('s3') ? this.ensure('s3', () => this.startS3()) : Promise.resolve(),
     ]);
   }
 
+  /**
+   * Starts a service unless a process of it already serves its ports; that one is adopted (its pid
+   * recorded) so that `down` stops what really serves. A port held by anything else is an error:
+   * starting anyway would record the pid of a child that dies with EADDRINUSE.
+   */
+  private async ensure(name: ServiceName, start: () => Promise<number>): Promise<void> {
+    const owner = await this.owner(name);
+    if (owner.kind === 'foreign' || owner.kind === 'unknown') {
+      throw new Error(`${name}: port ${this.ports(name).join('/')} is taken by ${describeOwner(owner)}; stop it or configure [stack] ports`);
+    }
+    if (owner.kind === 'ours') {
+      writePid(this.files(name), owner.pid);
+      await waitUntil(name, () => this.ready(name, owner.pid), this.files(name), 90_000);
+      return;
+    }
+    const pid = await start();
+    try {
+      await waitUntil(name, () => this.ready(name, pid), this.files(name), 90_000);
+    } catch (err) {
+      await stopPid(pid, 5_000);
+      fs.rmSync(this.files(name).pidFile, { force: true });
+      throw err;
+    }
+    log.info('service_started', { name, address: this.address(name), pid });
+  }
+
+  /** Ready when `pid` itself owns the service's main port (and Kafka answers metadata requests). */
+  private async ready(name: ServiceName, pid: number): Promise<boolean> {
+    const owner = await this.owner(name);
+    if (owner.kind !== 'ours' || owner.pid !== pid || !portOwners(this.ports(name)[0]).includes(pid)) return false;
+    return name === 'kafka' ? this.kafkaServes() : true;
+  }
+
+  /** Stops the recorded process and whatever process of the service serves its ports. */
   async down(services: ServiceName[] = ALL_SERVICES): Promise<void> {
     // Clients first, the broker last, so the registry leaves cleanly.
     for (const name of ['s3', 'registry', 'kafka'] as ServiceName[]) {
-      if (services.includes(name) && (await stopProcess(this.files(name)))) log.info('service_stopped', { name });
+      if (!services.includes(name)) continue;
+      const owner = await this.owner(name);
+      const pids = new Set([this.recordedPid(name), owner.kind === 'ours' ? owner.pid : undefined]);
+      let stopped = false;
+      for (const pid of pids) if (await stopPid(pid)) stopped = true;
+      fs.rmSync(this.files(name).pidFile, { force: true });
+      if (stopped) log.info('service_stopped', { name });
+      const left = await this.owner(name);
+      if (left.kind === 'ours') throw new Error(`${name} still served by ${describeOwner(left)} after stop`);
     }
   }
 
-  async status(): Promise<ServiceStatus[]> {
-    return Promise.all(
-      ALL_SERVICES.map(async (name) => {
-        const pid = readPid(this.files(name));
-        return { name, pid, running: isAlive(pid), serving: await this.serving(name), address: this.address(name) };
-      }),
-    );
+  /** The pid file's process, if it still is this service (a pid can be reused by anything after a reboot). */
+  private recordedPid(name: ServiceName): number | undefined {
+    const pid = readPid(this.files(name));
+    return pid && MARKS[name].test(commandLine(pid) ?? '') ? pid : undefined;
   }
 
-  private serving(name: ServiceName): Promise<boolean> {
-    const s = this.config.stack;
-    if (name === 'kafka') return this.kafkaServes();
-    return portOpen(name === 'registry' ? s.registry_port : s.s3_port);
+  async status(): Promise<ServiceStatus[]> {
+    return Promise.all(ALL_SERVICES.map((name) => this.serviceStatus(name)));
+  }
+
+  private async serviceStatus(name: ServiceName): Promise<ServiceStatus> {
+    const owner = await this.owner(name);
+    const recorded = this.recordedPid(name);
+    const ours = owner.kind === 'ours';
+    const base = { name, address: this.address(name), exposed: exposedAddresses(this.ports(name)) };
+    if (owner.kind === 'foreign' || owner.kind === 'unknown') {
+      return { ...base, pid: owner.kind === 'foreign' ? owner.pid : undefined, running: false, serving: false, takenBy: describeOwner(owner) };
+    }
+    const serving = ours && (name !== 'kafka' || (await this.kafkaServes()));
+    return { ...base, pid: ours ? owner.pid : recorded, running: ours || isAlive(recorded), serving };
   }
 
   private async kafkaServes(): Promise<boolean> {
@@ -155,12 +229,11 @@ export class LocalStack {
   }
 
   private java(libs: string, main: string, args: string[], jvm: string[] = []): string[] {
-    return [...jvm, '-cp', `${libs}/*`, main, ...args];
+    return [...jvm, '-cp', libs.includes('*') ? libs : `${libs}/*`, main, ...args];
   }
 
-  private async startKafka(): Promise<void> {
+  private async startKafka(): Promise<number> {
     const files = this.files('kafka');
-    if (isAlive(readPid(files)) && (await this.kafkaServes())) return;
     const libs = this.kafkaLibs();
     const dir = path.join(this.stateDir, 'kafka');
     fs.mkdirSync(dir, { recursive: true });
@@ -174,39 +247,36 @@ export class LocalStack {
       if (format.status !== 0) throw new Error(`formatting KRaft storage failed: ${format.stderr || format.stdout}`);
     }
     const jvm = [`-Xms256m`, `-Xmx${this.config.stack.kafka_heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', log4j];
-    startDetached(files, 'java', this.java(libs, 'kafka.Kafka', [propsFile], jvm));
-    await waitUntil('kafka', () => this.kafkaServes(), files, 90_000);
-    log.info('service_started', { name: 'kafka', address: this.address('kafka') });
+    return startDetached(files, 'java', this.java(libs, 'kafka.Kafka', [propsFile], jvm));
   }
 
-  private async startRegistry(): Promise<void> {
+  private async startRegistry(): Promise<number> {
     const files = this.files('registry');
-    if (isAlive(readPid(files)) && (await portOpen(this.config.stack.registry_port))) return;
     const cli = path.join(projectRoot(), 'bin', 'optflow.js');
     const env = { ...process.env, KAFKA_BROKERS: this.address('kafka') };
-    startDetached(files, process.execPath, [cli, 'registry', 'serve', '--port', String(this.config.stack.registry_port)], env);
-    await waitUntil('schema registry', () => portOpen(this.config.stack.registry_port), files, 60_000);
-    log.info('service_started', { name: 'registry', address: this.address('registry') });
+    return startDetached(files, process.execPath, [cli, 'registry', 'serve', '--port', String(this.config.stack.registry_port)], env);
   }
 
-  private async startS3(): Promise<void> {
+  private async startS3(): Promise<number> {
     const files = this.files('s3');
     const port = this.config.stack.s3_port;
-    if (isAlive(readPid(files)) && (await portOpen(port))) return;
-    const libs = ensureJars(path.join(this.home, 'jars'), s3mockJars(), (n) => process.stderr.write(`fetching ${n} from Maven Central (once)...\n`));
+    const jars = path.join(this.home, 'jars');
+    const libs = ensureJars(jars, s3mockJars(), (n) => process.stderr.write(`fetching ${n} from Maven Central (once)...\n`));
+    const loopback = compileLoopbackConnectors(jars, libs);
     const root = path.join(this.stateDir, 's3', 'data');
     fs.mkdirSync(root, { recursive: true });
     const jvm = ['-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dspring.main.banner-mode=off'];
     const args = [
       `--com.adobe.testing.s3mock.httpPort=${port}`,
       `--server.port=${port + 1}`,
+      '--server.address=127.0.0.1',
+      // S3Mock's plain-HTTP connector has no host setting: this initializer binds it to loopback too.
+      `--context.initializer.classes=${LOOPBACK_INITIALIZER}`,
       `--com.adobe.testing.s3mock.store.root=${root}`,
       '--com.adobe.testing.s3mock.store.retainFilesOnExit=true',
       '--logging.level.root=WARN',
     ];
-    startDetached(files, 'java', this.java(libs, 'com.adobe.testing.s3mock.S3MockApplication', args, jvm));
-    await waitUntil('s3 server', () => portOpen(port), files, 60_000);
-    log.info('service_started', { name: 's3', address: this.address('s3') });
+    return startDetached(files, 'java', this.java(`${libs}/*:${loopback}`, 'com.adobe.testing.s3mock.S3MockApplication', args, jvm));
   }
 
   /** Runs a Kafka command-line tool from the stack's jars, inheriting stdio; returns its exit code. */

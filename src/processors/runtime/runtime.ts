@@ -38,6 +38,8 @@ interface InputBinding {
 interface TaskHandle {
   task: Task;
   producer: Producer;
+  /** task.counters.late already added to the late metric (late records count once committed). */
+  lateCounted: number;
 }
 
 /**
@@ -233,7 +235,7 @@ export class ProcessorRuntime {
     });
     for (const topic of empty) task.fetched(topic, true);
     for (const record of this.tables?.records() ?? []) task.table(record);
-    const handle = { task, producer };
+    const handle = { task, producer, lateCounted: 0 };
     this.tasks.set(partition, handle);
     this.log.info('task_started', {
       partition,
@@ -350,8 +352,8 @@ export class ProcessorRuntime {
   private async commit(handle: TaskHandle): Promise<void> {
     const { task, producer } = handle;
     if (!task.hasWork) return;
-    const lateBefore = task.counters.late;
     const { outputs, offsets, watermark } = task.drain();
+    const late = task.counters.late;
     const txn = await producer.transaction();
     try {
       const byTopic = new Map<string, Message[]>();
@@ -374,7 +376,8 @@ export class ProcessorRuntime {
       await txn.commit();
       this.m.commits.inc();
       this.m.recordsOut.inc(outputs.length);
-      this.m.late.inc(task.counters.late - lateBefore);
+      this.m.late.inc(late - handle.lateCounted);
+      handle.lateCounted = late;
     } catch (err) {
       this.m.aborts.inc();
       await txn.abort().catch(() => undefined);

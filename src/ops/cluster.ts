@@ -1,0 +1,112 @@
+import { Admin, AssignerProtocol, Kafka, Partitioners } from 'kafkajs';
+import { Config } from '../config';
+import { createKafka } from '../kafka/client';
+
+/**
+ * Every read of cluster state that `status` and `inspect` need, in one place and as plain data, so
+ * that the Kafka client underneath can be swapped (kafkajs today) without touching the views.
+ */
+
+export interface PartitionRange {
+  partition: number;
+  /** First offset still in the log. */
+  low: bigint;
+  /** Next offset to be written (the high watermark). */
+  high: bigint;
+}
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: bigint | undefined;
+  metadata: string | null;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
+  /** topic -> partitions owned. */
+  assignment: Record<string, number[]>;
+}
+
+export interface GroupState {
+  groupId: string;
+  state: string;
+  members: GroupMember[];
+}
+
+export class Cluster {
+  private constructor(
+    readonly kafka: Kafka,
+    private readonly admin: Admin,
+  ) {}
+
+  static async connect(config: Pick<Config, 'kafka'>, role: string): Promise<Cluster> {
+    const kafka = createKafka(config, role);
+    const admin = kafka.admin({ retry: { retries: 3 } });
+    await admin.connect();
+    return new Cluster(kafka, admin);
+  }
+
+  close(): Promise<void> {
+    return this.admin.disconnect();
+  }
+
+  async topicExists(topic: string): Promise<boolean> {
+    return (await this.admin.listTopics()).includes(topic);
+  }
+
+  async ranges(topic: string): Promise<PartitionRange[]> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    return offsets
+      .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  /** Per partition, the first offset with a timestamp at or after `ms` (the high watermark if none). */
+  async offsetsAt(topic: string, ms: number): Promise<Map<number, bigint>> {
+    const found = await this.admin.fetchTopicOffsetsByTimestamp(topic, ms);
+    const ranges = await this.ranges(topic);
+    const high = new Map(ranges.map((r) => [r.partition, r.high]));
+    return new Map(found.map((o) => [o.partition, BigInt(o.offset) < 0n ? (high.get(o.partition) ?? 0n) : BigInt(o.offset)]));
+  }
+
+  /** The partition a key lands on: the same murmur2 partitioner the producers use. */
+  async partitionFor(topic: string, key: string): Promise<number> {
+    const metadata = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    const partitionMetadata = metadata.topics[0].partitions;
+    return Partitioners.DefaultPartitioner()({ topic, partitionMetadata, message: { key, value: null } });
+  }
+
+  async groups(groupIds: string[]): Promise<GroupState[]> {
+    if (groupIds.length === 0) return [];
+    const { groups } = await this.admin.describeGroups(groupIds);
+    return groups.map((g) => ({
+      groupId: g.groupId,
+      state: g.state,
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignment: decodeAssignment(m.memberAssignment) })),
+    }));
+  }
+
+  async committed(groupId: string, topics: string[]): Promise<CommittedOffset[]> {
+    const result = await this.admin.fetchOffsets({ groupId, topics });
+    return result.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.topic,
+        partition: p.partition,
+        offset: BigInt(p.offset) >= 0n ? BigInt(p.offset) : undefined,
+        metadata: p.metadata,
+      })),
+    );
+  }
+}
+
+function decodeAssignment(buffer: Buffer): Record<string, number[]> {
+  if (!buffer || buffer.length === 0) return {};
+  try {
+    return AssignerProtocol.MemberAssignment.decode(buffer)?.assignment ?? {};
+  } catch {
+    return {};
+  }
+}

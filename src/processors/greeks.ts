@@ -1,11 +1,12 @@
 import { Config } from '../config';
 import { ContractQuote, AggressorConfig } from '../domain/aggressor';
 import { ContractContext, createGreeksEnricher, EnrichTrade, GreeksConfig, TradeRate, UnderlyingSnapshot } from '../domain/greeks/enrich';
+import { describeFlags } from '../domain/pricing/flags';
 import { rateCurveFromTenors, RateCurve, RateSource } from '../domain/pricing/rates';
 import { chooseRate, CurveBook, RatePolicy } from '../domain/rates/book';
 import { NewYorkDates } from '../domain/new-york';
 import { hasQuotedTenor, treasuryCurve, treasuryYieldsFrom } from '../domain/rates/treasury';
-import { EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../domain/records';
+import { EnrichedOptionTrade, EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../domain/records';
 import { AsOfIndex } from './asof';
 import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimestamp, TableRecord, TableSpec } from './runtime/types';
 
@@ -185,6 +186,12 @@ function allowedLatenessNs(config: Config): bigint {
   return BigInt(config.event_time.allowed_lateness_ms) * MS;
 }
 
+/** Each set flag bit by name, and the aggressor side (UNKNOWN included): what operators watch the share of. */
+export function enrichedFlags(value: unknown): string[] {
+  const trade = value as EnrichedOptionTrade;
+  return [...describeFlags(trade.flags), `SIDE_${trade.aggressor_side ?? 'NONE'}`];
+}
+
 export const greeks: ProcessorDefinition = {
   name: 'greeks',
   inputs: [
@@ -193,7 +200,7 @@ export const greeks: ProcessorDefinition = {
     { topic: 'equity.trades', schema: 'EquityTrade', eventTime: sipTimestamp },
     { topic: 'option.quotes', schema: 'OptionQuote', eventTime: sipTimestamp },
   ],
-  outputs: [{ topic: 'option.trades.enriched', schema: 'EnrichedOptionTrade' }],
+  outputs: [{ topic: 'option.trades.enriched', schema: 'EnrichedOptionTrade', flags: enrichedFlags }],
   tables: [RATES_TABLE],
   stateHorizonNs: (config) => allowedLatenessNs(config) + ASOF_LOOKBACK_NS,
   create: (config) =>

@@ -22,11 +22,11 @@ import { readTopic, until, waitExit } from './kafka-io';
  * Operating the topology: `optflow status --json` during a run, checked against the group and offset
  * state read here through the admin API and against each role's /metrics; `optflow inspect` on a
  * market topic, on `features` and on a dead-letter topic, checked against the records read directly.
- * One run of the sample day (SPY): flatfile producer, greeks, features and the sinks in `run-all`.
+ * One run of the sample day (SPY, QQQ, IWM): flatfile producer, greeks, features and the sinks in `run-all`.
  */
 
 const DATE = '2025-03-07';
-const WINDOWS = 390 + 78 + 26 + 13;
+const WINDOWS = 3 * (390 + 78 + 26 + 13); // SPY, QQQ, IWM
 const run = promisify(execFile);
 const CLI = path.join(projectRoot(), 'bin', 'optflow.js');
 

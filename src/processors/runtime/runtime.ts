@@ -64,6 +64,7 @@ export class ProcessorRuntime {
   private readonly group: string;
   private readonly inputs = new Map<string, InputBinding>();
   private readonly outputs = new Map<string, TopicSerde<unknown>>();
+  private readonly outputFlags = new Map<string, (value: unknown) => readonly string[]>();
   private deadLetters?: TopicSerde<DeadLetter>;
   private consumer?: Consumer;
   private admin?: Admin;
@@ -92,6 +93,7 @@ export class ProcessorRuntime {
     this.m = {
       recordsIn: mm.counter('optflow_records_in_total', 'input records processed', ['topic']),
       recordsOut: mm.counter('optflow_records_out_total', 'output records committed'),
+      outputFlags: mm.counter('optflow_output_flags_total', 'output records per flag they carry (emitted; an aborted transaction re-emits)', ['topic', 'flag']),
       late: mm.counter('optflow_late_total', 'records later than allowed lateness, sent to the late topic'),
       dlq: mm.counter('optflow_dlq_total', 'poison records sent to the DLQ', ['reason']),
       replayed: mm.counter('optflow_replayed_total', 'records replayed to restore state'),
@@ -125,6 +127,7 @@ export class ProcessorRuntime {
     for (const output of this.definition.outputs) {
       const topic = this.physical(output.topic);
       this.outputs.set(topic, await TopicSerde.forTopic(registry, topic, output.schema));
+      if (output.flags) this.outputFlags.set(topic, output.flags);
     }
     this.deadLetters = await TopicSerde.forTopic<DeadLetter>(registry, this.dlqTopic, 'DeadLetter');
     await TopicSerde.forTopic<DeadLetter>(registry, this.lateTopic, 'DeadLetter');
@@ -263,6 +266,7 @@ export class ProcessorRuntime {
     const topic = this.physical(logical);
     const serde = this.outputs.get(topic);
     if (!serde) throw new Error(`processor ${this.definition.name} emitted to undeclared topic ${logical}`);
+    for (const flag of this.outputFlags.get(topic)?.(value) ?? []) this.m.outputFlags.inc({ topic: logical, flag });
     return { topic, message: { key, value: serde.encode(value) } };
   }
 

@@ -69,6 +69,11 @@ export interface TableSpec {
 export interface OutputSpec {
   topic: string;
   schema: SchemaName;
+  /**
+   * Labels to count per emitted record (metric optflow_output_flags_total{topic, flag}), e.g. the
+   * greeks flags that say how many trades got no IV or no aggressor side.
+   */
+  flags?(value: unknown): readonly string[];
 }
 
 export interface ProcessorDefinition {

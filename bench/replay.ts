@@ -14,6 +14,7 @@ import { createKafka } from '../src/kafka/client';
 import { DATASETS } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
 import { LocalSource } from '../src/producers/flatfile/source';
+import { readToEnd } from '../src/producers/flatfile/state';
 
 const DATE = '2025-03-07';
 const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];
@@ -33,16 +34,13 @@ async function benchDay(root: string): Promise<GeneratedDayManifest> {
   return manifest;
 }
 
-async function topicTotal(config: Config, topic: string): Promise<number> {
-  const admin = createKafka(config, 'bench').admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
-  } catch {
-    return 0;
-  } finally {
-    await admin.disconnect();
-  }
+/** Data records of a topic (read_committed, markers and transaction markers left out). */
+async function records(config: Config, topic: string): Promise<number> {
+  let n = 0;
+  await readToEnd(createKafka(config, 'bench'), topic, (m) => {
+    if (m.value !== null) n++;
+  });
+  return n;
 }
 
 async function dropTopics(config: Config, prefix: string): Promise<void> {
@@ -69,7 +67,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   const started = Date.now();
   while (!(await check())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 10_000));
   }
   return (Date.now() - started) / 1000;
 }
@@ -97,13 +95,13 @@ export async function run(): Promise<void> {
     produced = await produce(config, root, 'bench-replay');
     const windows = UNDERLYINGS.length * WINDOWS_PER_UNDERLYING;
     drained = await waitFor('every trade enriched and every window emitted', async () =>
-      (await topicTotal(config, `${prefix}option.trades.enriched`)) >= optionTrades && (await topicTotal(config, `${prefix}features`)) >= windows, 60 * 60_000);
+      (await records(config, `${prefix}option.trades.enriched`)) >= optionTrades && (await records(config, `${prefix}features`)) >= windows, 60 * 60_000);
   } finally {
     await runner.stop();
   }
-  const late = { greeks: await topicTotal(config, `${prefix}greeks.late`), features: await topicTotal(config, `${prefix}features.late`) };
-  const enriched = await topicTotal(config, `${prefix}option.trades.enriched`);
-  const features = await topicTotal(config, `${prefix}features`);
+  const late = { greeks: await records(config, `${prefix}greeks.late`), features: await records(config, `${prefix}features.late`) };
+  const enriched = await records(config, `${prefix}option.trades.enriched`);
+  const features = await records(config, `${prefix}features`);
   await dropTopics(config, prefix);
 
   const table = [

@@ -65,6 +65,8 @@ export class ProcessorRuntime {
   private readonly inputs = new Map<string, InputBinding>();
   private readonly outputs = new Map<string, TopicSerde<unknown>>();
   private readonly outputFlags = new Map<string, (value: unknown) => readonly string[]>();
+  /** Outputs that carry the task's watermark as markers (derived once at start). */
+  private watermarked: string[] = [];
   private deadLetters?: TopicSerde<DeadLetter>;
   private consumer?: Consumer;
   private admin?: Admin;
@@ -129,6 +131,7 @@ export class ProcessorRuntime {
       this.outputs.set(topic, await TopicSerde.forTopic(registry, topic, output.schema));
       if (output.flags) this.outputFlags.set(topic, output.flags);
     }
+    this.watermarked = this.watermarkedOutputs();
     this.deadLetters = await TopicSerde.forTopic<DeadLetter>(registry, this.dlqTopic, 'DeadLetter');
     await TopicSerde.forTopic<DeadLetter>(registry, this.lateTopic, 'DeadLetter');
     this.admin = this.kafka.admin();
@@ -363,7 +366,7 @@ export class ProcessorRuntime {
       const byTopic = new Map<string, Message[]>();
       for (const o of outputs) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o.message]);
       if (watermark !== null) {
-        for (const topic of this.watermarkedOutputs()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...markerMessages([task.partition], watermark)]);
+        for (const topic of this.watermarked) byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...markerMessages([task.partition], watermark)]);
       }
       if (byTopic.size > 0) {
         await txn.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });

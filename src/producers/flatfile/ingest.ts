@@ -247,11 +247,11 @@ function cursorOf(day: DayFile, ports: IngestPorts): FileCursor {
 
 /** Adds one item to the chunk unless an interrupted run already committed it; false when skipped. */
 function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
-  const text = item.kind === 'record' ? dedupeKey(item.record) : deadLetterKey(item.rejection.reason, item.rejection.raw);
   cursor.position++;
   if (cursor.position <= cursor.day.action.resumeFrom) return false;
-  const [hi, lo] = hash64(text);
-  const { checkpoint, progress } = { checkpoint: cursor.checkpoint, progress: cursor.day.progress };
+  const [hi, lo] = hash64(item.kind === 'record' ? dedupeKey(item.record) : deadLetterKey(item.rejection.reason, item.rejection.raw));
+  const { checkpoint } = cursor;
+  const { progress } = cursor.day;
   if (cursor.filter !== null && !cursor.filter.isNew(hi, lo)) progress.duplicates++;
   else if (item.kind === 'record') {
     chunk.add(item.file, cursor.serde.topic, { key: marketSortKey(item.record).group, value: cursor.serde.encode(item.record) }, hi, lo);

@@ -200,7 +200,7 @@ export const greeks: ProcessorDefinition = {
     { topic: 'equity.trades', schema: 'EquityTrade', eventTime: sipTimestamp },
     { topic: 'option.quotes', schema: 'OptionQuote', eventTime: sipTimestamp },
   ],
-  outputs: [{ topic: 'option.trades.enriched', schema: 'EnrichedOptionTrade', flags: enrichedFlags }],
+  outputs: [{ topic: 'option.trades.enriched', schema: 'EnrichedOptionTrade', flags: enrichedFlags, eventTime: sipTimestamp }],
   tables: [RATES_TABLE],
   stateHorizonNs: (config) => allowedLatenessNs(config) + ASOF_LOOKBACK_NS,
   create: (config) =>

@@ -76,7 +76,7 @@ function allowedLatenessNs(config: Config): bigint {
 export const tradeCounts: ProcessorDefinition = {
   name: 'trade-counts',
   inputs: [{ topic: 'equity.trades', schema: 'EquityTrade', eventTime: sipTimestamp }],
-  outputs: [{ topic: 'equity.trade_counts.1m', schema: 'TradeCounts' }],
+  outputs: [{ topic: 'equity.trade_counts.1m', schema: 'TradeCounts', eventTime: (v) => (v as TradeCounts).window_start_ns }],
   stateHorizonNs: (config) => MINUTE_NS + allowedLatenessNs(config),
   create: (config) => new TradeCountsProcessor(allowedLatenessNs(config)),
 };

@@ -3,7 +3,7 @@ import { typeOf } from '../../avro/types';
 import { Config } from '../../config';
 import { DeadLetter } from '../../domain/records';
 import { Task } from './task';
-import { ProcessorDefinition } from './types';
+import { ProcessorDefinition, stampGeneration } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -42,10 +42,10 @@ export class ProcessorDriver {
       watermarks: new WatermarkTracker(inputs, ooo, Number.MAX_SAFE_INTEGER, 0),
       stateHorizonNs: definition.stateHorizonNs(config),
       committed: new Map(),
-      encode: (topic, key, value) => {
+      encode: (topic, key, value, generation) => {
         const type = this.outputTypes.get(topic);
         if (!type) throw new Error(`${definition.name} emitted to undeclared topic ${topic}`);
-        return { topic, message: { key, value: type.toBuffer(value) } };
+        return { topic, message: { key, value: type.toBuffer(stampGeneration(value, generation)) } };
       },
       lateTopic: `${definition.name}.late`,
       dlqTopic: `${definition.name}.dlq`,

@@ -10,9 +10,9 @@ import { PROCESSORS } from '../../../topology/processors';
 import { logger } from '../../util/log';
 import { CoPartitionedAssigner } from './assigner';
 import { ProcessMetrics } from './metrics';
-import { CommitMetadata, decodeMetadata, encodeMetadata } from './restore';
+import { CommitMetadata, decodeMetadata, decodeVersion, encodeMetadata, latestVersion, OutputVersion } from './restore';
 import { EncodedOutput, Task } from './task';
-import { ProcessorDefinition, TableRecord } from './types';
+import { ProcessorDefinition, stampGeneration, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -234,7 +234,10 @@ export class ProcessorRuntime {
       watermarks: new WatermarkTracker(topics, BigInt(et.max_out_of_orderness_ms) * 1_000_000n, et.idle_timeout_ms, now, this.processorOutputs()),
       stateHorizonNs: this.definition.stateHorizonNs(this.config),
       committed,
-      encode: (topic, key, value) => this.encodeOutput(topic, key, value),
+      // The version a reprocess set (or the one carried by the last commit): all inputs hold the same.
+      version: latestVersion([...committed.values()].map((c) => c.version)),
+      outputEventTime: (topic, value) => this.definition.outputs.find((o) => o.topic === topic)?.eventTime?.(value),
+      encode: (topic, key, value, generation) => this.encodeOutput(topic, key, value, generation),
       lateTopic: this.lateTopic,
       dlqTopic: this.dlqTopic,
       deadLetter: (letter) => this.deadLetters!.encode(letter),
@@ -245,6 +248,7 @@ export class ProcessorRuntime {
     this.tasks.set(partition, handle);
     this.log.info('task_started', {
       partition,
+      generation: task.version.generation,
       committed: Object.fromEntries([...committed].map(([t, c]) => [t, { restore_point: c.restorePoint, position: c.metadata?.position }])),
     });
     return handle;
@@ -257,29 +261,29 @@ export class ProcessorRuntime {
 
   /**
    * Outputs another processor reads: the task's watermark goes there as markers on partition p. They
-   * are keyed by underlying like the inputs, so task p writes partition p (others, e.g. features keyed
-   * by underlying|window, mix tasks in a partition and get none).
+   * are co-partitioned with the inputs (task p writes partition p of every output). Outputs nobody
+   * reads get none (features is compacted: a null-value marker would be a tombstone).
    */
   private watermarkedOutputs(): string[] {
     const read = new Set(PROCESSORS.flatMap((p) => p.inputs.map((i) => this.physical(i.topic))));
     return [...this.outputs.keys()].filter((t) => read.has(t));
   }
 
-  private encodeOutput(logical: string, key: string, value: unknown): EncodedOutput {
+  private encodeOutput(logical: string, key: string, value: unknown, generation: number): EncodedOutput {
     const topic = this.physical(logical);
     const serde = this.outputs.get(topic);
     if (!serde) throw new Error(`processor ${this.definition.name} emitted to undeclared topic ${logical}`);
     for (const flag of this.outputFlags.get(topic)?.(value) ?? []) this.m.outputFlags.inc({ topic: logical, flag });
-    return { topic, message: { key, value: serde.encode(value) } };
+    return { topic, message: { key, value: serde.encode(stampGeneration(value, generation)) } };
   }
 
-  private async committedState(partition: number): Promise<Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>> {
+  private async committedState(partition: number): Promise<Map<string, { restorePoint: bigint; metadata?: CommitMetadata; version: OutputVersion }>> {
     const fetched = await this.admin!.fetchOffsets({ groupId: this.group, topics: [...this.inputs.keys()] });
-    const out = new Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>();
+    const out = new Map<string, { restorePoint: bigint; metadata?: CommitMetadata; version: OutputVersion }>();
     for (const t of fetched) {
       const p = t.partitions.find((x) => x.partition === partition);
       if (!p || p.offset === '-1') continue;
-      out.set(t.topic, { restorePoint: BigInt(p.offset), metadata: decodeMetadata(p.metadata) });
+      out.set(t.topic, { restorePoint: BigInt(p.offset), metadata: decodeMetadata(p.metadata), version: decodeVersion(p.metadata) });
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import { Message } from 'kafkajs';
 import { DeadLetter } from '../../domain/records';
-import { CommitMetadata, RestorePointTracker } from './restore';
+import { CommitMetadata, INITIAL_VERSION, OutputVersion, RestorePointTracker } from './restore';
 import { InputRecord, Processor, ProcessorContext, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
@@ -31,8 +31,15 @@ export interface TaskOptions {
   stateHorizonNs: bigint;
   /** Committed state per input topic (undefined: nothing committed yet). */
   committed: Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>;
-  /** Encodes an output; returns it with the physical topic name. */
-  encode(topic: string, key: string, value: unknown): EncodedOutput;
+  /**
+   * Which version the task writes (restore.ts): its generation goes into every output, outputs and
+   * late records before `fromNs` are not emitted. Default: generation 0, no bound.
+   */
+  version?: OutputVersion;
+  /** The event time of an output value (OutputSpec.eventTime), for the version's `fromNs` bound. */
+  outputEventTime?(topic: string, value: unknown): bigint | undefined;
+  /** Encodes an output (stamped with `generation`); returns it with the physical topic name. */
+  encode(topic: string, key: string, value: unknown, generation: number): EncodedOutput;
   lateTopic: string;
   dlqTopic: string;
   deadLetter(letter: DeadLetter): Buffer;
@@ -51,9 +58,11 @@ export class Task implements ProcessorContext {
   private dirty = false;
   /** The watermark last handed to the outputs as markers. */
   private forwarded: bigint;
+  readonly version: OutputVersion;
 
   constructor(private readonly o: TaskOptions) {
     this.partition = o.partition;
+    this.version = o.version ?? INITIAL_VERSION;
     this.forwarded = o.watermarks.watermark;
     for (const topic of o.inputs) {
       const committed = o.committed.get(topic);
@@ -77,14 +86,27 @@ export class Task implements ProcessorContext {
     return false;
   }
 
+  /** Before the version's first event time: an output of the days a reprocess leaves as they are. */
+  private beforeVersion(eventTime: bigint | undefined): boolean {
+    return this.version.fromNs > 0n && eventTime !== undefined && eventTime < this.version.fromNs;
+  }
+
+  /**
+   * Outputs of task p go to partition p of their topic: inputs are co-partitioned by underlying, so
+   * every output stays co-partitioned with them whatever its key (features keys by window).
+   */
   emit(topic: string, key: string, value: unknown): void {
     if (this.replaying) return;
-    this.outputs.push(this.o.encode(topic, key, value));
+    if (this.beforeVersion(this.o.outputEventTime?.(topic, value))) return;
+    const output = this.o.encode(topic, key, value, this.version.generation);
+    output.message.partition = this.partition;
+    this.outputs.push(output);
     this.dirty = true;
   }
 
   late(record: InputRecord, reason: string, detail: string): void {
     if (this.replaying) return;
+    if (this.beforeVersion(record.eventTime)) return;
     this.counters.late += 1;
     this.pushDeadLetter(this.o.lateTopic, record.key, {
       reason,
@@ -190,7 +212,7 @@ export class Task implements ProcessorContext {
       return {
         topic,
         offset: restorePoint < position ? restorePoint : position,
-        metadata: { position, watermark: this.watermark, ...this.o.watermarks.snapshot(topic) },
+        metadata: { position, watermark: this.watermark, ...this.o.watermarks.snapshot(topic), version: this.version },
       };
     });
     const outputs = this.outputs;

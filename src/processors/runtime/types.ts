@@ -74,6 +74,19 @@ export interface OutputSpec {
    * greeks flags that say how many trades got no IV or no aggressor side.
    */
   flags?(value: unknown): readonly string[];
+  /**
+   * The output's event time (ns): a reprocess emits only outputs at or after its first instant
+   * (restore.ts, OutputVersion). Without it, every output of a rewound range is emitted again.
+   */
+  eventTime?(value: unknown): bigint;
+}
+
+/**
+ * The value with its reprocess generation (the `generation` field, default 0, of the output schemas
+ * that carry one). Generation 0 leaves the value as it is: the schema default writes 0.
+ */
+export function stampGeneration(value: unknown, generation: number): unknown {
+  return generation === 0 ? value : { ...(value as object), generation };
 }
 
 export interface ProcessorDefinition {

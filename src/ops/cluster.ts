@@ -89,8 +89,9 @@ export class Cluster {
     }));
   }
 
-  async committed(groupId: string, topics: string[]): Promise<CommittedOffset[]> {
-    const result = await this.admin.fetchOffsets({ groupId, topics });
+  /** Committed offsets of a group for the topics (all topics it committed when not given). */
+  async committed(groupId: string, topics?: string[]): Promise<CommittedOffset[]> {
+    const result = await this.admin.fetchOffsets(topics ? { groupId, topics } : { groupId });
     return result.flatMap((t) =>
       t.partitions.map((p) => ({
         topic: t.topic,
@@ -99,6 +100,46 @@ export class Cluster {
         metadata: p.metadata,
       })),
     );
+  }
+
+  /** See commitAsSoleMember. */
+  commitAsSoleMember(groupId: string, offsets: OffsetToCommit[]): Promise<void> {
+    return commitAsSoleMember(this.kafka, groupId, offsets);
+  }
+}
+
+/** An offset to commit for a group, with its metadata (null: none). */
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  metadata: string | null;
+}
+
+export class LiveMembersError extends Error {}
+
+/**
+ * Commits offsets with metadata for a group that has no live member, in ONE OffsetCommit request (the
+ * coordinator applies it as one write: a reader never sees half of a rewind). The client can only
+ * commit as a member: a throw-away member joins the empty group, checks that it is alone (a member
+ * that joined since the caller's check makes it refuse, nothing committed), commits and leaves
+ * without consuming. Kept in one function so the Kafka client underneath can be swapped.
+ */
+export async function commitAsSoleMember(kafka: Kafka, groupId: string, offsets: OffsetToCommit[]): Promise<void> {
+  const topics = [...new Set(offsets.map((o) => o.topic))];
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: 3 } });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => consumer.pause(topics.map((topic) => ({ topic }))) });
+    await joined;
+    consumer.pause(topics.map((topic) => ({ topic })));
+    const members = (await consumer.describeGroup()).members;
+    if (members.length !== 1) throw new LiveMembersError(`group ${groupId} gained ${members.length - 1} live member(s) while rewinding; nothing was committed`);
+    await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString(), metadata: o.metadata })));
+  } finally {
+    await consumer.disconnect();
   }
 }
 

@@ -42,6 +42,8 @@ interface OpenFile {
   staging: string;
   relative: string;
   rows: object[];
+  /** The segment's generation (one per segment: layout.sealBefore). */
+  generation: number;
 }
 
 interface PartitionState {
@@ -102,6 +104,7 @@ export class ParquetSink {
       records: this.metrics.counter('optflow_sink_records_total', 'records written to published files'),
       files: this.metrics.counter('optflow_sink_files_total', 'files published'),
       segments: this.metrics.counter('optflow_sink_segments_total', 'segments sealed and published'),
+      publishes: this.metrics.counter('optflow_sink_publishes_total', 'file publishes by outcome: published, replaced (an older generation left the partition), superseded (a newer one is there)', ['outcome']),
       poison: this.metrics.counter('optflow_sink_poison_total', 'records that could not be decoded (skipped, logged)', ['reason']),
     };
   }
@@ -195,24 +198,25 @@ export class ParquetSink {
       return;
     }
     const eventTime = eventTimeOf(record);
-    if (state.sealedEnd === undefined && sealBefore(state.stats, message.value.length, eventTime, this.limits)) await this.flush(state, offset);
-    await this.append(state, record);
-    addToStats(state.stats, message.value.length, eventTime);
+    const generation = record.generation ?? 0;
+    if (state.sealedEnd === undefined && sealBefore(state.stats, message.value.length, eventTime, this.limits, generation)) await this.flush(state, offset);
+    await this.append(state, record, generation);
+    addToStats(state.stats, message.value.length, eventTime, generation);
     state.nextOffset = offset + 1n;
     if (state.sealedEnd !== undefined && state.nextOffset >= state.sealedEnd) await this.flush(state, state.sealedEnd);
   }
 
-  private async append(state: PartitionState, record: PartitionedRecord): Promise<void> {
+  private async append(state: PartitionState, record: PartitionedRecord, generation: number): Promise<void> {
     const dir = hiveDir(record);
     let file = state.files.get(dir);
     if (!file) {
-      const relative = `${dir}/${segmentFileName(this.options.topic, state.partition, state.start)}`;
+      const relative = `${dir}/${segmentFileName(this.options.topic, state.partition, state.start, generation)}`;
       const staging = await this.destination.stagingPath(relative);
       const writer = await ParquetFileWriter.open(staging, this.avroSchema, {
         ...this.writerOptions,
         keyValueMetadata: { 'optflow.topic': this.topic, 'optflow.partition': String(state.partition), 'optflow.first_offset': state.start.toString() },
       });
-      file = { writer, staging, relative, rows: [] };
+      file = { writer, staging, relative, rows: [], generation };
       state.files.set(dir, file);
     }
     file.rows.push(record);
@@ -234,10 +238,15 @@ export class ParquetSink {
     for (const file of [...state.files.values()].sort((a, b) => (a.relative < b.relative ? -1 : 1))) {
       if (file.rows.length > 0) file.writer.appendRows(file.rows);
       const result = await file.writer.close();
-      await this.destination.publish(file.staging, file.relative);
+      const outcome = await this.destination.publish(file.staging, file.relative, file.generation);
+      this.m.publishes.inc({ outcome });
+      if (outcome === 'superseded') {
+        log.info('file_superseded', { file: file.relative, rows: result.rows, generation: file.generation });
+        continue;
+      }
       rows += result.rows;
       this.m.files.inc();
-      log.info('file_published', { file: file.relative, rows: result.rows, bytes: result.bytes });
+      log.info(outcome === 'replaced' ? 'partition_replaced' : 'file_published', { file: file.relative, rows: result.rows, bytes: result.bytes, generation: file.generation });
     }
     await this.commit(state.partition, end, null);
     this.lastActivityMs = Date.now();

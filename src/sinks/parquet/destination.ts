@@ -99,12 +99,7 @@ export class LocalDestination implements Destination {
   async discardStale(fileNamePrefix: string): Promise<number> {
     const files = await removeMatching(this.root, (name) => name.startsWith(`.${fileNamePrefix}`) && name.endsWith('.tmp'), true);
     const base = path.dirname(this.swapPaths('x').next);
-    let dirs: string[] = [];
-    try {
-      dirs = (await fs.readdir(base)).filter((d) => d.startsWith(fileNamePrefix));
-    } catch {
-      dirs = [];
-    }
+    const dirs = (await fs.readdir(base).catch(() => [] as string[])).filter((d) => d.startsWith(fileNamePrefix));
     await Promise.all(dirs.map((d) => fs.rm(path.join(base, d), { recursive: true, force: true })));
     return files + dirs.length;
   }

@@ -52,22 +52,30 @@ export function dayStartMs(day: string): number {
   return Date.parse(`${day}T00:00:00Z`);
 }
 
-/** The chosen processors and every processor that reads, directly or not, one of their outputs; in topological order. */
+/**
+ * The chosen processors, the processors upstream of them (whose outputs they read), and every processor
+ * downstream of any of these; in topological order. Upstream processors are reprocessed too because a
+ * processor's output topic holds every generation written so far, one after the other, and the one
+ * offset known to start exactly one generation is the end of the topic when its writer is rewound:
+ * features reads enriched trades from there, so greeks must write them again (it is the fast step).
+ */
 export function affectedProcessors(topology: Topology, chosen: string[]): ProcessorSpec[] {
   const unknown = chosen.filter((c) => !topology.processors.some((p) => p.name === c));
   if (unknown.length > 0) throw new Error(`unknown processor(s) ${unknown.join(', ')}; one of: ${topology.processors.map((p) => p.name).join(', ')}`);
   const affected = new Set(chosen);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of topology.processors) {
-      if (affected.has(p.name)) continue;
-      const upstream = topology.processors.filter((q) => affected.has(q.name));
-      if (p.inputs.some((i) => upstream.some((q) => q.outputs.includes(i)))) {
+  const reads = (reader: ProcessorSpec, writer: ProcessorSpec) => reader.inputs.some((i) => writer.outputs.includes(i));
+  const close = (joins: (p: ProcessorSpec, member: ProcessorSpec) => boolean) => {
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of topology.processors) {
+        if (affected.has(p.name) || !topology.processors.some((q) => affected.has(q.name) && joins(p, q))) continue;
         affected.add(p.name);
         grew = true;
       }
     }
-  }
+  };
+  close((p, member) => reads(member, p)); // upstream: p writes what a member reads
+  close((p, member) => reads(p, member)); // downstream: p reads what a member writes
   const order: ProcessorSpec[] = [];
   const pending = topology.processors.filter((p) => affected.has(p.name));
   while (pending.length > 0) {

@@ -7,53 +7,27 @@ import { ProcessMetrics } from '../../processors/runtime/metrics';
 import { logger } from '../../util/log';
 import { createS3Client } from '../../util/s3';
 import { Destination, LocalDestination, parseS3Url, S3Destination } from './destination';
-import { addToStats, emptyStats, eventTimeOf, hiveDir, PartitionedRecord, partitionFields, sealAtMarker, sealBefore, segmentFileName, SegmentLimits, SegmentStats } from './layout';
+import { PartitionedRecord, partitionFields } from './layout';
 import { markerOf } from '../../kafka/markers';
 import { AvroRecordSchema } from './schema';
-import { ParquetFileWriter, ParquetWriterOptions } from './writer';
+import { ParquetFormat } from './format';
+import { parseCommitted, PartitionSegments, SegmentContext } from '../segments';
 
 /**
- * Parquet sink for one topic, as a consumer group. Each Kafka partition fills one segment at a time:
- * a contiguous offset range written as one file per Hive directory, named by topic, partition and
- * first offset. Exactly-once effect by a seal in the consumer group's offset metadata:
- *
- *   1. seal:    commit offset = segment start, metadata {"seal": end}   (the boundary is now durable)
- *   2. publish: write each file under a temporary name, then rename / complete the upload
- *   3. advance: commit offset = end
- *
- * A member that restarts (or takes over the partition) finds the seal and rebuilds exactly
- * [start, end), replacing the same files with identical ones; without a seal nothing of the segment
- * was published. Boundaries come from the records (count, bytes, event-time span, UTC day, a watermark
- * marker past the segment's day) or from idleness; the seal makes even an idle (wall-clock) flush replay identically, and a
- * zombie member cannot seal: its commit is rejected once the group has moved on.
+ * Parquet sink for one topic, as a consumer group: this file is the consumer-group loop (consume,
+ * decode, rebalance, commit). The exactly-once segment / seal / publish protocol is format-agnostic
+ * (../segments.ts), the file format is ParquetFormat (format.ts) and the destination a local directory
+ * or S3 (destination.ts). The loop talks to the protocol through PartitionSegments (one per assigned
+ * partition: records in offset order, idle and stop flushes, abort on rebalance) and SegmentHost
+ * (commit with metadata) only.
  */
 
-const ROWS_PER_APPEND = 2048;
 const log = logger('sink.parquet');
 
 export interface ParquetSinkOptions {
   topic: string;
   out: string;
   metricsPort?: number;
-}
-
-interface OpenFile {
-  writer: ParquetFileWriter;
-  staging: string;
-  relative: string;
-  rows: object[];
-  /** The segment's generation (one per segment: layout.sealBefore). */
-  generation: number;
-}
-
-interface PartitionState {
-  partition: number;
-  start: bigint;
-  sealedEnd?: bigint;
-  nextOffset: bigint;
-  stats: SegmentStats;
-  files: Map<string, OpenFile>;
-  lastActivityMs: number;
 }
 
 export function destinationFor(out: string, config: Config): Destination {
@@ -68,11 +42,9 @@ export class ParquetSink {
   private serde?: TopicSerde<PartitionedRecord>;
   private consumer?: Consumer;
   private admin?: Admin;
-  private readonly partitions = new Map<number, PartitionState>();
+  private readonly partitions = new Map<number, PartitionSegments>();
   private readonly destination: Destination;
-  private readonly limits: SegmentLimits;
-  private readonly writerOptions: Partial<ParquetWriterOptions>;
-  private readonly avroSchema: AvroRecordSchema;
+  private readonly segments: SegmentContext;
   private lock: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private stopping = false;
@@ -92,13 +64,7 @@ export class ParquetSink {
     this.kafka = createKafka(config, `sink-${options.topic}`);
     this.destination = destinationFor(options.out.startsWith('s3://') ? options.out : `${options.out}/${options.topic}`, config);
     const s = config.sink;
-    this.limits = { maxRecords: s.max_file_records, maxBytes: s.target_file_mb * 1024 * 1024, maxSpanNs: BigInt(s.max_file_span_minutes) * 60_000_000_000n };
-    this.avroSchema = loadSchema(schemaName).json as unknown as AvroRecordSchema;
-    this.writerOptions = {
-      rowGroupRows: s.row_group_rows,
-      compression: s.compression === 'SNAPPY' ? 'snappy' : 'zstd',
-      omitFields: partitionFields(this.avroSchema.fields.map((f) => f.name)),
-    };
+    const avroSchema = loadSchema(schemaName).json as unknown as AvroRecordSchema;
     this.metrics = new ProcessMetrics({ sink: 'parquet', topic: options.topic });
     this.m = {
       records: this.metrics.counter('optflow_sink_records_total', 'records written to published files'),
@@ -106,6 +72,29 @@ export class ParquetSink {
       segments: this.metrics.counter('optflow_sink_segments_total', 'segments sealed and published'),
       publishes: this.metrics.counter('optflow_sink_publishes_total', 'file publishes by outcome: published, replaced (an older generation left the partition), superseded (a newer one is there)', ['outcome']),
       poison: this.metrics.counter('optflow_sink_poison_total', 'records that could not be decoded (skipped, logged)', ['reason']),
+    };
+    this.segments = {
+      topic: options.topic,
+      physicalTopic: this.topic,
+      destination: this.destination,
+      format: new ParquetFormat(avroSchema, {
+        rowGroupRows: s.row_group_rows,
+        compression: s.compression === 'SNAPPY' ? 'snappy' : 'zstd',
+        omitFields: partitionFields(avroSchema.fields.map((f) => f.name)),
+      }),
+      limits: { maxRecords: s.max_file_records, maxBytes: s.target_file_mb * 1024 * 1024, maxSpanNs: BigInt(s.max_file_span_minutes) * 60_000_000_000n },
+      host: { commit: (partition, offset, metadata) => this.commit(partition, offset, metadata) },
+      log,
+      onPublished: (outcome, rows) => {
+        this.m.publishes.inc({ outcome });
+        if (outcome !== 'superseded') this.m.files.inc();
+        void rows;
+      },
+      onSegment: (rows) => {
+        this.lastActivityMs = Date.now();
+        this.m.records.inc(rows);
+        this.m.segments.inc();
+      },
     };
   }
 
@@ -138,12 +127,12 @@ export class ParquetSink {
   }
 
   private async dropAll(reason: string): Promise<void> {
-    for (const state of this.partitions.values()) await this.abortFiles(state);
+    for (const segments of this.partitions.values()) await segments.abort();
     if (this.partitions.size > 0) log.info('partitions_dropped', { reason, partitions: [...this.partitions.keys()] });
     this.partitions.clear();
   }
 
-  private async stateFor(partition: number): Promise<PartitionState> {
+  private async stateFor(partition: number): Promise<PartitionSegments> {
     const existing = this.partitions.get(partition);
     if (existing) return existing;
     const fetched = await this.admin!.fetchOffsets({ groupId: this.group, topics: [this.topic] });
@@ -151,40 +140,33 @@ export class ParquetSink {
     let start: bigint;
     let sealedEnd: bigint | undefined;
     if (committed && committed.offset !== '-1') {
-      start = BigInt(committed.offset);
-      const seal = committed.metadata ? (JSON.parse(committed.metadata) as { seal?: string }).seal : undefined;
-      sealedEnd = seal !== undefined ? BigInt(seal) : undefined;
+      ({ start, sealedEnd } = parseCommitted(BigInt(committed.offset), committed.metadata));
     } else {
       const offsets = await this.admin!.fetchTopicOffsets(this.topic);
       start = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
     }
-    this.consumer!.seek({ topic: this.topic, partition, offset: start.toString() });
+    const segments = new PartitionSegments(this.segments, partition, start, sealedEnd);
+    this.consumer!.seek({ topic: this.topic, partition, offset: segments.resumeFrom.toString() });
     const stale = await this.destination.discardStale(`${this.options.topic}+${partition}+`);
     if (stale > 0) log.info('stale_staging_files_removed', { partition, files: stale });
-    const state: PartitionState = { partition, start, sealedEnd, nextOffset: start, stats: emptyStats(), files: new Map(), lastActivityMs: Date.now() };
-    this.partitions.set(partition, state);
+    this.partitions.set(partition, segments);
     log.info('partition_started', { partition, start, sealed_end: sealedEnd });
-    return state;
+    return segments;
   }
 
   private async handleBatch(batch: Batch, isStale: () => boolean): Promise<void> {
     if (this.stopping) return;
-    const state = await this.stateFor(batch.partition);
+    const segments = await this.stateFor(batch.partition);
     if (isStale()) return;
     if (batch.messages.length > 0) this.lastActivityMs = Date.now();
-    for (const message of batch.messages) await this.handleMessage(state, message);
+    for (const message of batch.messages) await this.handleMessage(segments, message);
   }
 
-  private async handleMessage(state: PartitionState, message: KafkaMessage): Promise<void> {
+  private async handleMessage(segments: PartitionSegments, message: KafkaMessage): Promise<void> {
     const offset = BigInt(message.offset);
-    if (offset < state.nextOffset) return;
-    if (state.sealedEnd !== undefined && offset >= state.sealedEnd) await this.flush(state, state.sealedEnd);
-    state.lastActivityMs = Date.now();
+    if (segments.seen(offset)) return;
     if (message.value === null) {
-      // A marker past the segment's day closes it: a boundary every replay sees at the same offset.
-      const marker = markerOf(message.value, message.headers);
-      if (marker !== null && state.sealedEnd === undefined && sealAtMarker(state.stats, marker)) await this.flush(state, offset);
-      state.nextOffset = offset + 1n;
+      await segments.marker(offset, markerOf(message.value, message.headers));
       return;
     }
     let record: PartitionedRecord;
@@ -193,98 +175,28 @@ export class ParquetSink {
     } catch (err) {
       if (!(err instanceof PoisonRecordError)) throw err;
       this.m.poison.inc({ reason: err.reason });
-      log.warn('poison_record_skipped', { topic: this.topic, partition: state.partition, offset, reason: err.reason, detail: err.message });
-      state.nextOffset = offset + 1n;
+      log.warn('poison_record_skipped', { topic: this.topic, partition: segments.partition, offset, reason: err.reason, detail: err.message });
+      await segments.skip(offset);
       return;
     }
-    const eventTime = eventTimeOf(record);
-    const generation = record.generation ?? 0;
-    if (state.sealedEnd === undefined && sealBefore(state.stats, message.value.length, eventTime, this.limits, generation)) await this.flush(state, offset);
-    await this.append(state, record, generation);
-    addToStats(state.stats, message.value.length, eventTime, generation);
-    state.nextOffset = offset + 1n;
-    if (state.sealedEnd !== undefined && state.nextOffset >= state.sealedEnd) await this.flush(state, state.sealedEnd);
-  }
-
-  private async append(state: PartitionState, record: PartitionedRecord, generation: number): Promise<void> {
-    const dir = hiveDir(record);
-    let file = state.files.get(dir);
-    if (!file) {
-      const relative = `${dir}/${segmentFileName(this.options.topic, state.partition, state.start, generation)}`;
-      const staging = await this.destination.stagingPath(relative);
-      const writer = await ParquetFileWriter.open(staging, this.avroSchema, {
-        ...this.writerOptions,
-        keyValueMetadata: { 'optflow.topic': this.topic, 'optflow.partition': String(state.partition), 'optflow.first_offset': state.start.toString() },
-      });
-      file = { writer, staging, relative, rows: [], generation };
-      state.files.set(dir, file);
-    }
-    file.rows.push(record);
-    if (file.rows.length >= ROWS_PER_APPEND) {
-      file.writer.appendRows(file.rows);
-      file.rows = [];
-    }
-  }
-
-  /** Seal [start, end), publish its files, advance the committed offset to end. */
-  private async flush(state: PartitionState, end: bigint): Promise<void> {
-    if (state.stats.records === 0 && state.files.size === 0) {
-      state.start = end;
-      state.sealedEnd = undefined;
-      return;
-    }
-    if (state.sealedEnd === undefined) await this.commit(state.partition, state.start, JSON.stringify({ seal: end.toString() }));
-    let rows = 0;
-    for (const file of [...state.files.values()].sort((a, b) => (a.relative < b.relative ? -1 : 1))) {
-      if (file.rows.length > 0) file.writer.appendRows(file.rows);
-      const result = await file.writer.close();
-      const outcome = await this.destination.publish(file.staging, file.relative, file.generation);
-      this.m.publishes.inc({ outcome });
-      if (outcome === 'superseded') {
-        log.info('file_superseded', { file: file.relative, rows: result.rows, generation: file.generation });
-        continue;
-      }
-      rows += result.rows;
-      this.m.files.inc();
-      log.info(outcome === 'replaced' ? 'partition_replaced' : 'file_published', { file: file.relative, rows: result.rows, bytes: result.bytes, generation: file.generation });
-    }
-    await this.commit(state.partition, end, null);
-    this.lastActivityMs = Date.now();
-    this.m.records.inc(rows);
-    this.m.segments.inc();
-    state.files.clear();
-    state.stats = emptyStats();
-    state.start = end;
-    state.sealedEnd = undefined;
+    await segments.record(offset, record, message.value.length);
   }
 
   private async commit(partition: number, offset: bigint, metadata: string | null): Promise<void> {
     await this.consumer!.commitOffsets([{ topic: this.topic, partition, offset: offset.toString(), metadata }]);
   }
 
-  private async abortFiles(state: PartitionState): Promise<void> {
-    for (const file of state.files.values()) {
-      await file.writer.abort().catch(() => undefined);
-      await this.destination.discard(file.staging).catch(() => undefined);
-    }
-    state.files.clear();
-  }
-
   private async flushIdle(): Promise<void> {
     if (this.stopping) return;
     const idleMs = this.config.sink.flush_idle_seconds * 1000;
-    for (const state of this.partitions.values()) {
-      if (state.stats.records > 0 && state.sealedEnd === undefined && Date.now() - state.lastActivityMs >= idleMs) {
-        await this.flush(state, state.nextOffset);
-      }
-    }
+    for (const segments of this.partitions.values()) await segments.flushIfIdle(Date.now(), idleMs);
   }
 
   /** Graceful stop: publish the open segments (sealed first, as always), then leave the group. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.exclusive(async () => {
-      for (const state of this.partitions.values()) if (state.stats.records > 0) await this.flush(state, state.sealedEnd ?? state.nextOffset);
+      for (const segments of this.partitions.values()) await segments.flushOpen();
       this.stopping = true;
     });
     await this.consumer?.disconnect();

@@ -106,7 +106,7 @@ type Decoded = FeatureRecord & { generation: number };
 /** Every record of `features`, and the latest version per window key (highest generation, then offset). */
 async function readFeatures(env: Env, expected: number): Promise<{ all: { key: string | null; value: Decoded }[]; latest: Map<string, Decoded> }> {
   const serde = await TopicSerde.forTopic<Decoded>(env.t.registry, `${env.prefix}features`, 'Features');
-  const all = await readTopic(env.t.kafka, serde.topic, (b) => serde.decode(b), expected, 240_000);
+  const all = await readTopic(env.t.kafka, serde.topic, (b) => serde.decode(b), expected, 900_000);
   const latest = new Map<string, Decoded>();
   for (const { value } of all) {
     const key = windowKey(value.underlying, value.window, value.window_start_ns);
@@ -144,7 +144,7 @@ async function waitForLake(lake: string, generation: number, optionTrades: numbe
     await until(`${topic} lake at generation ${generation} only`, async () => {
       const g = await generations(lake, topic);
       return g.size === 1 && g.get(generation) === want[topic];
-    }, 400_000);
+    }, 900_000);
   }
 }
 
@@ -288,5 +288,5 @@ describe('reprocess a day (real broker, generated sample day)', () => {
       for (const name of COMPARED) expect([key, name, row[name]]).toEqual([key, name, first[name]]);
     }
     await stopRunning();
-  }, 1_500_000);
+  }, 2_700_000);
 });

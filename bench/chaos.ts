@@ -124,16 +124,23 @@ async function groupLags(run: RunPaths, processorNames: Set<string>): Promise<Gr
     .map((g) => ({ name: g.name, members: g.members.length, lag: g.inputs.reduce((s, i) => s + Number(i.lag), 0) }));
 }
 
-/** Waits for the producer to finish and every group to show zero lag on three polls in a row. */
+/**
+ * Waits for the producer to finish, the processors to reach zero lag and every group's lag to stay
+ * unchanged for four polls (15 s, longer than the sinks' 10 s idle flush). Sinks never reach zero in
+ * `status`: they commit with their files, and the markers after a partition's last record (or a
+ * partition of markers only) are never covered by a file, so their lag settles at the marker count.
+ */
 async function waitComplete(run: RunPaths, producer: Supervised, processorNames: Set<string>, deadline: number): Promise<void> {
   let quiet = 0;
   let last = '';
-  while (quiet < 3) {
+  while (quiet < 4) {
     if (Date.now() > deadline) throw new Error(`${run.name}: not complete before the timeout (last status: ${last})`);
     await sleep(5_000);
     const lags = producer.finished ? await groupLags(run, processorNames) : null;
-    last = lags ? lags.map((g) => `${g.name}=${g.lag}`).join(' ') : producer.finished ? 'status failed' : 'producer running';
-    quiet = lags !== null && lags.length > 0 && lags.every((g) => g.lag === 0) ? quiet + 1 : 0;
+    const now = lags ? lags.map((g) => `${g.name}=${g.lag}/${g.members}`).join(' ') : producer.finished ? 'status failed' : 'producer running';
+    const processorsDone = lags !== null && lags.some((g) => processorNames.has(g.name)) && lags.every((g) => !processorNames.has(g.name) || g.lag === 0);
+    quiet = processorsDone && now === last ? quiet + 1 : 0;
+    last = now;
   }
 }
 

@@ -110,11 +110,12 @@ async function fakeMassive(source: FeedSource, perSecond: number): Promise<{ url
     });
     socket.on('close', () => subscribed.delete(socket));
   });
-  // A steady rate against the clock: each tick sends what the elapsed time is owed.
-  const started = Date.now();
+  // A steady rate against the clock from the first subscription: each tick sends what is owed.
+  let started = 0;
   let owed = 0;
   const timer = setInterval(() => {
     if (subscribed.size === 0) return;
+    if (started === 0) started = Date.now();
     const due = Math.floor(((Date.now() - started) / 1000) * perSecond) - owed;
     for (let left = due; left > 0; left -= 1000) {
       const text = source.frame(Math.min(1000, left), Date.now());
@@ -231,6 +232,30 @@ export async function run(argv: string[] = process.argv.slice(3)): Promise<void>
   const started = Date.now();
   const end = started + o.minutes * 60_000;
   process.stdout.write(`soak: ${o.rate} events/s for ${o.minutes} min, topics ${prefix}*, output ${root}\n`);
+  // Group lag comes from `optflow status` (the sinks have no lag metric); on a loaded machine one call
+  // takes longer than a sample period, so it runs in its own loop and its rows carry their own time.
+  let sampling = true;
+  const statusLoop = (async () => {
+    while (sampling) {
+      const status = await runCli(['status', '--json'], env, join(logs, 'status.log'));
+      const t = Math.round((Date.now() - started) / 1000);
+      if (status.code !== 0 || !sampling) {
+        await sleep(2_000);
+        continue;
+      }
+      const snap = JSON.parse(status.stdout) as { groups: { name: string; kind: string; inputs: { lag: number }[]; watermark: { lagWallSeconds: number } | null }[] };
+      const rows: string[] = [];
+      for (const g of snap.groups.filter((x) => x.kind === 'sink' || x.name === 'greeks' || x.name === 'features')) {
+        const lag = g.inputs.reduce((s, i) => s + Number(i.lag), 0);
+        const wm = g.watermark?.lagWallSeconds;
+        maxLag.set(g.name, Math.max(maxLag.get(g.name) ?? 0, lag));
+        if (wm !== undefined) maxWmLag.set(g.name, Math.max(maxWmLag.get(g.name) ?? 0, wm));
+        rows.push(`${t},group:${g.name},,,${lag},${wm?.toFixed(2) ?? ''},,`);
+      }
+      appendFileSync(csv, `${rows.join('\n')}\n`);
+      await sleep(SAMPLE_MS);
+    }
+  })();
   try {
     while (Date.now() < end) {
       await sleep(SAMPLE_MS - ((Date.now() - started) % SAMPLE_MS));
@@ -248,23 +273,14 @@ export async function run(argv: string[] = process.argv.slice(3)): Promise<void>
         const loop = (m.get('nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
         rows.push(`${t},${p.name},${mb.toFixed(1)},${loop.toFixed(1)},${m.get('optflow_consumer_lag') ?? ''},${m.get('optflow_watermark_lag_seconds')?.toFixed(2) ?? ''},${m.get('optflow_ws_records_total') ?? m.get('optflow_records_in_total') ?? m.get('optflow_sink_records_total') ?? ''},${m.get('optflow_ws_dropped_total') ?? ''}`);
       }
-      const status = await runCli(['status', '--json'], env, join(logs, 'status.log'));
-      if (status.code === 0) {
-        const snap = JSON.parse(status.stdout) as { groups: { name: string; kind: string; inputs: { lag: number }[]; watermark: { lagWallSeconds: number } | null }[] };
-        for (const g of snap.groups.filter((x) => x.kind === 'sink' || x.name === 'greeks' || x.name === 'features')) {
-          const lag = g.inputs.reduce((s, i) => s + Number(i.lag), 0);
-          const wm = g.watermark?.lagWallSeconds;
-          maxLag.set(g.name, Math.max(maxLag.get(g.name) ?? 0, lag));
-          if (wm !== undefined) maxWmLag.set(g.name, Math.max(maxWmLag.get(g.name) ?? 0, wm));
-          rows.push(`${t},group:${g.name},,,${lag},${wm?.toFixed(2) ?? ''},,`);
-        }
-      }
       const sent = sources.stocks.sent + sources.options.sent;
       rows.push(`${t},fake-massive,,,,,${sent},`);
       appendFileSync(csv, `${rows.join('\n')}\n`);
       process.stdout.write(`  ${t}s sent ${sent} produced ${produced} dropped ${dropped} lag ${[...maxLag].map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
     }
   } finally {
+    sampling = false;
+    await statusLoop;
     for (const { p } of procs) await p.stop();
     await servers.stocks.close();
     await servers.options.close();
@@ -282,8 +298,9 @@ export async function run(argv: string[] = process.argv.slice(3)): Promise<void>
   for (const [name, points] of rss) {
     const slope = slopePerHour(points);
     const mean = points.reduce((s, p) => s + p[1], 0) / points.length;
-    const flat = Math.abs(slope) * (o.minutes / 60) < 0.1 * mean;
-    say(`${name.padEnd(34)}${points[0][1].toFixed(0).padStart(13)}${points[points.length - 1][1].toFixed(0).padStart(11)}${slope.toFixed(1).padStart(12)}  ${flat ? 'flat' : 'GROWING'}`);
+    // flat: the fitted growth over the whole run stays under 10% of the mean RSS
+    const verdict = Number.isNaN(slope) ? 'too few samples' : Math.abs(slope) * (o.minutes / 60) < 0.1 * mean ? 'flat' : 'GROWING';
+    say(`${name.padEnd(34)}${points[0][1].toFixed(0).padStart(13)}${points[points.length - 1][1].toFixed(0).padStart(11)}${slope.toFixed(1).padStart(12)}  ${verdict}`);
   }
   say(`${'group'.padEnd(34)}${'max lag'.padStart(13)}${'max wm lag s'.padStart(14)}`);
   for (const [name, lag] of maxLag) say(`${name.padEnd(34)}${String(lag).padStart(13)}${(maxWmLag.get(name)?.toFixed(1) ?? '-').padStart(14)}`);

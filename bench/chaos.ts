@@ -154,7 +154,7 @@ interface TopicDiff {
 }
 
 /** A record's identity: its JSON line without offset, Kafka timestamp, run prefix and wall-clock fields. */
-function identity(line: string, prefix: string): string {
+export function identity(line: string, prefix: string): string {
   return line
     .split(prefix).join('')
     .replace(/"offset":\d+,/, '')

@@ -154,7 +154,7 @@ interface TopicDiff {
 }
 
 /** A record's identity: its JSON line without offset, Kafka timestamp, run prefix and wall-clock fields. */
-function identity(line: string, prefix: string): string {
+export function identity(line: string, prefix: string): string {
   return line
     .split(prefix).join('')
     .replace(/"offset":\d+,/, '')
@@ -178,7 +178,7 @@ async function compareTopics(config: Config, clean: RunPaths, faulted: RunPaths)
   const topics = buildTopology({ topics: { ...config.topics, prefix: '' } }).topics.map((t) => t.name);
   const out: TopicDiff[] = [];
   for (const topic of topics) {
-    const [a, b] = [await topicMultiset(clean, topic), await topicMultiset(faulted, topic)];
+    const [a, b] = await Promise.all([topicMultiset(clean, topic), topicMultiset(faulted, topic)]);
     const d: TopicDiff = { topic, clean: 0, faulted: 0, missing: 0, extra: 0, samples: [] };
     for (const [id, n] of a) {
       d.clean += n;
@@ -345,15 +345,23 @@ export async function run(argv: string[] = process.argv.slice(3)): Promise<void>
   log(`${'topic'.padEnd(34)}${'clean'.padStart(9)}${'faulted'.padStart(9)}${'missing'.padStart(9)}${'extra'.padStart(7)}`);
   for (const t of topics) log(`${t.topic.padEnd(34)}${String(t.clean).padStart(9)}${String(t.faulted).padStart(9)}${String(t.missing).padStart(9)}${String(t.extra).padStart(7)}`);
   log('');
-  log(`${'lake'.padEnd(34)}${'clean'.padStart(9)}${'faulted'.padStart(9)}${'differing rows'.padStart(16)}`);
-  for (const l of lakes) log(`${l.topic.padEnd(34)}${String(l.clean).padStart(9)}${String(l.faulted).padStart(9)}${String(l.differing).padStart(16)}`);
+  // A lake must hold every data record of its topic in the same run: fewer means a sink stalled.
+  const recordsOf = (topic: string, run: 'clean' | 'faulted') => topics.find((t) => t.topic === topic)?.[run] ?? -1;
+  log(`${'lake'.padEnd(34)}${'clean'.padStart(9)}${'faulted'.padStart(9)}${'differing rows'.padStart(16)}  complete (rows = topic records)`);
+  const incomplete: string[] = [];
+  for (const l of lakes) {
+    const gaps = (['clean', 'faulted'] as const).filter((r) => l[r] !== recordsOf(l.topic, r)).map((r) => `${r} ${l[r]} of ${recordsOf(l.topic, r)}`);
+    incomplete.push(...gaps.map((g) => `${l.topic}: ${g}`));
+    log(`${l.topic.padEnd(34)}${String(l.clean).padStart(9)}${String(l.faulted).padStart(9)}${String(l.differing).padStart(16)}  ${gaps.length ? `NO: ${gaps.join(', ')}` : 'yes'}`);
+  }
+  if (incomplete.length) log(`incomplete lakes (a sink stopped consuming; see its log): ${incomplete.join('; ')}`);
   const differences = topics.reduce((s, t) => s + t.missing + t.extra, 0) + lakes.reduce((s, l) => s + (l.differing < 0 ? 1 : l.differing), 0);
   const empty = topics.filter((t) => ['equity.trades', 'option.trades.enriched', 'features'].includes(t.topic) && t.clean === 0);
   log('');
   log(`differences: ${differences}${empty.length ? ` (but the clean run is empty on ${empty.map((t) => t.topic).join(', ')})` : ''}`);
   for (const t of topics) for (const s of t.samples) log(`  ${t.topic}: ${s.slice(0, 400)}`);
   writeFileSync(join(root, 'report.txt'), `${lines.join('\n')}\n`);
-  if (differences > 0 || empty.length > 0) {
+  if (differences > 0 || empty.length > 0 || incomplete.length > 0) {
     log(`FAILED: seed ${o.seed}; logs, topics (prefixes ${clean.prefix}, ${faulted.prefix}) and lakes kept in ${root}`);
     process.exitCode = 1;
   }

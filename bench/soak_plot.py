@@ -31,7 +31,7 @@ def main(csv_path: str, png_path: str) -> None:
         (axes[2], wm, "watermark lag behind the wall clock", "s"),
     ):
         for name, points in sorted(data.items()):
-            ax.plot([p[0] for p in points], [p[1] for p in points], label=name, linewidth=1)
+            ax.plot([p[0] for p in points], [p[1] for p in points], label=name, linewidth=1, marker=".", markersize=3)
         ax.set_title(title)
         ax.set_ylabel(unit)
         ax.grid(alpha=0.3)

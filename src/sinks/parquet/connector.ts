@@ -1,9 +1,10 @@
-import { Admin, Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde';
 import { loadSchema, SchemaName } from '../../avro/types';
 import { Config, physicalName } from '../../config';
-import { createKafka } from '../../kafka/client';
-import { ProcessMetrics } from '../../processors/runtime/metrics';
+import { Admin, createAdmin } from '../../kafka/client';
+import { ConsumedRecord, PartitionEnd, TopicPartitionOffset } from '../../kafka/consumer';
+import { GroupMember, TopicPartition } from '../../kafka/member';
+import { ProcessMetrics } from '../../kafka/metrics';
 import { logger } from '../../util/log';
 import { createS3Client } from '../../util/s3';
 import { Destination, LocalDestination, parseS3Url, S3Destination } from './destination';
@@ -14,12 +15,12 @@ import { ParquetFormat } from './format';
 import { parseCommitted, PartitionSegments, SegmentContext } from '../segments';
 
 /**
- * Parquet sink for one topic, as a consumer group: this file is the consumer-group loop (consume,
- * decode, rebalance, commit). The exactly-once segment / seal / publish protocol is format-agnostic
- * (../segments.ts), the file format is ParquetFormat (format.ts) and the destination a local directory
- * or S3 (destination.ts). The loop talks to the protocol through PartitionSegments (one per assigned
- * partition: records in offset order, idle and stop flushes, abort on rebalance) and SegmentHost
- * (commit with metadata) only.
+ * Parquet sink for one topic, as a consumer group: this file is the consumer-group loop (a GroupMember,
+ * src/kafka/member.ts: assignment, decode, commit). The exactly-once segment / seal / publish protocol
+ * is format-agnostic (../segments.ts), the file format is ParquetFormat (format.ts) and the destination
+ * a local directory or S3 (destination.ts). The loop talks to the protocol through PartitionSegments
+ * (one per assigned partition: records in offset order, idle and stop flushes, abort on rebalance) and
+ * SegmentHost (commit with metadata) only.
  */
 
 const log = logger('sink.parquet');
@@ -36,18 +37,14 @@ export function destinationFor(out: string, config: Config): Destination {
 }
 
 export class ParquetSink {
-  private readonly kafka: Kafka;
   private readonly topic: string;
   private readonly group: string;
   private serde?: TopicSerde<PartitionedRecord>;
-  private consumer?: Consumer;
+  private member?: GroupMember;
   private admin?: Admin;
   private readonly partitions = new Map<number, PartitionSegments>();
   private readonly destination: Destination;
   private readonly segments: SegmentContext;
-  private lock: Promise<unknown> = Promise.resolve();
-  private timer?: NodeJS.Timeout;
-  private stopping = false;
   /** Wall-clock time of the last record or publish (for run-all's quiescence check). */
   lastActivityMs = Date.now();
   private readonly metrics: ProcessMetrics;
@@ -61,10 +58,7 @@ export class ParquetSink {
   ) {
     this.topic = physicalName(config, options.topic);
     this.group = physicalName(config, `optflow.sink.${options.topic}`);
-    this.kafka = createKafka(config, `sink-${options.topic}`);
     this.destination = destinationFor(options.out.startsWith('s3://') ? options.out : `${options.out}/${options.topic}`, config);
-    const s = config.sink;
-    const avroSchema = loadSchema(schemaName).json as unknown as AvroRecordSchema;
     this.metrics = new ProcessMetrics({ sink: 'parquet', topic: options.topic });
     this.m = {
       records: this.metrics.counter('optflow_sink_records_total', 'records written to published files'),
@@ -73,8 +67,13 @@ export class ParquetSink {
       publishes: this.metrics.counter('optflow_sink_publishes_total', 'file publishes by outcome: published, replaced (an older generation left the partition), superseded (a newer one is there)', ['outcome']),
       poison: this.metrics.counter('optflow_sink_poison_total', 'records that could not be decoded (skipped, logged)', ['reason']),
     };
-    this.segments = {
-      topic: options.topic,
+    this.segments = this.segmentContext(loadSchema(schemaName).json as unknown as AvroRecordSchema);
+  }
+
+  private segmentContext(avroSchema: AvroRecordSchema): SegmentContext {
+    const s = this.config.sink;
+    return {
+      topic: this.options.topic,
       physicalTopic: this.topic,
       destination: this.destination,
       format: new ParquetFormat(avroSchema, {
@@ -85,10 +84,9 @@ export class ParquetSink {
       limits: { maxRecords: s.max_file_records, maxBytes: s.target_file_mb * 1024 * 1024, maxSpanNs: BigInt(s.max_file_span_minutes) * 60_000_000_000n },
       host: { commit: (partition, offset, metadata) => this.commit(partition, offset, metadata) },
       log,
-      onPublished: (outcome, rows) => {
+      onPublished: (outcome) => {
         this.m.publishes.inc({ outcome });
         if (outcome !== 'superseded') this.m.files.inc();
-        void rows;
       },
       onSegment: (rows) => {
         this.lastActivityMs = Date.now();
@@ -100,30 +98,17 @@ export class ParquetSink {
 
   async start(): Promise<void> {
     this.serde = await TopicSerde.forTopic<PartitionedRecord>(createRegistry(this.config.schema_registry.url), this.topic, this.schemaName);
-    this.admin = this.kafka.admin();
+    this.admin = createAdmin(this.config, `sink-${this.options.topic}-admin`);
     await this.admin.connect();
     this.metricsServer = await this.metrics.serve(this.config, this.options.metricsPort);
-    this.consumer = this.kafka.consumer({ groupId: this.group, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 15_000, heartbeatInterval: 1_000 });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => void this.exclusive(() => this.dropAll('rebalance')));
-    this.consumer.on(this.consumer.events.CRASH, () => void this.exclusive(() => this.dropAll('crash')));
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, isStale, heartbeat }) => {
-        await this.exclusive(() => this.handleBatch(batch, isStale));
-        await heartbeat();
-      },
+    this.member = new GroupMember(this.config, { group: this.group, topics: [this.topic], clientSuffix: `sink-${this.options.topic}`, tickMs: 1000, sessionTimeoutMs: 15_000 });
+    await this.member.start({
+      assigned: (partitions) => this.assigned(partitions),
+      revoked: () => this.dropAll('revoked'),
+      fetched: (records, ends) => this.fetched(records, ends),
+      tick: () => this.flushIdle(),
     });
-    this.timer = setInterval(() => void this.exclusive(() => this.flushIdle()), 1000);
     log.info('started', { topic: this.topic, group: this.group, out: this.destination.description });
-  }
-
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.lock.then(work, work);
-    this.lock = next.catch(() => undefined);
-    return next;
   }
 
   private async dropAll(reason: string): Promise<void> {
@@ -132,38 +117,42 @@ export class ParquetSink {
     this.partitions.clear();
   }
 
-  private async stateFor(partition: number): Promise<PartitionSegments> {
+  private async assigned(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const starts: TopicPartitionOffset[] = [];
+    for (const { partition } of partitions) starts.push({ topic: this.topic, partition, offset: (await this.segmentsFor(partition)).resumeFrom });
+    return starts;
+  }
+
+  /** The partition's segments, from its committed offset and seal (or its first offset). */
+  private async segmentsFor(partition: number): Promise<PartitionSegments> {
     const existing = this.partitions.get(partition);
     if (existing) return existing;
-    const fetched = await this.admin!.fetchOffsets({ groupId: this.group, topics: [this.topic] });
-    const committed = fetched[0]?.partitions.find((p) => p.partition === partition);
+    const [committed] = await this.member!.consumer.committed([{ topic: this.topic, partition }]);
     let start: bigint;
     let sealedEnd: bigint | undefined;
-    if (committed && committed.offset !== '-1') {
-      ({ start, sealedEnd } = parseCommitted(BigInt(committed.offset), committed.metadata));
+    if (committed && committed.offset !== null) {
+      ({ start, sealedEnd } = parseCommitted(committed.offset, committed.metadata));
     } else {
-      const offsets = await this.admin!.fetchTopicOffsets(this.topic);
-      start = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
+      start = (await this.member!.consumer.queryOffsets(this.topic, partition)).low;
     }
-    const segments = new PartitionSegments(this.segments, partition, start, sealedEnd);
-    this.consumer!.seek({ topic: this.topic, partition, offset: segments.resumeFrom.toString() });
     const stale = await this.destination.discardStale(`${this.options.topic}+${partition}+`);
     if (stale > 0) log.info('stale_staging_files_removed', { partition, files: stale });
+    const segments = new PartitionSegments(this.segments, partition, start, sealedEnd);
     this.partitions.set(partition, segments);
     log.info('partition_started', { partition, start, sealed_end: sealedEnd });
     return segments;
   }
 
-  private async handleBatch(batch: Batch, isStale: () => boolean): Promise<void> {
-    if (this.stopping) return;
-    const segments = await this.stateFor(batch.partition);
-    if (isStale()) return;
-    if (batch.messages.length > 0) this.lastActivityMs = Date.now();
-    for (const message of batch.messages) await this.handleMessage(segments, message);
+  private async fetched(records: ConsumedRecord[], _ends: PartitionEnd[]): Promise<void> {
+    if (records.length > 0) this.lastActivityMs = Date.now();
+    for (const record of records) {
+      const segments = this.partitions.get(record.partition);
+      if (segments) await this.handleRecord(segments, record);
+    }
   }
 
-  private async handleMessage(segments: PartitionSegments, message: KafkaMessage): Promise<void> {
-    const offset = BigInt(message.offset);
+  private async handleRecord(segments: PartitionSegments, message: ConsumedRecord): Promise<void> {
+    const offset = message.offset;
     if (segments.seen(offset)) return;
     if (message.value === null) {
       await segments.marker(offset, markerOf(message.value, message.headers));
@@ -183,24 +172,20 @@ export class ParquetSink {
   }
 
   private async commit(partition: number, offset: bigint, metadata: string | null): Promise<void> {
-    await this.consumer!.commitOffsets([{ topic: this.topic, partition, offset: offset.toString(), metadata }]);
+    this.member!.consumer.commit([{ topic: this.topic, partition, offset, metadata }]);
   }
 
   private async flushIdle(): Promise<void> {
-    if (this.stopping) return;
     const idleMs = this.config.sink.flush_idle_seconds * 1000;
     for (const segments of this.partitions.values()) await segments.flushIfIdle(Date.now(), idleMs);
   }
 
   /** Graceful stop: publish the open segments (sealed first, as always), then leave the group. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.exclusive(async () => {
+    await this.member?.exclusive(async () => {
       for (const segments of this.partitions.values()) await segments.flushOpen();
-      this.stopping = true;
     });
-    await this.consumer?.disconnect();
-    await this.exclusive(() => this.dropAll('shutdown'));
+    await this.member?.stop();
     await this.admin?.disconnect();
     await this.metricsServer?.close();
   }

@@ -1,5 +1,6 @@
 import { Config } from '../config';
 import { Admin, createAdmin } from '../kafka/client';
+import { commitToEmptyGroup } from '../kafka/consumer';
 import { partitionOf } from '../kafka/partitioner';
 
 /**
@@ -100,9 +101,15 @@ export class Cluster {
     );
   }
 
-  /** See commitAsSoleMember. */
-  commitAsSoleMember(groupId: string, offsets: OffsetToCommit[]): Promise<void> {
-    return commitAsSoleMember(this.kafka, groupId, offsets);
+  /**
+   * Commits a rewind (offsets with metadata) for a group with no live member, in ONE offset commit
+   * (the coordinator applies it as one write: a reader never sees half of a rewind). The coordinator
+   * refuses it, committing nothing, if a member has joined since the caller's check.
+   */
+  async commitToEmptyGroup(groupId: string, offsets: OffsetToCommit[]): Promise<void> {
+    if (!(await commitToEmptyGroup(this.config, 'rewind', groupId, offsets))) {
+      throw new LiveMembersError(`group ${groupId} gained a live member while rewinding; nothing was committed`);
+    }
   }
 }
 
@@ -115,31 +122,6 @@ export interface OffsetToCommit {
 }
 
 export class LiveMembersError extends Error {}
-
-/**
- * Commits offsets with metadata for a group that has no live member, in ONE OffsetCommit request (the
- * coordinator applies it as one write: a reader never sees half of a rewind). The client can only
- * commit as a member: a throw-away member joins the empty group, checks that it is alone (a member
- * that joined since the caller's check makes it refuse, nothing committed), commits and leaves
- * without consuming. Kept in one function so the Kafka client underneath can be swapped.
- */
-export async function commitAsSoleMember(kafka: Kafka, groupId: string, offsets: OffsetToCommit[]): Promise<void> {
-  const topics = [...new Set(offsets.map((o) => o.topic))];
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: 3 } });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => consumer.pause(topics.map((topic) => ({ topic }))) });
-    await joined;
-    consumer.pause(topics.map((topic) => ({ topic })));
-    const members = (await consumer.describeGroup()).members;
-    if (members.length !== 1) throw new LiveMembersError(`group ${groupId} gained ${members.length - 1} live member(s) while rewinding; nothing was committed`);
-    await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString(), metadata: o.metadata })));
-  } finally {
-    await consumer.disconnect();
-  }
-}
 
 /** Kafka's names of the client's ConsumerGroupStates values. */
 const GROUP_STATES = ['Unknown', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'];

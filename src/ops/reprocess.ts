@@ -159,7 +159,7 @@ export async function executeRewinds(cluster: Cluster, groups: GroupRewind[]): P
     if (g.offsets.length === 0) continue;
     const live = liveMembers(await cluster.groups([g.group]));
     if (live.length > 0) throw new LiveMembersError(`refusing: ${live.join('; ')}`);
-    await cluster.commitAsSoleMember(g.group, g.offsets);
+    await cluster.commitToEmptyGroup(g.group, g.offsets);
   }
 }
 

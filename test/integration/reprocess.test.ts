@@ -48,7 +48,7 @@ interface Env {
 async function setup(name: string, lake: string, extra: Record<string, string> = {}): Promise<Env> {
   const prefix = `${uniqueName(name)}.`;
   const t = await connectTestKafka({ topics: { prefix, partitions: PARTITIONS } });
-  await applyTopology(t.admin, t.registry, buildTopology(t.config));
+  await applyTopology(t.config, t.admin, t.registry, buildTopology(t.config));
   const vars = {
     OPTFLOW__TOPICS__PREFIX: prefix,
     OPTFLOW__TOPICS__PARTITIONS: String(PARTITIONS),

@@ -9,12 +9,13 @@ import { FeatureRecord } from '../../src/domain/features/window';
 import { generateDay } from '../../src/generator';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
 import { MarketRecord } from '../../src/producers/flatfile/normalise';
-import { Cluster } from '../../src/ops/cluster';
+import { Cluster, LiveMembersError } from '../../src/ops/cluster';
+import { GroupMember } from '../../src/kafka/member';
 import { windowKey } from '../../src/processors/features';
 import { applyTopology } from '../../src/topology/apply';
 import { duckdbRows, sqlString } from '../../src/util/duckdb';
 import { buildTopology } from '../../topology/topology';
-import { connectTestKafka, TestKafka, uniqueName } from './helpers';
+import { connectTestKafka, createTopics, TestKafka, uniqueName } from './helpers';
 import { ChildProcesses, produceValues, readTopic, sendMarkers, until, waitExit } from './kafka-io';
 
 /**
@@ -289,4 +290,32 @@ describe('reprocess a day (real broker, generated sample day)', () => {
     }
     await stopRunning();
   }, 2_700_000);
+});
+
+describe('a rewind commit (real broker)', () => {
+  it('is applied in one commit while the group is empty, and refused by the coordinator, changing nothing, while it has a member', async () => {
+    const t = await connectTestKafka();
+    const topic = uniqueName('rewind');
+    const group = uniqueName('rewind-group');
+    await createTopics(t.admin, [topic], 2);
+    const cluster = await Cluster.connect(t.config, 'test');
+    const member = new GroupMember(t.config, { group, topics: [topic], clientSuffix: 'test-member' });
+    const committed = async () => (await cluster.committed(group, [topic])).map((c) => `${c.partition} ${c.offset} ${c.metadata}`).sort();
+    const rewind = (metadata: string) => [0, 1].map((partition) => ({ topic, partition, offset: 0n, metadata }));
+    try {
+      await cluster.commitToEmptyGroup(group, rewind('{"v":1,"gen":1}'));
+      expect(await committed()).toEqual(['0 0 {"v":1,"gen":1}', '1 0 {"v":1,"gen":1}']);
+      let joined!: () => void;
+      const assigned = new Promise<void>((resolve) => (joined = resolve));
+      await member.start({ assigned: async () => (joined(), []), revoked: async () => undefined, fetched: async () => undefined, tick: async () => undefined });
+      await assigned;
+      await expect(cluster.commitToEmptyGroup(group, rewind('{"v":1,"gen":2}'))).rejects.toThrow(LiveMembersError);
+      expect(await committed()).toEqual(['0 0 {"v":1,"gen":1}', '1 0 {"v":1,"gen":1}']);
+    } finally {
+      await member.stop();
+      await cluster.close();
+      await t.admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await t.close();
+    }
+  }, 60_000);
 });

@@ -178,9 +178,20 @@ export class PartitionSegments {
     this.sealedEnd = undefined;
   }
 
-  /** Publishes the open segment once the partition has been idle for `idleMs` (sealed first, as always). */
+  /** Once the partition has been idle for `idleMs`: publishes the open segment (sealed first, as always). */
   async flushIfIdle(nowMs: number, idleMs: number): Promise<void> {
-    if (this.stats.records > 0 && this.sealedEnd === undefined && nowMs - this.lastActivityMs >= idleMs) await this.flush(this.nextOffset);
+    if (this.sealedEnd !== undefined || nowMs - this.lastActivityMs < idleMs) return;
+    if (this.stats.records > 0) await this.flush(this.nextOffset);
+    else if (this.files.size === 0 && this.nextOffset > this.start) await this.skipEmpty();
+  }
+
+  /**
+   * Only watermark markers (or skipped poison) since the last commit: nothing to publish, but the
+   * committed offset moves past them, so that lag reads 0 on a partition no data is keyed to.
+   */
+  private async skipEmpty(): Promise<void> {
+    await this.ctx.host.commit(this.partition, this.nextOffset, null);
+    this.start = this.nextOffset;
   }
 
   /** Graceful stop: the open segment is published. */

@@ -13,7 +13,8 @@ import { PROCESSORS } from '../../../topology/processors';
 import { logger } from '../../util/log';
 import { CommitMetadata, decodeMetadata, decodeVersion, encodeMetadata, latestVersion, OutputVersion } from './restore';
 import { EncodedOutput, Task } from './task';
-import { ProcessorDefinition, stampGeneration, TableRecord } from './types';
+import { SchemaName } from '../../avro/types';
+import { instantiate, OutputSpec, ProcessorDefinition, SchemaValues, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -55,7 +56,6 @@ export class ProcessorRuntime {
   private readonly group: string;
   private readonly inputs = new Map<string, InputBinding>();
   private readonly outputs = new Map<string, TopicSerde<unknown>>();
-  private readonly outputFlags = new Map<string, (value: unknown) => readonly string[]>();
   /** Outputs that carry the task's watermark as markers (derived once at start). */
   private watermarked: string[] = [];
   private deadLetters?: TopicSerde<DeadLetter>;
@@ -116,7 +116,6 @@ export class ProcessorRuntime {
     for (const output of this.definition.outputs) {
       const topic = this.physical(output.topic);
       this.outputs.set(topic, await TopicSerde.forTopic(registry, topic, output.schema));
-      if (output.flags) this.outputFlags.set(topic, output.flags);
     }
     this.watermarked = this.watermarkedOutputs();
     this.deadLetters = await TopicSerde.forTopic<DeadLetter>(registry, this.dlqTopic, 'DeadLetter');
@@ -205,14 +204,13 @@ export class ProcessorRuntime {
     const task = new Task({
       partition,
       inputs: topics,
-      processor: this.definition.create(this.config, { partition }),
+      processor: instantiate(this.definition, this.config, { partition }),
       watermarks: new WatermarkTracker(topics, BigInt(et.max_out_of_orderness_ms) * 1_000_000n, et.idle_timeout_ms, now, this.processorOutputs()),
       stateHorizonNs: this.definition.stateHorizonNs(this.config),
       committed,
       // The version a reprocess set (or the one carried by the last commit): all inputs hold the same.
       version: latestVersion([...committed.values()].map((c) => c.version)),
-      outputEventTime: (topic, value) => this.definition.outputs.find((o) => o.topic === topic)?.eventTime?.(value),
-      encode: (topic, key, value, generation) => this.encodeOutput(topic, key, value, generation),
+      encode: (output, key, value) => this.encodeOutput(output, key, value),
       lateTopic: this.lateTopic,
       dlqTopic: this.dlqTopic,
       deadLetter: (letter) => this.deadLetters!.encode(letter),
@@ -243,12 +241,12 @@ export class ProcessorRuntime {
     return [...this.outputs.keys()].filter((t) => read.has(t));
   }
 
-  private encodeOutput(logical: string, key: string, value: unknown, generation: number): EncodedOutput {
-    const topic = this.physical(logical);
+  private encodeOutput<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): EncodedOutput {
+    const topic = this.physical(output.topic);
     const serde = this.outputs.get(topic);
-    if (!serde) throw new Error(`processor ${this.definition.name} emitted to undeclared topic ${logical}`);
-    for (const flag of this.outputFlags.get(topic)?.(value) ?? []) this.m.outputFlags.inc({ topic: logical, flag });
-    return { topic, key, value: serde.encode(stampGeneration(value, generation)) };
+    if (!serde) throw new Error(`processor ${this.definition.name} emitted to undeclared topic ${output.topic}`);
+    for (const flag of output.flags?.(value) ?? []) this.m.outputFlags.inc({ topic: output.topic, flag });
+    return { topic, key, value: serde.encode(value) };
   }
 
   private async committedState(partition: number): Promise<Map<string, { restorePoint: bigint; metadata?: CommitMetadata; version: OutputVersion }>> {

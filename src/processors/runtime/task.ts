@@ -1,7 +1,8 @@
 import type { OutgoingMessage } from '../../kafka/producer';
 import { DeadLetter } from '../../domain/records';
 import { CommitMetadata, INITIAL_VERSION, OutputVersion, RestorePointTracker } from './restore';
-import { InputRecord, Processor, ProcessorContext, TableRecord } from './types';
+import { SchemaName } from '../../avro/types';
+import { BoundProcessor, InputRecord, OutputSpec, ProcessorContext, SchemaValues, stampGeneration, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -24,7 +25,7 @@ export interface TaskOptions {
   partition: number;
   /** Physical input topic names. */
   inputs: string[];
-  processor: Processor;
+  processor: BoundProcessor;
   watermarks: WatermarkTracker;
   stateHorizonNs: bigint;
   /** Committed state per input topic (undefined: nothing committed yet). */
@@ -34,10 +35,8 @@ export interface TaskOptions {
    * late records before `fromNs` are not emitted. Default: generation 0, no bound.
    */
   version?: OutputVersion;
-  /** The event time of an output value (OutputSpec.eventTime), for the version's `fromNs` bound. */
-  outputEventTime?(topic: string, value: unknown): bigint | undefined;
-  /** Encodes an output (stamped with `generation`); returns it with the physical topic name. */
-  encode(topic: string, key: string, value: unknown, generation: number): EncodedOutput;
+  /** Encodes an output; returns it with the physical topic name. */
+  encode<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): EncodedOutput;
   lateTopic: string;
   dlqTopic: string;
   deadLetter(letter: DeadLetter): Buffer;
@@ -49,7 +48,7 @@ export class Task implements ProcessorContext {
   private readonly replayUntil = new Map<string, bigint>();
   private outputs: EncodedOutput[] = [];
   private replaying = false;
-  private current?: InputRecord;
+  private current?: InputRecord<unknown>;
   private currentRaw?: Buffer;
   private currentTopic?: string;
   readonly counters: TaskCounters = { recordsIn: 0, late: 0, dlq: 0, replayed: 0 };
@@ -90,19 +89,20 @@ export class Task implements ProcessorContext {
   }
 
   /**
-   * Outputs of task p go to partition p of their topic: inputs are co-partitioned by underlying, so
-   * every output stays co-partitioned with them whatever its key (features keys by window).
+   * Outputs carry the task's generation, and task p writes partition p of their topic: inputs are
+   * co-partitioned by underlying, so every output stays co-partitioned with them whatever its key
+   * (features keys by window).
    */
-  emit(topic: string, key: string, value: unknown): void {
+  emit<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): void {
     if (this.replaying) return;
-    if (this.beforeVersion(this.o.outputEventTime?.(topic, value))) return;
-    const output = this.o.encode(topic, key, value, this.version.generation);
-    output.partition = this.partition;
-    this.outputs.push(output);
+    if (this.beforeVersion(output.eventTime?.(value))) return;
+    const encoded = this.o.encode(output, key, stampGeneration(value, this.version.generation));
+    encoded.partition = this.partition;
+    this.outputs.push(encoded);
     this.dirty = true;
   }
 
-  late(record: InputRecord, reason: string, detail: string): void {
+  late(record: InputRecord<unknown>, reason: string, detail: string): void {
     if (this.replaying) return;
     if (this.beforeVersion(record.eventTime)) return;
     this.counters.late += 1;
@@ -129,7 +129,7 @@ export class Task implements ProcessorContext {
   }
 
   /** `topic` is the physical input topic; the processor sees `record.topic`, the logical name. */
-  process(topic: string, record: InputRecord, raw: Buffer, nowMs: number): void {
+  process(topic: string, record: InputRecord<unknown>, raw: Buffer, nowMs: number): void {
     this.replaying = this.isReplay(topic, record.offset);
     this.current = record;
     this.currentRaw = raw;
@@ -173,7 +173,7 @@ export class Task implements ProcessorContext {
 
   /** A table record (see TableSpec): no event time, no output, no offset of the task's inputs. */
   table(record: TableRecord): void {
-    this.o.processor.onTable?.(record);
+    this.o.processor.table(record);
   }
 
   fetched(topic: string, caughtUp: boolean): void {

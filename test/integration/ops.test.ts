@@ -133,10 +133,13 @@ async function metricValues(url: string, name: string): Promise<number[]> {
 async function adminView(groupId: string, topics: string[], processor: boolean): Promise<Map<string, { position: bigint | null; high: bigint }>> {
   const view = new Map<string, { position: bigint | null; high: bigint }>();
   for (const topic of topics) {
-    const ends = await e.t.admin.fetchTopicOffsets(topic);
-    for (const c of await committedPartitions(e.t.admin, groupId, topic)) {
-      const position = c.offset === '-1' ? null : processor ? decodeMetadata(c.metadata)!.position : BigInt(c.offset);
-      view.set(`${topic}:${c.partition}`, { position, high: BigInt(ends.find((o) => o.partition === c.partition)!.high) });
+    // Every partition: the Confluent admin lists only the committed ones (features' partition p holds
+    // the windows of the underlyings on p, so one with none of them stays empty and uncommitted).
+    const committed = new Map((await committedPartitions(e.t.admin, groupId, topic)).map((c) => [c.partition, c]));
+    for (const end of await e.t.admin.fetchTopicOffsets(topic)) {
+      const c = committed.get(end.partition);
+      const position = !c || c.offset === '-1' ? null : processor ? decodeMetadata(c.metadata)!.position : BigInt(c.offset);
+      view.set(`${topic}:${end.partition}`, { position, high: BigInt(end.high) });
     }
   }
   return view;

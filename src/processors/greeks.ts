@@ -1,5 +1,5 @@
 import { Config } from '../config';
-import { ContractQuote, AggressorConfig } from '../domain/aggressor';
+import { ASOF_LOOKBACK_NS, ContractQuote, AggressorConfig } from '../domain/aggressor';
 import { ContractContext, createGreeksEnricher, EnrichTrade, GreeksConfig, TradeRate, UnderlyingSnapshot } from '../domain/greeks/enrich';
 import { describeFlags } from '../domain/pricing/flags';
 import { rateCurveFromTenors, RateCurve, RateSource } from '../domain/pricing/rates';
@@ -28,8 +28,8 @@ import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimes
 /** Daily Treasury yields by date: a table every greeks member reads whole (read but unused when rate_source = config). */
 export const RATES_TABLE: TableSpec = { topic: 'rates.treasury', schema: 'TreasuryYields' };
 
-/** How far back an as-of lookup may reach. Older than the staleness bound is flagged stale anyway. */
-export const ASOF_LOOKBACK_NS = 60_000_000_000n;
+/** How far back an as-of lookup may reach (domain/aggressor.ts). Older than the staleness bound is flagged stale anyway. */
+export { ASOF_LOOKBACK_NS };
 
 const MS = 1_000_000n;
 const PRUNE_STEP_NS = 1_000_000_000n;

@@ -3,7 +3,7 @@
 'use strict';
 const path = require('node:path');
 
-const BENCHES = { flatfile: 'flatfile', greeks: 'greeks', features: 'features', parquet: 'parquet', replay: 'replay' };
+const BENCHES = { flatfile: 'flatfile', greeks: 'greeks', features: 'features', parquet: 'parquet', replay: 'replay', day: 'day' };
 
 async function main() {
   const name = process.argv[2];

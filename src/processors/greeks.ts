@@ -80,6 +80,7 @@ export class GreeksProcessor implements Processor {
   private readonly underlyingTrades = new AsOfIndex<UnderlyingSnapshot>();
   private readonly contractQuotes = new AsOfIndex<ContractQuote>();
   private readonly contractTrades = new AsOfIndex<number>();
+  /** Trades waiting for the watermark, in release order (compareTrades). */
   private pending: OptionTrade[] = [];
   private prunedTo = 0n;
   private readonly useTrades: boolean;
@@ -144,7 +145,16 @@ export class GreeksProcessor implements Processor {
       return;
     }
     if (t <= ctx.watermark) this.release(trade, ctx);
-    else this.pending.push(trade);
+    else this.enqueue(trade);
+  }
+
+  /** Inserts in release order; trades arrive nearly in that order, so this is almost always an append. */
+  private enqueue(trade: OptionTrade): void {
+    const pending = this.pending;
+    let i = pending.length;
+    while (i > 0 && compareTrades(pending[i - 1], trade) > 0) i--;
+    if (i === pending.length) pending.push(trade);
+    else pending.splice(i, 0, trade);
   }
 
   private release(trade: OptionTrade, ctx: ProcessorContext): void {
@@ -162,12 +172,13 @@ export class GreeksProcessor implements Processor {
   }
 
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {
-    if (this.pending.length > 0) {
-      const ready = this.pending.filter((x) => x.sip_timestamp <= watermark).sort(compareTrades);
-      if (ready.length > 0) {
-        this.pending = this.pending.filter((x) => x.sip_timestamp > watermark);
-        for (const trade of ready) this.release(trade, ctx);
-      }
+    // The ready trades are a prefix of the pending ones (ordered by time first), released in order.
+    const pending = this.pending;
+    let ready = 0;
+    while (ready < pending.length && pending[ready].sip_timestamp <= watermark) ready++;
+    if (ready > 0) {
+      const released = pending.splice(0, ready);
+      for (const trade of released) this.release(trade, ctx);
     }
     // State reaches back as far as a non-late trade can look: restore replays exactly this span.
     // Lookups are bounded by their own look-back, so pruning at most once per second of event time

@@ -52,6 +52,8 @@ export const KAFKA_TOOLS: Record<string, string> = {
   transactions: 'org.apache.kafka.tools.TransactionsCommand',
   'delete-records': 'org.apache.kafka.tools.DeleteRecordsCommand',
   'metadata-quorum': 'org.apache.kafka.tools.MetadataQuorumCommand',
+  'producer-perf-test': 'org.apache.kafka.tools.ProducerPerformance',
+  'consumer-perf-test': 'org.apache.kafka.tools.ConsumerPerformance',
 };
 
 export class LocalStack {

@@ -155,7 +155,7 @@ async function kafkaLimits(config: Config, env: Record<string, string>, prefix: 
 }
 
 /** The day as the producer sends it (read, sort, merge, option-quote reduction), through greeks then features in memory. */
-async function pureCore(dir: string, config: Config): Promise<{ greeks: { records: number; seconds: number }; features: { records: number; seconds: number }; sides: Record<string, number>; avgBytes: number }> {
+export async function pureCore(dir: string, config: Config): Promise<{ greeks: { records: number; seconds: number }; features: { records: number; seconds: number }; sides: Record<string, number>; avgBytes: number }> {
   const source = new LocalSource(dir);
   const settings = { universe: config.universe.underlyings, rootMap: config.universe.roots, sortMemoryRecords: config.massive.sort_memory_records, transactionRecords: 20_000 };
   const files: DayFile[] = [];
@@ -194,7 +194,7 @@ async function pureCore(dir: string, config: Config): Promise<{ greeks: { record
       const topic = ordered[item.file].file.dataset.topic;
       const partition = partitionOf(recordKey(item.record), config.topics.partitions);
       batch.push({ topic, record: item.record, partition });
-      if (topic === 'equity.trades') stockTrades.set(partition, [...(stockTrades.get(partition) ?? []), item.record]);
+      if (topic === 'equity.trades') (stockTrades.get(partition) ?? stockTrades.set(partition, []).get(partition)!).push(item.record);
       if (records++ % 1000 === 0) bytes += typeOf(ordered[item.file].file.dataset.kind).toBuffer(item.record).length + 5;
       if (batch.length >= 100_000) run();
     }

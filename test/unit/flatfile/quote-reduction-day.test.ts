@@ -84,7 +84,7 @@ async function runPipeline(dir: string, reduce: boolean, config: Config): Promis
       if (!driver) greeksOf.set(partition, (driver = new ProcessorDriver(greeks, config)));
       driver.pipe(files[item.file].file.dataset.topic, record, recordKey(record));
       if (files[item.file].file.dataset.kind === 'OptionQuote') quotesSent++;
-      if (files[item.file].file.dataset.topic === 'equity.trades') stockTrades.set(partition, [...(stockTrades.get(partition) ?? []), record]);
+      if (files[item.file].file.dataset.topic === 'equity.trades') (stockTrades.get(partition) ?? stockTrades.set(partition, []).get(partition)!).push(record);
       if (++sent % MARKER_EVERY === 0) for (const d of greeksOf.values()) d.advanceWatermark(record.sip_timestamp - 1n);
     }
   } finally {

@@ -228,16 +228,21 @@ export async function pureCore(dir: string, config: Config): Promise<{ greeks: {
   return { greeks: { records, seconds: greeksCpu }, features: { records: featuresIn, seconds: featuresCpu }, sides, avgBytes: Math.round((bytes / Math.max(1, Math.ceil(records / 1000))) ) };
 }
 
-/** End offsets minus the group's committed offsets over its input topics; Infinity before the first commit. */
-async function lag(config: Config, group: string, topics: string[]): Promise<number> {
+/**
+ * End offsets minus the group's committed offsets over the partitions that hold data (`keys`' partitions:
+ * the others carry only watermark markers, which a sink never commits); uncommitted = from the start.
+ */
+async function lag(config: Config, group: string, topics: string[], keys: (topic: string) => string[]): Promise<number> {
   const admin = createKafka(config, 'bench').admin();
   await admin.connect();
   try {
     let total = 0;
     for (const topic of topics) {
+      const data = new Set(keys(topic).map((k) => partitionOf(k, config.topics.partitions)));
       const ends = await admin.fetchTopicOffsets(topic);
       const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
       for (const e of ends) {
+        if (!data.has(e.partition)) continue;
         const c = committed.partitions.find((p) => p.partition === e.partition);
         const at = c && Number(c.offset) >= 0 ? Number(c.offset) : Number(e.low);
         total += Math.max(0, Number(e.high) - at);
@@ -250,7 +255,9 @@ async function lag(config: Config, group: string, topics: string[]): Promise<num
 }
 
 /** Runs a member until its group has no lag on `inputs` (after `started`), then SIGTERM; wall time to lag 0. */
-async function member(stage: string, args: string[], env: Record<string, string>, config: Config, group: string, inputs: string[], records: number): Promise<StageResult> {
+async function member(
+  stage: string, args: string[], env: Record<string, string>, config: Config, group: string, inputs: string[], records: number, keys: (topic: string) => string[],
+): Promise<StageResult> {
   const started = Date.now();
   const child = cli(args, env);
   const rss = new Rss(child.pid!);
@@ -258,8 +265,8 @@ async function member(stage: string, args: string[], env: Record<string, string>
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));
       if (child.exitCode !== null) throw new Error(`${stage} exited with ${child.exitCode}`);
-      // Transactional commits leave a control record at the end of each partition: ≤ 1 per partition is "caught up".
-      if ((await lag(config, group, inputs)) <= inputs.length * config.topics.partitions) break;
+      // After a partition's last record come at most its transaction's marker, the end-of-day marker and their two control records.
+      if ((await lag(config, group, inputs, keys)) <= inputs.length * 4) break;
     }
   } finally {
     rss.sample();
@@ -306,14 +313,16 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     results.push({ stage: 'flatfile producer', seconds: (Date.now() - started) / 1000, records: core.greeks.records, rssMb: rss.stop(), limit: { name: 'kafka-producer-perf-test', perSecond: kafka.produce } });
   }
   const t = (logical: string) => physicalName(config, logical);
-  const g = await member('greeks', ['process', 'greeks'], env, config, t('optflow.greeks'), ['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes'].map(t), core.greeks.records);
+  const keys = (topic: string): string[] =>
+    topic === t('features') ? manifest.underlyings.flatMap((u) => config.features.windows.map((w) => `${u}|${w}`)) : manifest.underlyings;
+  const g = await member('greeks', ['process', 'greeks'], env, config, t('optflow.greeks'), ['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes'].map(t), core.greeks.records, keys);
   results.push({ ...g, limit: { name: 'pure core', perSecond: coreRate(core.greeks) } });
-  const f = await member('features', ['process', 'features'], env, config, t('optflow.features'), ['option.trades.enriched', 'equity.trades'].map(t), optionTrades + stockTrades);
+  const f = await member('features', ['process', 'features'], env, config, t('optflow.features'), ['option.trades.enriched', 'equity.trades'].map(t), optionTrades + stockTrades, keys);
   results.push({ ...f, limit: { name: 'pure core', perSecond: coreRate(core.features) } });
   const lake = resolve(ROOT, 'bench', 'out', `day-lake-${prefix.slice(0, -1)}`);
   for (const topic of SINK_TOPICS) {
     const records = topic === 'features' ? WINDOWS_PER_UNDERLYING * manifest.underlyings.length : topic === 'option.trades.enriched' ? optionTrades : topic === 'option.quotes' ? core.greeks.records - optionTrades - stockTrades - count('us_stocks_sip/quotes_v1') : count(DATASETS.find((d) => d.topic === topic)!.id);
-    const s = await member(`sink ${topic}`, ['sink', 'parquet', '--topic', topic, '--out', lake], env, config, t(`optflow.sink.${topic}`), [t(topic)], records);
+    const s = await member(`sink ${topic}`, ['sink', 'parquet', '--topic', topic, '--out', lake], env, config, t(`optflow.sink.${topic}`), [t(topic)], records, keys);
     results.push({ ...s, limit: { name: 'kafka-consumer-perf-test', perSecond: kafka.consume } });
   }
   rmSync(lake, { recursive: true, force: true });

@@ -21,7 +21,7 @@ import { typeOf } from '../src/avro/types';
 import { loadConfig, physicalName, type Config } from '../src/config';
 import type { EnrichedOptionTrade } from '../src/domain/records';
 import { generateRealDay, type RealDayManifest } from '../src/generator';
-import { createKafka } from '../src/kafka/client';
+import { createAdmin } from '../src/kafka/client';
 import { partitionOf } from '../src/kafka/partitioner';
 import { fileAction } from '../src/producers/flatfile/checkpoint';
 import { DATASETS, flatFileKey } from '../src/producers/flatfile/datasets';
@@ -233,17 +233,18 @@ export async function pureCore(dir: string, config: Config): Promise<{ greeks: {
  * the others carry only watermark markers, which a sink never commits); uncommitted = from the start.
  */
 async function lag(config: Config, group: string, topics: string[], keys: (topic: string) => string[]): Promise<number> {
-  const admin = createKafka(config, 'bench').admin();
+  const admin = createAdmin(config, 'bench');
   await admin.connect();
   try {
     let total = 0;
     for (const topic of topics) {
       const data = new Set(keys(topic).map((k) => partitionOf(k, config.topics.partitions)));
       const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      // the Confluent admin answers [] for a group that never committed
+      const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] })).find((t) => t.topic === topic);
       for (const e of ends) {
         if (!data.has(e.partition)) continue;
-        const c = committed.partitions.find((p) => p.partition === e.partition);
+        const c = committed?.partitions.find((p) => p.partition === e.partition);
         const at = c && Number(c.offset) >= 0 ? Number(c.offset) : Number(e.low);
         total += Math.max(0, Number(e.high) - at);
       }
@@ -337,7 +338,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   out(`whole day, stages one after another: ${results.reduce((s, r) => s + r.seconds, 0).toFixed(0)} s wall`);
   out(`gunzip limit: ${(gz.csvMb / gz.seconds).toFixed(0)} MB/s of CSV; the producer read ${(gz.csvMb / results[0].seconds).toFixed(0)} MB/s end to end (${((gz.csvMb / results[0].seconds) / (gz.csvMb / gz.seconds)).toFixed(2)} of it)`);
   if (!args.keep) {
-    const admin = createKafka(config, 'bench').admin();
+    const admin = createAdmin(config, 'bench');
     await admin.connect();
     const topics = (await admin.listTopics()).filter((x) => x.startsWith(prefix));
     if (topics.length > 0) await admin.deleteTopics({ topics });

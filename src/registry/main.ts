@@ -1,5 +1,4 @@
 import { Config } from '../config';
-import { createKafka } from '../kafka/client';
 import { logger } from '../util/log';
 import { KafkaRegistryLog } from './kafka-log';
 import { SchemaRegistryServer } from './server';
@@ -28,7 +27,7 @@ async function loadState(store: KafkaRegistryLog, attempts = 60): Promise<{ stat
 
 /** Starts the registry: replays `_schemas`, then serves until SIGTERM/SIGINT. */
 export async function serveRegistry(config: Config, port: number): Promise<SchemaRegistryServer> {
-  const store = new KafkaRegistryLog(createKafka(config, 'registry'));
+  const store = new KafkaRegistryLog(config);
   const { state, events } = await loadState(store);
   const server = new SchemaRegistryServer(state, store);
   const bound = await server.listen(port);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Config, projectRoot } from '../config';
-import { createKafka } from '../kafka/client';
+import { createAdmin } from '../kafka/client';
 import { logger } from '../util/log';
 import { compileLoopbackConnectors, ensureJars, kafkaJars, LOOPBACK_INITIALIZER, s3mockJars } from './jars';
 import { describeOwner, exposedAddresses, Owner, ownerOf } from './owner';
@@ -172,13 +172,11 @@ export class LocalStack {
 
   private async kafkaServes(): Promise<boolean> {
     if (!(await portOpen(this.config.stack.kafka_port))) return false;
-    const kafka = createKafka({ kafka: { brokers: [this.address('kafka')], client_id: 'optflow-stack' } });
-    const admin = kafka.admin({ retry: { retries: 0 } });
+    const admin = createAdmin({ kafka: { brokers: [this.address('kafka')], client_id: 'optflow-stack' } }, 'probe');
     try {
       await admin.connect();
-      const cluster = await admin.describeCluster();
-      await admin.listTopics();
-      return cluster.brokers.length > 0;
+      await admin.listTopics({ timeout: 3000 });
+      return true;
     } catch {
       return false;
     } finally {
@@ -283,12 +281,22 @@ export class LocalStack {
 
   /** Runs a Kafka command-line tool from the stack's jars, inheriting stdio; returns its exit code. */
   runKafkaTool(tool: string, args: string[]): number {
+    return this.spawnKafkaTool(tool, args, 'inherit').status ?? 1;
+  }
+
+  /** Runs a Kafka tool and returns what it printed (benches read the perf tools' figures). */
+  kafkaToolOutput(tool: string, args: string[]): string {
+    const result = this.spawnKafkaTool(tool, args, 'pipe');
+    if (result.status !== 0) throw new Error(`kafka ${tool} failed: ${String(result.stderr)}`);
+    return String(result.stdout);
+  }
+
+  private spawnKafkaTool(tool: string, args: string[], stdio: 'inherit' | 'pipe'): ReturnType<typeof spawnSync> {
     const main = KAFKA_TOOLS[tool];
     if (!main) throw new Error(`unknown kafka tool '${tool}'; one of: ${Object.keys(KAFKA_TOOLS).join(', ')}`);
     const libs = this.kafkaLibs();
     const quiet = `-Dlog4j.configuration=file:${this.toolLog4j()}`;
-    const result = spawnSync('java', this.java(libs, main, args, ['-Xmx256m', '-XX:TieredStopAtLevel=1', quiet]), { stdio: 'inherit' });
-    return result.status ?? 1;
+    return spawnSync('java', this.java(libs, main, args, ['-Xmx512m', quiet]), { stdio, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   }
 
   private toolLog4j(): string {

@@ -1,4 +1,7 @@
-import { Admin, ITopicConfig } from 'kafkajs';
+import { Config } from '../config';
+import { Admin } from '../kafka/client';
+import { alterTopicConfigs } from '../kafka/configs';
+import { createMissingTopics, growPartitions } from '../kafka/topics';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TopicSerde } from '../avro/serde';
 import { loadSchema } from '../avro/types';
@@ -13,34 +16,22 @@ export interface ApplyReport {
   schemas: { subject: string; id: number }[];
 }
 
-function configEntries(spec: TopicSpec): { name: string; value: string }[] {
-  return [
-    { name: 'cleanup.policy', value: spec.cleanupPolicy },
-    { name: 'retention.ms', value: String(spec.retentionMs) },
-  ];
+function topicConfigs(spec: TopicSpec): Record<string, string> {
+  return { 'cleanup.policy': spec.cleanupPolicy, 'retention.ms': String(spec.retentionMs) };
 }
 
 /** Creates missing topics, grows partitions, aligns configs, registers schemas. Idempotent. */
-export async function applyTopology(admin: Admin, registry: SchemaRegistry, topology: Topology, only?: string[]): Promise<ApplyReport> {
+export async function applyTopology(config: Pick<Config, 'kafka'>, admin: Admin, registry: SchemaRegistry, topology: Topology, only?: string[]): Promise<ApplyReport> {
   const wanted = topology.topics.filter((t) => !only || only.includes(t.name));
   const report: ApplyReport = { created: [], updated: [], unchanged: [], schemas: [] };
   const existing = new Set(await admin.listTopics());
-  const toCreate: ITopicConfig[] = wanted
-    .filter((t) => !existing.has(t.name))
-    .map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: configEntries(t) }));
-  if (toCreate.length > 0) {
-    await admin.createTopics({ topics: toCreate, waitForLeaders: true });
-    report.created.push(...toCreate.map((t) => t.topic));
-  }
+  report.created.push(...(await createMissingTopics(admin, wanted.filter((t) => !existing.has(t.name)).map((t) => ({ name: t.name, partitions: t.partitions, configs: topicConfigs(t) })))));
   const present = wanted.filter((t) => existing.has(t.name));
   if (present.length > 0) {
     const meta = await admin.fetchTopicMetadata({ topics: present.map((t) => t.name) });
-    const grow = present.filter((t) => (meta.topics.find((m) => m.name === t.name)?.partitions.length ?? 0) < t.partitions);
-    if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: present.map((t) => ({ type: 2, name: t.name, configEntries: configEntries(t) })),
-    });
+    const grow = present.filter((t) => (meta.find((m) => m.name === t.name)?.partitions.length ?? 0) < t.partitions);
+    await growPartitions(config, grow.map((t) => ({ name: t.name, partitions: t.partitions })));
+    await alterTopicConfigs(config, present.map((t) => ({ name: t.name, configs: topicConfigs(t) })));
     for (const t of present) (grow.includes(t) ? report.updated : report.unchanged).push(t.name);
   }
   for (const t of wanted) {

@@ -32,7 +32,7 @@ export const RATES_TABLE: TableSpec = { topic: 'rates.treasury', schema: 'Treasu
 export { ASOF_LOOKBACK_NS };
 
 const MS = 1_000_000n;
-const PRUNE_STEP_NS = 1_000_000_000n;
+const PRUNE_STEP_NS = 10_000_000_000n;
 
 export function greeksConfigFrom(config: Config): GreeksConfig {
   const g = config.greeks;
@@ -182,7 +182,8 @@ export class GreeksProcessor implements Processor {
     }
     // State reaches back as far as a non-late trade can look: restore replays exactly this span.
     // Lookups are bounded by their own look-back, so pruning at most once per second of event time
-    // (not on every watermark step, i.e. nearly every record) changes no result.
+    // (not on every watermark step, i.e. nearly every record) changes no result. Every 10 s, not 1 s: a prune
+    // visits every contract series, and a real day lists thousands of contracts (issue 13).
     const horizon = watermark - this.allowedLatenessNs - ASOF_LOOKBACK_NS;
     if (horizon - this.prunedTo < PRUNE_STEP_NS) return;
     this.prunedTo = horizon;

@@ -43,7 +43,8 @@ async function kafkaToolCommand(argv: string[]): Promise<number> {
   const [tool, ...args] = argv;
   if (!tool) throw new UsageError('usage: optflow kafka <tool> [args]');
   const config = loadConfig();
-  const hasBootstrap = args.some((a) => a.startsWith('--bootstrap-server') || a.startsWith('--bootstrap-controller'));
+  // producer-perf-test takes its brokers in --producer-props bootstrap.servers=...
+  const hasBootstrap = tool === 'producer-perf-test' || args.some((a) => a.startsWith('--bootstrap-server') || a.startsWith('--bootstrap-controller'));
   const withBootstrap = hasBootstrap || args.includes('--help') ? args : ['--bootstrap-server', config.kafka.brokers.join(','), ...args];
   return new LocalStack(config).runKafkaTool(tool, withBootstrap);
 }

@@ -54,6 +54,7 @@ export const configSchema = z
         spill_dir: z.string(),
         transaction_records: z.number().int().positive(),
         dedupe_retention_days: z.number().positive(),
+        reduce_option_quotes: z.boolean(),
       })
       .strict(),
     event_time: z

@@ -64,7 +64,8 @@ export class ProcessorDriver {
     const input = this.inputTypes.get(topic);
     if (!input) throw new Error(`not an input topic: ${topic}`);
     const offset = this.nextOffset(topic);
-    const raw = input.type.toBuffer(value);
+    // The bytes are only needed for a late record's dead letter: encoded then, not for every record.
+    const raw = (): Buffer => input.type.toBuffer(value);
     this.task.process(topic, { topic, partition: 0, offset, key, value, eventTime: input.eventTime(value) }, raw, 0);
   }
 

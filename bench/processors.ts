@@ -21,6 +21,8 @@ import { ProcessorDriver } from '../src/processors/runtime/driver';
 import { ProcessorRuntime } from '../src/processors/runtime/runtime';
 import { ProcessorDefinition } from '../src/processors/runtime/types';
 import { processorByName } from '../topology/processors';
+import { buildTopology } from '../topology/topology';
+import { applyTopology } from '../src/topology/apply';
 
 const DATE = '2025-03-07';
 const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];
@@ -90,11 +92,23 @@ async function dropTopics(config: Config, prefix: string): Promise<void> {
   await admin.disconnect();
 }
 
+/** Every topic of the topology (the processors' outputs, late and DLQ topics, the rates table), as `topology apply` does. */
+async function applyWholeTopology(config: Config): Promise<void> {
+  const admin = createAdmin(config, 'bench');
+  await admin.connect();
+  try {
+    await applyTopology(config, admin, createRegistry(config.schema_registry.url), buildTopology(config));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function run(): Promise<void> {
   const root = resolve(process.cwd(), 'bench/out/processors');
   await benchDay(root);
   const prefix = `bench-proc-${Date.now().toString(36)}.`;
   const config = loadConfig({ overrides: { topics: { prefix }, universe: { underlyings: UNDERLYINGS }, metrics: { base_port: 0 } } });
+  await applyWholeTopology(config);
   const job = new FlatfileJob(config, new LocalSource(root), { from: DATE, to: DATE, datasets: [...DATASETS], follow: false, jobName: 'bench', progress: 'log' });
   const produced = await job.run();
   if (produced.failed.length > 0) throw new Error(`producer failed: ${produced.failed.join(', ')}`);

@@ -22,7 +22,7 @@ import { ProcessorRuntime } from '../src/processors/runtime/runtime';
 import { ProcessorDefinition } from '../src/processors/runtime/types';
 import { processorByName } from '../topology/processors';
 import { buildTopology } from '../topology/topology';
-import { applyTopology } from '../src/topology/apply';
+import { applyTopology } from '../topology/apply';
 
 const DATE = '2025-03-07';
 const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];

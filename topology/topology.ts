@@ -1,6 +1,7 @@
 import { Config, physicalName } from '../src/config';
 import { SchemaName } from '../src/avro/types';
 import { PROCESSORS } from './processors';
+import { dlqTopicOf, lateTopicOf } from '../src/processors/runtime/types';
 
 /**
  * The topology as data: every topic, processor and sink, with partitions, retention and cleanup policy.
@@ -22,6 +23,10 @@ export interface TopicSpec {
 export interface ProcessorSpec {
   name: string;
   consumerGroup: string;
+  /** Input records later than allowed lateness, with the reason. */
+  lateTopic: string;
+  /** Poison input records, with the reason. */
+  dlqTopic: string;
   inputs: string[];
   /** Table topics read whole by every member (GlobalKTable-like). */
   tables: string[];
@@ -43,6 +48,20 @@ export interface Topology {
 }
 
 const HOUR = 3_600_000;
+
+/** The declared processor `name`, with physical names; throws naming the declared ones. */
+export function processorSpec(topology: Topology, name: string): ProcessorSpec {
+  const spec = topology.processors.find((p) => p.name === name);
+  if (!spec) throw new Error(`unknown processor '${name}'; one of: ${topology.processors.map((p) => p.name).join(', ')}`);
+  return spec;
+}
+
+/** The Parquet sink of logical topic `topic`, with physical names. */
+export function sinkSpec(topology: Topology, topic: string, config: Pick<Config, 'topics'>): SinkSpec {
+  const spec = topology.sinks.find((s) => s.topic === physicalName(config, topic));
+  if (!spec) throw new Error(`no sink is declared for topic '${topic}'; sinks: ${topology.sinks.map((s) => s.name).join(', ')}`);
+  return spec;
+}
 export const MARKET_TOPICS = ['equity.trades', 'equity.quotes', 'option.trades', 'option.quotes'] as const;
 
 /** The topology with physical names (config.topics.prefix applied to topics and consumer groups). */
@@ -54,6 +73,8 @@ export function buildTopology(config: Pick<Config, 'topics'>): Topology {
     processors: logical.processors.map((p) => ({
       ...p,
       consumerGroup: name(p.consumerGroup),
+      lateTopic: name(p.lateTopic),
+      dlqTopic: name(p.dlqTopic),
       inputs: p.inputs.map(name),
       tables: p.tables.map(name),
       outputs: p.outputs.map(name),
@@ -119,14 +140,18 @@ function logicalTopology(config: Pick<Config, 'topics'>): Topology {
       const spec = topic(out.topic, out.schema, keyedBy, DESCRIPTIONS[out.topic] ?? out.topic);
       topics.push(out.topic === 'features' ? { ...spec, retentionMs: 90 * 24 * HOUR } : spec);
     }
-    topics.push(deadLetters(`${def.name}.dlq`, `poison input records of ${def.name}`));
-    topics.push(deadLetters(`${def.name}.late`, `input records of ${def.name} later than allowed lateness`));
+    const lateTopic = lateTopicOf(def.name);
+    const dlqTopic = dlqTopicOf(def.name);
+    topics.push(deadLetters(dlqTopic, `poison input records of ${def.name}`));
+    topics.push(deadLetters(lateTopic, `input records of ${def.name} later than allowed lateness`));
     return {
       name: def.name,
       consumerGroup: `optflow.${def.name}`,
+      lateTopic,
+      dlqTopic,
       inputs: def.inputs.map((i) => i.topic),
       tables: (def.tables ?? []).map((t) => t.topic),
-      outputs: [...def.outputs.map((o) => o.topic), `${def.name}.late`, `${def.name}.dlq`],
+      outputs: [...def.outputs.map((o) => o.topic), lateTopic, dlqTopic],
       description: PROCESSOR_DESCRIPTIONS[def.name] ?? def.name,
     };
   });

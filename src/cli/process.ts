@@ -1,7 +1,8 @@
-import { loadConfig, physicalName } from '../config';
+import { loadConfig } from '../config';
 import { ProcessorRuntime } from '../processors/runtime/runtime';
 import { LocalStack } from '../stack/stack';
 import { processorByName, PROCESSORS } from '../../topology/processors';
+import { buildTopology } from '../../topology/topology';
 import { parseFlags, stringFlag, UsageError } from './args';
 
 /** `optflow process <name>`: one member of the processor's consumer group, until SIGTERM/SIGINT. */
@@ -43,7 +44,8 @@ export async function resetCommand(argv: string[]): Promise<number> {
   if (!groupArg || (!flags.values['to-earliest'] === !datetime)) {
     throw new UsageError('usage: optflow reset --group <group|processor> (--to-earliest | --to-datetime 2025-03-07T14:30:00Z) [--dry-run]');
   }
-  const group = PROCESSORS.some((p) => p.name === groupArg) ? physicalName(config, `optflow.${groupArg}`) : groupArg;
+  const topology = buildTopology(config);
+  const group = topology.processors.find((p) => p.name === groupArg)?.consumerGroup ?? groupArg;
   const target = datetime ? ['--to-datetime', kafkaDatetime(datetime)] : ['--to-earliest'];
   const args = ['--bootstrap-server', config.kafka.brokers.join(','), '--group', group, '--reset-offsets', '--all-topics', ...target];
   args.push(flags.values['dry-run'] ? '--dry-run' : '--execute');

@@ -1,7 +1,7 @@
 import { createRegistry } from '../avro/serde';
 import { Config } from '../config';
 import { createAdmin } from '../kafka/client';
-import { applyTopology } from '../topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { ProcessorRuntime } from '../processors/runtime/runtime';
 import { ParquetSink } from '../sinks/parquet/connector';
 import { logger } from '../util/log';

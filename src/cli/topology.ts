@@ -1,8 +1,8 @@
 import { createRegistry } from '../avro/serde';
 import { loadConfig } from '../config';
 import { createAdmin } from '../kafka/client';
-import { applyTopology } from '../topology/apply';
-import { describeTopology } from '../topology/describe';
+import { applyTopology } from '../../topology/apply';
+import { describeTopology } from '../../topology/describe';
 import { buildTopology } from '../../topology/topology';
 import { UsageError } from './args';
 

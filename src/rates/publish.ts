@@ -5,7 +5,7 @@ import { TreasuryYields } from '../domain/rates/treasury';
 import { Admin, createAdmin } from '../kafka/client';
 import { RecordProducer } from '../kafka/producer';
 import { GlobalTables } from '../kafka/global-table';
-import { applyTopology } from '../topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { Logger } from '../util/log';
 

@@ -13,7 +13,7 @@ import { DeadLetter, OptionTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { METRICS_ROLES } from '../../src/kafka/metrics';
 import { decodeMetadata } from '../../src/processors/runtime/restore';
-import { applyTopology } from '../../src/topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
 import { readTopic, until, waitExit, committedPartitions } from './kafka-io';

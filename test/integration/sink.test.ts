@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { TopicSerde } from '../../src/avro/serde';
 import { EquityTrade } from '../../src/domain/records';
-import { applyTopology } from '../../src/topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { query, sqlString } from '../unit/parquet/duckdb-read';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';

@@ -160,3 +160,13 @@ export function instantiate<P extends Processor>(definition: ProcessorDefinition
     close: () => processor.close?.(),
   };
 }
+
+/** A processor's late topic (logical name; the topology declares it, the in-memory driver uses the same). */
+export function lateTopicOf(processor: string): string {
+  return `${processor}.late`;
+}
+
+/** A processor's dead-letter topic for poison input records (logical name). */
+export function dlqTopicOf(processor: string): string {
+  return `${processor}.dlq`;
+}

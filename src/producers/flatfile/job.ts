@@ -11,7 +11,7 @@ import { Admin, createAdmin } from '../../kafka/client';
 import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { markerMessages, topicPartitions } from '../../kafka/markers';
 import { ProcessMetrics } from '../../kafka/metrics';
-import { applyTopology } from '../../topology/apply';
+import { applyTopology } from '../../../topology/apply';
 import { logger } from '../../util/log';
 import { buildTopology } from '../../../topology/topology';
 import { dayKey, fileAction, sameFiles, type DayCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';

@@ -25,7 +25,7 @@ import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { ProcessMetrics } from '../../kafka/metrics';
 import { markerMessages, topicPartitions } from '../../kafka/markers';
 import { partitionOf } from '../../kafka/partitioner';
-import { applyTopology } from '../../topology/apply';
+import { applyTopology } from '../../../topology/apply';
 import { logger } from '../../util/log';
 import { buildTopology } from '../../../topology/topology';
 import { BoundedBuffer } from './buffer';

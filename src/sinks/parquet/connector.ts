@@ -1,6 +1,6 @@
 import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde';
 import { loadSchema, SchemaName } from '../../avro/types';
-import { Config, physicalName } from '../../config';
+import { Config } from '../../config';
 import { Admin, createAdmin } from '../../kafka/client';
 import { ConsumedRecord, PartitionEnd, TopicPartitionOffset } from '../../kafka/consumer';
 import { GroupMember, TopicPartition } from '../../kafka/member';
@@ -10,6 +10,7 @@ import { createS3Client } from '../../util/s3';
 import { Destination, LocalDestination, parseS3Url, S3Destination } from './destination';
 import { addToStats, emptyStats, eventTimeOf, hiveDir, PartitionedRecord, partitionFields, sealAtMarker, sealBefore, segmentFileName, SegmentLimits, SegmentStats } from './layout';
 import { markerOf } from '../../kafka/markers';
+import { buildTopology, sinkSpec } from '../../../topology/topology';
 import { AvroRecordSchema } from './schema';
 import { ParquetFileWriter, ParquetWriterOptions } from './writer';
 
@@ -82,8 +83,9 @@ export class ParquetSink {
     private readonly schemaName: SchemaName,
     private readonly options: ParquetSinkOptions,
   ) {
-    this.topic = physicalName(config, options.topic);
-    this.group = physicalName(config, `optflow.sink.${options.topic}`);
+    const spec = sinkSpec(buildTopology(config), options.topic, config);
+    this.topic = spec.topic;
+    this.group = spec.consumerGroup;
     this.destination = destinationFor(options.out.startsWith('s3://') ? options.out : `${options.out}/${options.topic}`, config);
     const s = config.sink;
     this.limits = { maxRecords: s.max_file_records, maxBytes: s.target_file_mb * 1024 * 1024, maxSpanNs: BigInt(s.max_file_span_minutes) * 60_000_000_000n };

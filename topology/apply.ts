@@ -1,13 +1,13 @@
-import { Config } from '../config';
-import { Admin } from '../kafka/client';
-import { alterTopicConfigs } from '../kafka/configs';
-import { createMissingTopics, growPartitions } from '../kafka/topics';
+import { Config } from '../src/config';
+import { Admin } from '../src/kafka/client';
+import { alterTopicConfigs } from '../src/kafka/configs';
+import { createMissingTopics, growPartitions } from '../src/kafka/topics';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { TopicSerde } from '../avro/serde';
-import { loadSchema } from '../avro/types';
-import { TopicSpec, Topology } from '../../topology/topology';
+import { TopicSerde } from '../src/avro/serde';
+import { loadSchema } from '../src/avro/types';
+import { TopicSpec, Topology } from './topology';
 import * as fs from 'node:fs';
-import { schemaFile } from '../avro/types';
+import { schemaFile } from '../src/avro/types';
 
 export interface ApplyReport {
   created: string[];

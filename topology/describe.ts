@@ -1,4 +1,4 @@
-import { Topology } from '../../topology/topology';
+import { Topology } from './topology';
 
 /** The topology as text: topics, then who reads and writes what. */
 export function describeTopology(t: Topology): string {

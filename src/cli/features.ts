@@ -24,7 +24,7 @@ export async function featuresCommand(argv: string[]): Promise<number> {
   if (action !== 'tail') throw new UsageError(USAGE);
   const config = loadConfig();
   const topic = physicalName(config, 'features');
-  const serde = await TopicSerde.forTopic<FeatureRecord>(createRegistry(config.schema_registry.url), topic, 'Features');
+  const serde = await TopicSerde.forTopic<FeatureRecord>(createRegistry(config.schema_registry), topic, 'Features');
   const kafka = createKafka(config, 'features-tail');
   const consumer = kafka.consumer({ groupId: `optflow.features-tail.${process.pid}.${Date.now()}`, readUncommitted: false });
   await consumer.connect();

@@ -34,7 +34,7 @@ export class TopologyRunner {
     const admin = createKafka(this.config, 'run-all').admin();
     await admin.connect();
     try {
-      await applyTopology(admin, createRegistry(this.config.schema_registry.url), buildTopology(this.config));
+      await applyTopology(admin, createRegistry(this.config.schema_registry), buildTopology(this.config));
     } finally {
       await admin.disconnect();
     }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Kafka, logLevel as KafkaLogLevel, LogEntry, Partitioners, Producer, ProducerConfig } from 'kafkajs';
 import { Config } from '../config';
 import { LogLevel, logger, logLevel } from '../util/log';
+import { kafkaSecurity, kafkajsOptions } from './security';
 
 const kafkaLog = logger('kafkajs');
 
@@ -53,10 +54,11 @@ function logCreator() {
   };
 }
 
-export function createKafka(config: Pick<Config, 'kafka'>, clientSuffix = ''): Kafka {
+export function createKafka(config: Pick<Config, 'kafka'>, clientSuffix = '', env: NodeJS.ProcessEnv = process.env): Kafka {
   return new Kafka({
     clientId: `${config.kafka.client_id}${clientSuffix ? `-${clientSuffix}` : ''}`,
     brokers: config.kafka.brokers,
+    ...kafkajsOptions(kafkaSecurity(config, env)),
     // kafkajs' INFO lines are per-connection chatter; our own level governs what is printed.
     logLevel: levelOf[logLevel()] === KafkaLogLevel.DEBUG ? KafkaLogLevel.INFO : KafkaLogLevel.WARN,
     logCreator,

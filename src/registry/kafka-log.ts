@@ -1,5 +1,6 @@
 import { Kafka, Producer } from 'kafkajs';
 import { createProducer } from '../kafka/client';
+import { type Durability, withDurability } from '../kafka/topics';
 import { RegistryLog } from './server';
 import { RegistryEvent } from './state';
 
@@ -12,7 +13,10 @@ export const SCHEMAS_TOPIC = '_schemas';
 export class KafkaRegistryLog implements RegistryLog {
   private producer?: Producer;
 
-  constructor(private readonly kafka: Kafka) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly durability: Durability = { replicationFactor: -1, minInsyncReplicas: -1 },
+  ) {}
 
   static keyOf(event: RegistryEvent): string {
     switch (event.type) {
@@ -33,7 +37,7 @@ export class KafkaRegistryLog implements RegistryLog {
       if (!topics.includes(SCHEMAS_TOPIC)) {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: [{ topic: SCHEMAS_TOPIC, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+          topics: [withDurability({ topic: SCHEMAS_TOPIC, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }, this.durability)],
         });
       }
     } finally {

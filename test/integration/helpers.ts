@@ -25,7 +25,7 @@ export async function connectTestKafka(overrides: Record<string, unknown> = {}):
   const kafka = createKafka(config, 'test');
   const admin = kafka.admin();
   await admin.connect();
-  return { config, kafka, admin, registry: createRegistry(config.schema_registry.url), close: () => admin.disconnect() };
+  return { config, kafka, admin, registry: createRegistry(config.schema_registry), close: () => admin.disconnect() };
 }
 
 export async function createTopics(admin: Admin, names: string[], partitions = 3): Promise<void> {

@@ -10,6 +10,7 @@ import { physicalName, type Config } from '../../config';
 import type { DeadLetter } from '../../domain/records';
 import { createKafka, createProducer } from '../../kafka/client';
 import { markerMessages, topicPartitions } from '../../kafka/markers';
+import { durabilityOf } from '../../kafka/topics';
 import { ProcessMetrics } from '../../processors/runtime/metrics';
 import { applyTopology } from '../../topology/apply';
 import { logger } from '../../util/log';
@@ -137,7 +138,7 @@ export class FlatfileJob {
   private async connect(): Promise<void> {
     this.admin = this.kafka.admin();
     await this.admin.connect();
-    const registry = createRegistry(this.config.schema_registry.url);
+    const registry = createRegistry(this.config.schema_registry);
     const topology = buildTopology(this.config);
     const wanted = this.options.datasets.flatMap((d) => [physicalName(this.config, d.topic), physicalName(this.config, `${d.topic}.dlq`)]);
     await applyTopology(this.admin, registry, topology, wanted);
@@ -145,7 +146,7 @@ export class FlatfileJob {
       this.serdes.set(d.id, await TopicSerde.forTopic<MarketRecord>(registry, physicalName(this.config, d.topic), d.kind));
       this.dlqSerdes.set(d.id, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(this.config, `${d.topic}.dlq`), 'DeadLetter'));
     }
-    await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days);
+    await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days, durabilityOf(this.config));
     this.partitions = await topicPartitions(this.admin, this.options.datasets.map((d) => physicalName(this.config, d.topic)));
     this.producer = createProducer(this.kafka, {
       transactionalId: physicalName(this.config, `optflow.flatfile.${this.options.jobName}`),

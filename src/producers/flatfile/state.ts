@@ -8,6 +8,7 @@
  */
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { physicalName, type Config } from '../../config';
+import { type Durability, withDurability } from '../../kafka/topics';
 import { uniqueSuffix } from './util';
 import { DAY_KEY_PREFIX, decodeCheckpoint, type DayCheckpoint, type FileCheckpoint } from './checkpoint';
 import { HashMultiset } from './dedupe';
@@ -21,7 +22,7 @@ export function stateTopics(config: Pick<Config, 'topics'>): StateTopics {
   return { progress: physicalName(config, '_optflow.flatfile.progress'), hashes: physicalName(config, '_optflow.flatfile.hashes') };
 }
 
-export async function ensureStateTopics(admin: Admin, topics: StateTopics, dedupeRetentionDays: number): Promise<void> {
+export async function ensureStateTopics(admin: Admin, topics: StateTopics, dedupeRetentionDays: number, durability: Durability): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const wanted = [
     { topic: topics.progress, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
@@ -36,7 +37,7 @@ export async function ensureStateTopics(admin: Admin, topics: StateTopics, dedup
   ].filter((t) => !existing.has(t.topic));
   if (wanted.length === 0) return;
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: wanted.map((t) => ({ ...t, numPartitions: 1, replicationFactor: 1 })) });
+    await admin.createTopics({ waitForLeaders: true, topics: wanted.map((t) => withDurability({ ...t, numPartitions: 1 }, durability)) });
   } catch (err) {
     // Another process may have created them a moment ago.
     if (!String((err as Error).message).includes('already exists')) throw err;

@@ -1,3 +1,4 @@
+import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Config } from '../config';
 
 /**
@@ -38,4 +39,29 @@ export function durabilityEntries(d: Durability): { name: string; value: string 
 export function describeDurability(d: Durability): string {
   const n = (v: number) => (v > 0 ? String(v) : 'broker default');
   return `RF ${n(d.replicationFactor)}, min ISR ${n(d.minInsyncReplicas)}`;
+}
+
+/** The part of the admin client topic creation uses (a recorder in unit tests). */
+export type TopicAdmin = Pick<Admin, 'createTopics' | 'fetchTopicMetadata'>;
+
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs' own `waitForLeaders` asks
+ * one broker once and gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft cluster of several
+ * brokers answers while the new topic's metadata is still on its way to that broker. Returns false
+ * when every topic already existed (as kafkajs does).
+ */
+export async function createTopicsWithLeaders(admin: TopicAdmin, topics: ITopicConfig[], timeoutMs = 60_000): Promise<boolean> {
+  const created = await admin.createTopics({ topics, waitForLeaders: false });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: names });
+      if (meta.topics.length === names.length && meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return created;
+    } catch (err) {
+      if ((err as { retriable?: boolean }).retriable !== true || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for the leaders of ${names.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -1,6 +1,6 @@
 import { Kafka, Producer } from 'kafkajs';
 import { createProducer } from '../kafka/client';
-import { type Durability, withDurability } from '../kafka/topics';
+import { createTopicsWithLeaders, type Durability, withDurability } from '../kafka/topics';
 import { RegistryLog } from './server';
 import { RegistryEvent } from './state';
 
@@ -35,10 +35,9 @@ export class KafkaRegistryLog implements RegistryLog {
     try {
       const topics = await admin.listTopics();
       if (!topics.includes(SCHEMAS_TOPIC)) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [withDurability({ topic: SCHEMAS_TOPIC, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }, this.durability)],
-        });
+        await createTopicsWithLeaders(admin, [
+          withDurability({ topic: SCHEMAS_TOPIC, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }, this.durability),
+        ]);
       }
     } finally {
       await admin.disconnect();

@@ -1,5 +1,5 @@
 import { Admin, ConfigResourceTypes, ITopicConfig } from 'kafkajs';
-import { durabilityEntries } from '../kafka/topics';
+import { createTopicsWithLeaders, durabilityEntries } from '../kafka/topics';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TopicSerde } from '../avro/serde';
 import { loadSchema } from '../avro/types';
@@ -48,7 +48,7 @@ export async function applyTopology(admin: Admin, registry: SchemaRegistry, topo
     .filter((t) => !existing.has(t.name))
     .map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: t.durability.replicationFactor, configEntries: configEntries(t) }));
   if (toCreate.length > 0) {
-    await admin.createTopics({ topics: toCreate, waitForLeaders: true });
+    await createTopicsWithLeaders(admin, toCreate);
     report.created.push(...toCreate.map((t) => t.topic));
   }
   const present = wanted.filter((t) => existing.has(t.name));

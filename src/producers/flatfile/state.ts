@@ -8,7 +8,7 @@
  */
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { physicalName, type Config } from '../../config';
-import { type Durability, withDurability } from '../../kafka/topics';
+import { createTopicsWithLeaders, type Durability, withDurability } from '../../kafka/topics';
 import { uniqueSuffix } from './util';
 import { DAY_KEY_PREFIX, decodeCheckpoint, type DayCheckpoint, type FileCheckpoint } from './checkpoint';
 import { HashMultiset } from './dedupe';
@@ -37,7 +37,10 @@ export async function ensureStateTopics(admin: Admin, topics: StateTopics, dedup
   ].filter((t) => !existing.has(t.topic));
   if (wanted.length === 0) return;
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: wanted.map((t) => withDurability({ ...t, numPartitions: 1 }, durability)) });
+    await createTopicsWithLeaders(
+      admin,
+      wanted.map((t) => withDurability({ ...t, numPartitions: 1 }, durability)),
+    );
   } catch (err) {
     // Another process may have created them a moment ago.
     if (!String((err as Error).message).includes('already exists')) throw err;

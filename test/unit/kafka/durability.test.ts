@@ -1,0 +1,134 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
+import { Config, loadConfig } from '../../../src/config';
+import { ensureStateTopics, stateTopics } from '../../../src/producers/flatfile/state';
+import { durabilityOf } from '../../../src/kafka/topics';
+import { KafkaRegistryLog, SCHEMAS_TOPIC } from '../../../src/registry/kafka-log';
+import { applyTopology } from '../../../src/topology/apply';
+import { describeTopology } from '../../../src/topology/describe';
+import { buildTopology } from '../../../topology/topology';
+
+/**
+ * Every topic optflow creates (the declared topology's and the internal ones: the producer's state
+ * topics, the registry's log) is created with [topics] replication_factor and min_insync_replicas.
+ * The admin below only records the requests it gets; it answers metadata as a healthy cluster would.
+ */
+
+const configDir = path.join(__dirname, '..', '..', '..', 'config');
+
+interface Recorder {
+  admin: Admin;
+  created: ITopicConfig[];
+  calls: string[];
+}
+
+/** Records createTopics; `existing` topics answer with `replicas` replicas per partition. */
+function recorder(existing: Map<string, number> = new Map()): Recorder {
+  const created: ITopicConfig[] = [];
+  const calls: string[] = [];
+  const partitions = (n: number, replicas: number) => Array.from({ length: n }, (_, p) => ({ partitionId: p, leader: 1, replicas: Array.from({ length: replicas }, (_, r) => r + 1), isr: [], partitionErrorCode: 0, offlineReplicas: [] }));
+  const fake = {
+    listTopics: async () => [...existing.keys(), ...created.map((t) => t.topic)],
+    createTopics: async ({ topics }: { topics: ITopicConfig[] }) => {
+      calls.push('createTopics');
+      created.push(...topics);
+      return true;
+    },
+    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+      topics: topics.map((name) => ({ name, partitions: partitions(created.find((t) => t.topic === name)?.numPartitions ?? 6, existing.get(name) ?? 3) })),
+    }),
+    createPartitions: async () => {
+      calls.push('createPartitions');
+      return true;
+    },
+    alterConfigs: async () => {
+      calls.push('alterConfigs');
+      return { resources: [] };
+    },
+    describeCluster: async () => ({ brokers: [{ nodeId: 1, host: 'h', port: 1 }], controller: 1, clusterId: 'c' }),
+    describeConfigs: async () => ({ resources: [{ configEntries: [{ configName: 'default.replication.factor', configValue: '3' }] }] }),
+    alterPartitionReassignments: async () => {
+      calls.push('alterPartitionReassignments');
+    },
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+  };
+  return { admin: fake as unknown as Admin, created, calls };
+}
+
+const registry = { register: async () => ({ id: 1 }) } as unknown as SchemaRegistry;
+
+function config(topics: Record<string, unknown>): Config {
+  return loadConfig({ configDir, env: {}, overrides: { topics: { prefix: 'p.', ...topics } } });
+}
+
+/** Every topic the product creates, as its createTopics requests: topology, producer state, registry log. */
+async function everyCreatedTopic(c: Config): Promise<ITopicConfig[]> {
+  const r = recorder();
+  await applyTopology(r.admin, registry, buildTopology(c));
+  await ensureStateTopics(r.admin, stateTopics(c), c.massive.dedupe_retention_days, durabilityOf(c));
+  await new KafkaRegistryLog({ admin: () => r.admin } as unknown as Kafka, durabilityOf(c)).ensureTopic();
+  return r.created;
+}
+
+const minIsr = (t: ITopicConfig) => t.configEntries?.filter((e) => e.name === 'min.insync.replicas').map((e) => e.value);
+
+describe('replication factor and min ISR of every topic optflow creates', () => {
+  it('RF 3, min ISR 2: every declared and internal topic is created with both', async () => {
+    const c = config({ replication_factor: 3, min_insync_replicas: 2 });
+    const created = await everyCreatedTopic(c);
+    const names = created.map((t) => t.topic);
+    // all of the declared topology, plus the three internal topics
+    expect(names).toEqual(expect.arrayContaining(buildTopology(c).topics.map((t) => t.name)));
+    expect(names).toEqual(expect.arrayContaining(['p._optflow.flatfile.progress', 'p._optflow.flatfile.hashes', SCHEMAS_TOPIC]));
+    expect(names).toEqual(expect.arrayContaining(['p.greeks.late', 'p.greeks.dlq', 'p.equity.trades.dlq', 'p.features', 'p.option.trades.enriched', 'p.rates.treasury']));
+    expect(created).toHaveLength(buildTopology(c).topics.length + 3);
+    for (const t of created) {
+      expect([t.topic, t.replicationFactor]).toEqual([t.topic, 3]);
+      expect([t.topic, minIsr(t)]).toEqual([t.topic, ['2']]);
+    }
+  });
+
+  it('default: the broker decides (RF -1, no min.insync.replicas override)', async () => {
+    const created = await everyCreatedTopic(config({}));
+    expect(created.length).toBeGreaterThan(10);
+    for (const t of created) {
+      expect([t.topic, t.replicationFactor]).toEqual([t.topic, -1]);
+      expect([t.topic, minIsr(t)]).toEqual([t.topic, []]);
+    }
+  });
+
+  it('an existing topic with fewer replicas is reported, never reassigned', async () => {
+    const c = config({ replication_factor: 3, min_insync_replicas: 2 });
+    const r = recorder(new Map([['p.equity.trades', 1], ['p.equity.quotes', 3]]));
+    const report = await applyTopology(r.admin, registry, buildTopology(c));
+    expect(report.underReplicated).toEqual([{ topic: 'p.equity.trades', replicas: 1, wanted: 3 }]);
+    expect(r.calls).not.toContain('alterPartitionReassignments');
+    expect(r.created.map((t) => t.topic)).not.toContain('p.equity.trades');
+  });
+
+  it('with RF left to the broker, "lower" means below the broker\'s default.replication.factor', async () => {
+    const r = recorder(new Map([['p.features', 2]]));
+    const report = await applyTopology(r.admin, registry, buildTopology(config({})));
+    expect(report.underReplicated).toEqual([{ topic: 'p.features', replicas: 2, wanted: 3 }]);
+  });
+
+  it('topology describe shows RF and min ISR', () => {
+    const text = describeTopology(buildTopology(config({ replication_factor: 3, min_insync_replicas: 2 })));
+    expect(text).toMatch(/p\.equity\.trades\s+6 partitions\s+RF 3, min ISR 2/);
+    expect(describeTopology(buildTopology(config({})))).toMatch(/RF broker default, min ISR broker default/);
+  });
+
+  it('no code creates topics except through the shared helper (so none can skip RF / min ISR)', () => {
+    const root = path.join(__dirname, '..', '..', '..');
+    const files = ['src', 'topology'].flatMap((d) => fs.readdirSync(path.join(root, d), { recursive: true, encoding: 'utf8' }).map((f) => path.join(d, f)));
+    const callers = files.filter((f) => f.endsWith('.ts') && /\.createTopics\(/.test(fs.readFileSync(path.join(root, f), 'utf8')));
+    expect(callers).toEqual([path.join('src', 'kafka', 'topics.ts')]);
+  });
+
+  it('rejects a replication factor of 0', () => {
+    expect(() => config({ replication_factor: 0 })).toThrow(/topics\.replication_factor/);
+  });
+});

@@ -88,8 +88,28 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`optflow ${name}: ${err.message}\n`);
       return 2;
     }
+    const hint = securityHint(err);
+    if (hint) {
+      process.stderr.write(`optflow ${name}: ${(err as Error).message}\n  ${hint}\n`);
+      return 1;
+    }
     throw err;
   }
+}
+
+/** What to check when the cluster refused us: retrying does not help, so the command stops at once. */
+function securityHint(err: unknown): string | undefined {
+  const { name = '', message = '' } = (err ?? {}) as Partial<Error>;
+  if (/SASLAuthentication/.test(name) || /authentication failed/i.test(message)) {
+    return 'Kafka rejected the credentials: check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD and kafka.sasl_mechanism (README, Production cluster)';
+  }
+  if (/Confluent_Schema_Registry - Unauthorized/.test(message)) {
+    return 'the schema registry refused the request: check SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO (user:password) and schema_registry.basic_auth';
+  }
+  if (/certificate|self.signed|unable to verify|ERR_TLS|wrong version number/i.test(message)) {
+    return 'TLS failed: check kafka.security_protocol and kafka.ssl_ca_file (the CA that signed the brokers\' certificates)';
+  }
+  return undefined;
 }
 
 export function registerCommand(name: string, run: Command, help: string): void {

@@ -28,9 +28,9 @@ export function subjectFor(topic: string): string {
 }
 
 /** A registry client; basic auth from SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO (see src/kafka/security.ts). */
-export function createRegistry(registry: string | Config['schema_registry']): SchemaRegistry {
+export function createRegistry(registry: string | Config['schema_registry'], env: NodeJS.ProcessEnv = process.env): SchemaRegistry {
   const settings = typeof registry === 'string' ? { url: registry } : registry;
-  const auth = registryAuth(typeof registry === 'string' ? undefined : { schema_registry: registry });
+  const auth = registryAuth(typeof registry === 'string' ? undefined : { schema_registry: registry }, env);
   return new SchemaRegistry({ host: settings.url, retry: { retries: 5 }, ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}) }, { [SchemaType.AVRO]: AVRO_OPTIONS });
 }
 

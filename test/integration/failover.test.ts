@@ -183,8 +183,8 @@ describe('three-broker cluster: a broker killed -9 mid-run and restarted (own st
       await own.stack.restartNode(victim);
 
       await producer.done;
-      const enrichedSerde = await TopicSerde.forTopic<EnrichedOptionTrade>(createRegistry(loadConfig({ env: own.env }).schema_registry), t('option.trades.enriched'), 'EnrichedOptionTrade');
-      const featuresSerde = await TopicSerde.forTopic<FeatureRecord>(createRegistry(loadConfig({ env: own.env }).schema_registry), t('features'), 'Features');
+      const enrichedSerde = await TopicSerde.forTopic<EnrichedOptionTrade>(createRegistry(loadConfig({ env: own.env }).schema_registry, own.env), t('option.trades.enriched'), 'EnrichedOptionTrade');
+      const featuresSerde = await TopicSerde.forTopic<FeatureRecord>(createRegistry(loadConfig({ env: own.env }).schema_registry, own.env), t('features'), 'Features');
       const windows = await readTopic(kafka, t('features'), (b) => featuresSerde.decode(b), WINDOW_COUNT, 300_000);
       const enriched = await readTopic(kafka, t('option.trades.enriched'), (b) => enrichedSerde.decode(b), reference.enriched.size, 60_000);
 

@@ -87,7 +87,7 @@ describe('SASL_SSL end to end: SCRAM-SHA-512 over TLS, registry basic auth (own 
 
     const trades = readLocalDay(dir, DATE, ['SPY']).get('equity.trades')! as EquityTrade[];
     const minutes = new Set(trades.map((t) => t.sip_timestamp / MINUTE_NS));
-    const serde = await TopicSerde.forTopic<TradeCounts>(createRegistry(config.schema_registry), `${prefix}equity.trade_counts.1m`, 'TradeCounts');
+    const serde = await TopicSerde.forTopic<TradeCounts>(createRegistry(config.schema_registry, { ...process.env, ...own.env }), `${prefix}equity.trade_counts.1m`, 'TradeCounts');
     const kafka = createKafka(config, 'secure-reader', { ...process.env, ...own.env });
     const counts = await readTopic(kafka, serde.topic, (b) => serde.decode(b), minutes.size, 120_000);
     expect(counts).toHaveLength(minutes.size);

@@ -9,8 +9,10 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Scripts off: `prepare` would compile before the sources are copied; the build runs below.
-RUN npm ci --no-audit --no-fund --ignore-scripts
+# Scripts off: `prepare` would compile before the sources are copied; the build runs below. The Kafka
+# client's native binding is then fetched prebuilt (node-pre-gyp, from GitHub); without internet, add
+# the -dev packages of bin/env.sh and CKJS_LINKING=dynamic to build it from source.
+RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild @confluentinc/kafka-javascript
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY topology ./topology

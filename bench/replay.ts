@@ -10,11 +10,11 @@ import { resolve, join } from 'node:path';
 import { TopologyRunner } from '../src/cli/run-all';
 import { Config, loadConfig } from '../src/config';
 import { generateDay, type GeneratedDayManifest } from '../src/generator';
-import { createKafka } from '../src/kafka/client';
+import { createAdmin } from '../src/kafka/client';
+import { readTopicToEnd } from '../src/kafka/consumer';
 import { DATASETS } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
 import { LocalSource } from '../src/producers/flatfile/source';
-import { readToEnd } from '../src/producers/flatfile/state';
 
 const DATE = '2025-03-07';
 const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];
@@ -37,14 +37,14 @@ async function benchDay(root: string): Promise<GeneratedDayManifest> {
 /** Data records of a topic (read_committed, markers and transaction markers left out). */
 async function records(config: Config, topic: string): Promise<number> {
   let n = 0;
-  await readToEnd(createKafka(config, 'bench'), topic, (m) => {
+  await readTopicToEnd(config, 'bench', topic, (m) => {
     if (m.value !== null) n++;
   });
   return n;
 }
 
 async function dropTopics(config: Config, prefix: string): Promise<void> {
-  const admin = createKafka(config, 'bench').admin();
+  const admin = createAdmin(config, 'bench');
   await admin.connect();
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
   if (topics.length > 0) await admin.deleteTopics({ topics });

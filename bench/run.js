@@ -3,13 +3,19 @@
 'use strict';
 const path = require('node:path');
 
-const BENCHES = { flatfile: 'flatfile', greeks: 'greeks', features: 'features', parquet: 'parquet', replay: 'replay' };
+const BENCHES = { flatfile: 'flatfile', greeks: 'greeks', features: 'features', parquet: 'parquet', replay: 'replay', processors: 'processors' };
+/* Harnesses with their own flags (`npm run chaos -- --faults 5`), not part of `all`. */
+const HARNESSES = { chaos: 'chaos', soak: 'soak' };
 
 async function main() {
   const name = process.argv[2];
+  if (HARNESSES[name]) {
+    await require(path.join(__dirname, '..', 'dist', 'bench', `${HARNESSES[name]}.js`)).run(process.argv.slice(3));
+    return;
+  }
   const names = name === 'all' ? Object.keys(BENCHES) : [name];
   if (!name || names.some((n) => !BENCHES[n])) {
-    process.stderr.write(`usage: node bench/run.js <${Object.keys(BENCHES).join('|')}|all>\n`);
+    process.stderr.write(`usage: node bench/run.js <${[...Object.keys(BENCHES), ...Object.keys(HARNESSES)].join('|')}|all>\n`);
     process.exit(2);
   }
   for (const n of names) {

@@ -20,6 +20,45 @@ export const bigintLong = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
 });
 
+/** The part of avsc's Tap (its read cursor over a buffer) that the guard below touches. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  skipLong(): void;
+}
+interface ItemsReader {
+  typeName?: string;
+  _read(tap: Tap): unknown;
+}
+
+/**
+ * Corrupt input guard: avsc reads an array block count (a varint up to 2^53) and then reads that
+ * many items before it checks the buffer's end, so a flipped count of ~2^28 allocates gigabytes and
+ * kills the process instead of failing the decode (found by the Avro fuzz, issue 16). Every item of
+ * our schemas' arrays takes at least one byte, so a count above the bytes left is corrupt: the tap
+ * is marked past its end and fromBuffer throws 'truncated buffer' (a PoisonRecordError upstream).
+ * Arrays of `null` (zero bytes per item) keep avsc's own reading. Installed once, on first import.
+ */
+const arrayPrototype = (avro.types.ArrayType as unknown as { prototype: { _read(this: { itemsType: ItemsReader }, tap: Tap): unknown[] } }).prototype;
+arrayPrototype._read = function guardedArrayRead(this: { itemsType: ItemsReader }, tap: Tap): unknown[] {
+  const items = this.itemsType;
+  const out: unknown[] = [];
+  let n: number;
+  while ((n = tap.readLong())) {
+    if (n < 0) {
+      n = -n;
+      tap.skipLong(); // block size in bytes
+    }
+    if (n > tap.buf.length - tap.pos && items.typeName !== 'null') {
+      tap.pos = tap.buf.length + 1;
+      return out;
+    }
+    while (n--) out.push(items._read(tap));
+  }
+  return out;
+};
+
 /**
  * avsc records named types in `registry`; a getter gives every parse its own, because the schema
  * registry client spreads these options into each call and a shared one fails on the second parse.

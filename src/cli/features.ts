@@ -2,7 +2,7 @@ import { createRegistry, TopicSerde } from '../avro/serde';
 import { loadConfig, physicalName } from '../config';
 import { FEATURE_NAMES } from '../domain/features/names';
 import { FeatureRecord } from '../domain/features/window';
-import { createKafka } from '../kafka/client';
+import { GroupMember } from '../kafka/member';
 import { parseFlags, stringFlag, UsageError } from './args';
 
 const USAGE = 'usage: optflow features names | tail [--from-beginning] [--json] [--underlying SPY] [--window 5m] [--fields a,b,...]';
@@ -25,26 +25,29 @@ export async function featuresCommand(argv: string[]): Promise<number> {
   const config = loadConfig();
   const topic = physicalName(config, 'features');
   const serde = await TopicSerde.forTopic<FeatureRecord>(createRegistry(config.schema_registry), topic, 'Features');
-  const kafka = createKafka(config, 'features-tail');
-  const consumer = kafka.consumer({ groupId: `optflow.features-tail.${process.pid}.${Date.now()}`, readUncommitted: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: Boolean(flags.values['from-beginning']) });
+  const fromBeginning = Boolean(flags.values['from-beginning']);
+  const member = new GroupMember(config, { group: `optflow.features-tail.${process.pid}.${Date.now()}`, topics: [topic], clientSuffix: 'features-tail' });
   const fields = stringFlag(flags, 'fields')?.split(',') ?? ['underlying_price_close', 'calls_dadvv_total', 'puts_dadvv_total', 'calls_gadvv_total', 'puts_below_intrinsic_pct'];
   const underlying = stringFlag(flags, 'underlying');
   const window = stringFlag(flags, 'window');
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (!message.value) return;
-      const r = await serde.decode(message.value);
-      if ((underlying && r.underlying !== underlying) || (window && r.window !== window)) return;
-      process.stdout.write(`${flags.values.json ? toJson(r) : formatLine(r, fields)}\n`);
+  await member.start({
+    assigned: async (partitions) => (fromBeginning ? [] : partitions.map((p) => ({ ...p, offset: -1n }))),
+    revoked: async () => undefined,
+    tick: async () => undefined,
+    fetched: async (records) => {
+      for (const message of records) {
+        if (!message.value) continue;
+        const r = await serde.decode(message.value);
+        if ((underlying && r.underlying !== underlying) || (window && r.window !== window)) continue;
+        process.stdout.write(`${flags.values.json ? toJson(r) : formatLine(r, fields)}\n`);
+      }
     },
   });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await consumer.disconnect();
+  await member.stop();
   return 0;
 }
 

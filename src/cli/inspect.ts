@@ -36,7 +36,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const spec = await readSpec(cluster, topic, flags);
     const print = printer(flags.values.table === true);
     const decoder = new RecordDecoder(createRegistry(config.schema_registry));
-    const reader = new TopicReader(cluster.kafka);
+    const reader = new TopicReader(cluster.config);
     process.once('SIGINT', () => reader.stop());
     process.once('SIGTERM', () => reader.stop());
     let shown = 0;

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../config';
+import { KafkaRefusedError, whenRefused } from '../kafka/client';
 import { LocalStack } from '../stack/stack';
 import { setLogLevel } from '../util/log';
 import { parseFlags, UsageError } from './args';
@@ -82,7 +83,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(rest);
+    // A cluster that refuses our credentials (or TLS trust) ends the command now: librdkafka would retry for ever.
+    return await Promise.race([command.run(rest), whenRefused()]);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`optflow ${name}: ${err.message}\n`);
@@ -100,7 +102,10 @@ export async function main(argv: string[]): Promise<number> {
 /** What to check when the cluster refused us: retrying does not help, so the command stops at once. */
 function securityHint(err: unknown): string | undefined {
   const { name = '', message = '' } = (err ?? {}) as Partial<Error>;
-  if (/SASLAuthentication/.test(name) || /authentication failed/i.test(message)) {
+  if (err instanceof KafkaRefusedError && /SSL handshake failed/i.test(message)) {
+    return 'TLS failed: check kafka.security_protocol and kafka.ssl_ca_file (the CA that signed the brokers\' certificates)';
+  }
+  if (err instanceof KafkaRefusedError || /SASLAuthentication/.test(name) || /authentication failed/i.test(message)) {
     return 'Kafka rejected the credentials: check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD and kafka.sasl_mechanism (README, Production cluster)';
   }
   if (/Confluent_Schema_Registry - Unauthorized/.test(message)) {

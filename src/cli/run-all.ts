@@ -1,6 +1,6 @@
 import { createRegistry } from '../avro/serde';
 import { Config } from '../config';
-import { createKafka } from '../kafka/client';
+import { createAdmin } from '../kafka/client';
 import { applyTopology } from '../topology/apply';
 import { ProcessorRuntime } from '../processors/runtime/runtime';
 import { ParquetSink } from '../sinks/parquet/connector';
@@ -31,10 +31,10 @@ export class TopologyRunner {
 
   /** Applies the topology (idempotent: topics, schemas), then starts every processor and sink. */
   async start(): Promise<void> {
-    const admin = createKafka(this.config, 'run-all').admin();
+    const admin = createAdmin(this.config, 'run-all');
     await admin.connect();
     try {
-      await applyTopology(admin, createRegistry(this.config.schema_registry), buildTopology(this.config));
+      await applyTopology(this.config, admin, createRegistry(this.config.schema_registry), buildTopology(this.config));
     } finally {
       await admin.disconnect();
     }

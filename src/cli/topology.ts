@@ -1,6 +1,6 @@
 import { createRegistry } from '../avro/serde';
 import { loadConfig } from '../config';
-import { createKafka } from '../kafka/client';
+import { createAdmin } from '../kafka/client';
 import { applyTopology } from '../topology/apply';
 import { describeTopology } from '../topology/describe';
 import { buildTopology } from '../../topology/topology';
@@ -14,10 +14,10 @@ export async function topologyCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] !== 'apply') throw new UsageError('usage: optflow topology apply|describe');
-  const admin = createKafka(config, 'admin').admin();
+  const admin = createAdmin(config);
   await admin.connect();
   try {
-    const report = await applyTopology(admin, createRegistry(config.schema_registry), topology);
+    const report = await applyTopology(config, admin, createRegistry(config.schema_registry), topology);
     process.stdout.write(
       `topics: ${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged\n` +
         report.schemas.map((s) => `  ${s.subject.padEnd(34)} schema id ${s.id}`).join('\n') +

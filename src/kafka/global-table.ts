@@ -1,6 +1,8 @@
-import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { PoisonRecordError, TopicSerde } from '../avro/serde';
+import { Config } from '../config';
 import { Logger } from '../util/log';
+import { Admin } from './client';
+import { ConsumedRecord, LowLevelConsumer, tpKey } from './consumer';
 
 /**
  * A record of a table topic: the latest value of its key, or null when the key was deleted (a
@@ -15,14 +17,12 @@ export interface TableRecord {
 
 /**
  * Table topics read whole, like Kafka Streams' GlobalKTable (processors: TableSpec; the rates
- * loader: to compare with what is already there): every
- * partition from the beginning, read_committed (a half-written load is never seen), with a consumer
- * group of its own per member that never commits (each member needs every partition; there is no
- * offset to keep: the table is re-read at each start, it is small and compacted).
- * One instance per reader: a processor member, or one `optflow rates` run.
+ * loader: to compare with what is already there): every partition from the beginning,
+ * read_committed (a half-written load is never seen), assigned by hand (no group, nothing committed:
+ * each member needs every partition, and the table is re-read at each start, it is small and compacted).
  *
  * `load` resolves once every partition has been read up to the end offset it had when loading
- * began; records keep flowing to `apply` afterwards.
+ * began; records keep flowing to `apply` afterwards, until `stop`.
  */
 
 export interface TableBinding {
@@ -34,12 +34,14 @@ export interface TableBinding {
 
 export class GlobalTables {
   private readonly latest = new Map<string, Map<string, unknown>>();
-  private consumer?: Consumer;
+  private consumer?: LowLevelConsumer;
+  private following?: Promise<void>;
+  private stopping = false;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly config: Pick<Config, 'kafka'>,
     private readonly admin: Admin,
-    private readonly groupId: string,
+    private readonly clientSuffix: string,
     private readonly log: Logger,
   ) {}
 
@@ -69,63 +71,57 @@ export class GlobalTables {
       return existing.has(b.topic);
     });
     if (present.length === 0) return;
-    const pending = await this.endOffsets(present.map((b) => b.topic));
-    const consumer = this.kafka.consumer({ groupId: this.groupId, readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    const consumer = new LowLevelConsumer(this.config, this.clientSuffix, { 'group.id': `${this.clientSuffix}-unused` });
     this.consumer = consumer;
-    const loaded = this.caughtUp(consumer, pending);
     await consumer.connect();
-    for (const b of present) await consumer.subscribe({ topic: b.topic, fromBeginning: true });
+    const pending = new Map<string, bigint>();
+    const starts = [];
+    for (const b of present) {
+      for (const p of await this.admin.fetchTopicOffsets(b.topic)) {
+        starts.push({ topic: b.topic, partition: p.partition, offset: -2n });
+        if (BigInt(p.high) > BigInt(p.low)) pending.set(tpKey(b.topic, p.partition), BigInt(p.high));
+      }
+    }
+    consumer.assign(starts);
     const byTopic = new Map(present.map((b) => [b.topic, b]));
-    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload, byTopic, apply) });
-    await loaded;
+    let loaded!: () => void;
+    const done = new Promise<void>((resolve) => (loaded = resolve));
+    if (pending.size === 0) loaded();
+    this.following = (async () => {
+      while (!this.stopping) {
+        const batch = await consumer.consume(2000);
+        for (const r of batch.records) {
+          await this.onRecord(r, byTopic, apply);
+          const end = pending.get(tpKey(r.topic, r.partition));
+          if (end !== undefined && r.offset + 1n >= end) pending.delete(tpKey(r.topic, r.partition));
+        }
+        for (const e of batch.ends) {
+          const end = pending.get(tpKey(e.topic, e.partition));
+          if (end !== undefined && e.offset >= end) pending.delete(tpKey(e.topic, e.partition));
+        }
+        if (pending.size === 0) loaded();
+      }
+    })();
+    await Promise.race([done, this.following]);
     this.log.info('tables_loaded', { tables: Object.fromEntries([...this.latest].map(([t, m]) => [t, m.size])) });
   }
 
-  /** End offset of every non-empty partition, keyed topic/partition. */
-  private async endOffsets(topics: string[]): Promise<Map<string, bigint>> {
-    const ends = new Map<string, bigint>();
-    for (const topic of topics) {
-      for (const p of await this.admin.fetchTopicOffsets(topic)) {
-        if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}/${p.partition}`, BigInt(p.high));
-      }
-    }
-    return ends;
-  }
-
-  /** Resolves when every pending partition's consumed position reaches its end offset. */
-  private caughtUp(consumer: Consumer, pending: Map<string, bigint>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (pending.size === 0) resolve();
-      // END_BATCH_PROCESS also reports batches of control records only (transaction markers).
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        const id = `${payload.topic}/${payload.partition}`;
-        const end = pending.get(id);
-        if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) pending.delete(id);
-        if (pending.size === 0) resolve();
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        this.log.error('table_consumer_crashed', { error: payload.error, restart: payload.restart });
-        reject(payload.error);
-      });
-    });
-  }
-
-  private async onBatch({ batch }: EachBatchPayload, byTopic: Map<string, TableBinding>, apply: (record: TableRecord) => Promise<void>): Promise<void> {
-    const binding = byTopic.get(batch.topic)!;
-    for (const message of batch.messages) {
-      const key = message.key?.toString('utf8');
-      if (key === undefined) continue;
-      try {
-        const value = message.value === null ? null : await binding.serde.decode(message.value);
-        await apply({ topic: binding.logical, key, value });
-      } catch (err) {
-        if (!(err instanceof PoisonRecordError)) throw err;
-        this.log.warn('table_poison_record', { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: err.reason, detail: err.message });
-      }
+  private async onRecord(record: ConsumedRecord, byTopic: Map<string, TableBinding>, apply: (record: TableRecord) => Promise<void>): Promise<void> {
+    const binding = byTopic.get(record.topic)!;
+    const key = record.key?.toString('utf8');
+    if (key === undefined) return;
+    try {
+      const value = record.value === null ? null : await binding.serde.decode(record.value);
+      await apply({ topic: binding.logical, key, value });
+    } catch (err) {
+      if (!(err instanceof PoisonRecordError)) throw err;
+      this.log.warn('table_poison_record', { topic: record.topic, partition: record.partition, offset: record.offset, reason: err.reason, detail: err.message });
     }
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.following?.catch(() => undefined);
     await this.consumer?.disconnect();
   }
 }

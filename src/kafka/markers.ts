@@ -4,18 +4,19 @@
  * time above the watermark". Producers send them (end of a backfilled day, progress within it,
  * live heartbeats); processors forward their own watermark to their outputs the same way.
  */
-import type { Admin, IHeaders, Message } from 'kafkajs';
+import type { Admin } from './client';
+import type { OutgoingMessage } from './producer';
 
 export const WATERMARK_HEADER = 'watermark';
 
-/** One marker per partition, for a sendBatch. */
-export function markerMessages(partitions: readonly number[], watermark: bigint): Message[] {
+/** One marker per partition of a topic. */
+export function markerMessages(topic: string, partitions: readonly number[], watermark: bigint): OutgoingMessage[] {
   const headers = { [WATERMARK_HEADER]: watermark.toString() };
-  return partitions.map((partition) => ({ partition, key: null, value: null, headers }));
+  return partitions.map((partition) => ({ topic, partition, key: null, value: null, headers }));
 }
 
 /** The watermark a record carries, or null for an ordinary record. */
-export function markerOf(value: Buffer | null, headers: IHeaders | undefined): bigint | null {
+export function markerOf(value: Buffer | null, headers: Record<string, Buffer | string> | undefined): bigint | null {
   const header = headers?.[WATERMARK_HEADER];
   if (value !== null || header === undefined) return null;
   return BigInt(header.toString());
@@ -29,9 +30,9 @@ export async function topicPartitions(admin: Admin, topics: readonly string[], a
   for (let attempt = 1; ; attempt++) {
     try {
       const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
-      return new Map(meta.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionId).sort((a, b) => a - b)]));
+      return new Map(meta.map((t) => [t.name, t.partitions.map((p) => p.partitionId).sort((a, b) => a - b)]));
     } catch (err) {
-      if (attempt >= attempts || (err as { retriable?: boolean }).retriable === false) throw err;
+      if (attempt >= attempts) throw err;
       await new Promise((r) => setTimeout(r, 250 * Math.min(attempt, 4)));
     }
   }

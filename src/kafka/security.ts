@@ -5,8 +5,9 @@ import { ConfigError, type Config } from '../config';
 
 /**
  * How optflow authenticates to Kafka and the schema registry, mapped once for each client that needs it:
- * kafkajs (`ssl`/`sasl` options), librdkafka-style properties (@confluentinc/kafka-javascript), and a
- * Java client properties file for the Kafka command-line tools (`optflow kafka <tool>`).
+ * librdkafka properties (@confluentinc/kafka-javascript: every producer, consumer and admin, through
+ * clientProperties in client.ts), kafkajs `ssl`/`sasl` options (configs.ts only: DescribeConfigs and
+ * AlterConfigs), and a Java client properties file for the Kafka command-line tools (`optflow kafka <tool>`).
  * Settings come from [kafka]; secrets only from the environment (KAFKA_SASL_USERNAME,
  * KAFKA_SASL_PASSWORD, SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO), so they are never in the Config
  * object and never printed with it. Nothing here logs.
@@ -144,8 +145,8 @@ export function writeJavaClientProperties(security: KafkaSecurity, file: string)
 
 /** The option each Kafka tool reads a client properties file from (most take --command-config). */
 export function clientConfigFlag(tool: string): string {
-  if (tool === 'console-consumer') return '--consumer.config';
-  if (tool === 'console-producer') return '--producer.config';
+  if (tool === 'console-consumer' || tool === 'consumer-perf-test') return '--consumer.config';
+  if (tool === 'console-producer' || tool === 'producer-perf-test') return '--producer.config';
   return '--command-config';
 }
 

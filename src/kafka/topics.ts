@@ -1,11 +1,12 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
-import type { Config } from '../config';
+import { AdminClient } from '@confluentinc/kafka-javascript';
+import { Config } from '../config';
+import { Admin, clientProperties } from './client';
 
 /**
- * Durability of every topic optflow creates, from [topics]: the replication factor and the
- * min.insync.replicas each is created with. -1 leaves either to the broker's default
- * (default.replication.factor, min.insync.replicas), so the one-broker stack gets 1 and a cluster its own.
- * One rule for the topology's topics, the producers' state topics and the registry's log.
+ * Topic creation for every topic optflow creates (the topology's, the producers' state topics, the
+ * registry's log), and the durability each gets from [topics]: the replication factor it is created
+ * with and its min.insync.replicas. -1 leaves either to the broker's default (default.replication.factor,
+ * min.insync.replicas), so the one-broker stack gets 1 and a cluster its own.
  */
 
 export interface Durability {
@@ -15,24 +16,16 @@ export interface Durability {
   minInsyncReplicas: number;
 }
 
+/** Both left to the broker (test topics, a cluster whose defaults are right). */
+export const BROKER_DEFAULT: Durability = { replicationFactor: -1, minInsyncReplicas: -1 };
+
 export function durabilityOf(config: Pick<Config, 'topics'>): Durability {
   return { replicationFactor: config.topics.replication_factor, minInsyncReplicas: config.topics.min_insync_replicas };
 }
 
-export interface TopicToCreate {
-  topic: string;
-  numPartitions?: number;
-  configEntries?: { name: string; value: string }[];
-}
-
-/** A createTopics entry with the configured replication factor and min ISR (a topic config entry). */
-export function withDurability<T extends TopicToCreate>(topic: T, d: Durability): T & { replicationFactor: number } {
-  return { ...topic, replicationFactor: d.replicationFactor, configEntries: [...(topic.configEntries ?? []), ...durabilityEntries(d)] };
-}
-
-/** The topic config entries durability adds (none when the broker default applies). */
-export function durabilityEntries(d: Durability): { name: string; value: string }[] {
-  return d.minInsyncReplicas > 0 ? [{ name: 'min.insync.replicas', value: String(d.minInsyncReplicas) }] : [];
+/** The topic configs durability adds (none when the broker's default applies). */
+export function durabilityConfigs(d: Durability): Record<string, string> {
+  return d.minInsyncReplicas > 0 ? { 'min.insync.replicas': String(d.minInsyncReplicas) } : {};
 }
 
 /** "RF 3, min ISR 2" / "RF broker default, min ISR broker default". */
@@ -41,27 +34,67 @@ export function describeDurability(d: Durability): string {
   return `RF ${n(d.replicationFactor)}, min ISR ${n(d.minInsyncReplicas)}`;
 }
 
+/** A topic to create: name, partitions, topic configs (retention, cleanup policy, ...) and its durability. */
+export interface TopicToCreate {
+  name: string;
+  partitions: number;
+  configs: Record<string, string>;
+  durability: Durability;
+}
+
 /** The part of the admin client topic creation uses (a recorder in unit tests). */
-export type TopicAdmin = Pick<Admin, 'createTopics' | 'fetchTopicMetadata'>;
+export type TopicAdmin = Pick<Admin, 'listTopics' | 'createTopics' | 'fetchTopicMetadata'>;
 
 /**
- * Creates topics and waits until every partition has a leader. kafkajs' own `waitForLeaders` asks
- * one broker once and gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft cluster of several
- * brokers answers while the new topic's metadata is still on its way to that broker. Returns false
- * when every topic already existed (as kafkajs does).
+ * Creates the topics that do not exist yet, each with its replication factor and min ISR (another
+ * process creating one at the same time is fine), and waits for their leaders.
  */
-export async function createTopicsWithLeaders(admin: TopicAdmin, topics: ITopicConfig[], timeoutMs = 60_000): Promise<boolean> {
-  const created = await admin.createTopics({ topics, waitForLeaders: false });
-  const names = topics.map((t) => t.topic);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+export async function createMissingTopics(admin: TopicAdmin, topics: readonly TopicToCreate[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t.name));
+  if (missing.length === 0) return [];
+  try {
+    await admin.createTopics({
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: t.durability.replicationFactor,
+        configEntries: Object.entries({ ...t.configs, ...durabilityConfigs(t.durability) }).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  } catch (err) {
+    if (!/already exists/i.test(String((err as Error).message))) throw err;
+  }
+  await waitForTopics(admin, missing.map((t) => t.name));
+  return missing.map((t) => t.name);
+}
+
+/**
+ * Until every topic has a leader for each partition in the metadata (a new topic takes a moment; on a
+ * cluster of several brokers the one asked may not know it yet).
+ */
+export async function waitForTopics(admin: Pick<Admin, 'fetchTopicMetadata'>, names: readonly string[], attempts = 40): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      const meta = await admin.fetchTopicMetadata({ topics: names });
-      if (meta.topics.length === names.length && meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return created;
+      const meta = await admin.fetchTopicMetadata({ topics: [...names] });
+      if (meta.length === names.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
     } catch (err) {
-      if ((err as { retriable?: boolean }).retriable !== true || Date.now() > deadline) throw err;
+      if (attempt >= attempts) throw err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the leaders of ${names.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 200));
+    if (attempt >= attempts) throw new Error(`topics not ready: ${names.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100 * Math.min(attempt, 5)));
+  }
+}
+
+/** Grows topics to the given partition counts (Kafka cannot shrink them). */
+export async function growPartitions(config: Pick<Config, 'kafka'>, grow: readonly { name: string; partitions: number }[]): Promise<void> {
+  if (grow.length === 0) return;
+  const admin = AdminClient.create({ ...clientProperties(config, 'partitions'), event_cb: false });
+  try {
+    for (const g of grow) {
+      await new Promise<void>((resolve, reject) => admin.createPartitions(g.name, g.partitions, 30_000, (err) => (err ? reject(err) : resolve())));
+    }
+  } finally {
+    admin.disconnect();
   }
 }

@@ -1,10 +1,10 @@
-import { Admin, AssignerProtocol, Kafka, Partitioners } from 'kafkajs';
 import { Config } from '../config';
-import { createKafka } from '../kafka/client';
+import { Admin, createAdmin } from '../kafka/client';
+import { partitionOf } from '../kafka/partitioner';
 
 /**
  * Every read of cluster state that `status` and `inspect` need, in one place and as plain data, so
- * that the Kafka client underneath can be swapped (kafkajs today) without touching the views.
+ * that the Kafka client underneath can be swapped without touching the views.
  */
 
 export interface PartitionRange {
@@ -38,15 +38,14 @@ export interface GroupState {
 
 export class Cluster {
   private constructor(
-    readonly kafka: Kafka,
+    readonly config: Pick<Config, 'kafka'>,
     private readonly admin: Admin,
   ) {}
 
   static async connect(config: Pick<Config, 'kafka'>, role: string): Promise<Cluster> {
-    const kafka = createKafka(config, role);
-    const admin = kafka.admin({ retry: { retries: 3 } });
+    const admin = createAdmin(config, role);
     await admin.connect();
-    return new Cluster(kafka, admin);
+    return new Cluster(config, admin);
   }
 
   close(): Promise<void> {
@@ -75,8 +74,7 @@ export class Cluster {
   /** The partition a key lands on: the same murmur2 partitioner the producers use. */
   async partitionFor(topic: string, key: string): Promise<number> {
     const metadata = await this.admin.fetchTopicMetadata({ topics: [topic] });
-    const partitionMetadata = metadata.topics[0].partitions;
-    return Partitioners.DefaultPartitioner()({ topic, partitionMetadata, message: { key, value: null } });
+    return partitionOf(key, metadata[0].partitions.length);
   }
 
   async groups(groupIds: string[]): Promise<GroupState[]> {
@@ -84,8 +82,8 @@ export class Cluster {
     const { groups } = await this.admin.describeGroups(groupIds);
     return groups.map((g) => ({
       groupId: g.groupId,
-      state: g.state,
-      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignment: decodeAssignment(m.memberAssignment) })),
+      state: GROUP_STATES[g.state] ?? 'Unknown',
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignment: byTopic(m.assignment?.topicPartitions ?? []) })),
     }));
   }
 
@@ -102,11 +100,12 @@ export class Cluster {
   }
 }
 
-function decodeAssignment(buffer: Buffer): Record<string, number[]> {
-  if (!buffer || buffer.length === 0) return {};
-  try {
-    return AssignerProtocol.MemberAssignment.decode(buffer)?.assignment ?? {};
-  } catch {
-    return {};
-  }
+/** Kafka's names of the client's ConsumerGroupStates values. */
+const GROUP_STATES = ['Unknown', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'];
+
+function byTopic(partitions: readonly { topic: string; partition: number }[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const p of partitions) (out[p.topic] ??= []).push(p.partition);
+  for (const list of Object.values(out)) list.sort((a, b) => a - b);
+  return out;
 }

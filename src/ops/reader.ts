@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka } from 'kafkajs';
+import { Config } from '../config';
+import { ConsumedRecord, LowLevelConsumer } from '../kafka/consumer';
 
 /**
  * Reads committed records of one topic from given offsets, without committing anything: the group id
@@ -29,59 +30,46 @@ export interface ReadSpec {
 
 /** `onRecord` returns false to stop. Resolves when every partition reached its end, or on stop(). */
 export class TopicReader {
-  private stopping?: () => void;
+  private stopped = false;
 
-  constructor(private readonly kafka: Kafka) {}
+  constructor(private readonly config: Pick<Config, 'kafka'>) {}
 
   stop(): void {
-    this.stopping?.();
+    this.stopped = true;
   }
 
   async read(spec: ReadSpec, onRecord: (r: RawRecord) => Promise<boolean> | boolean): Promise<void> {
     const pending = new Set([...spec.starts].filter(([p, start]) => !spec.ends || start < (spec.ends.get(p) ?? 0n)).map(([p]) => p));
     if (pending.size === 0) return;
-    const consumer = this.kafka.consumer({ groupId: `optflow.inspect.${process.pid}.${randomBytes(4).toString('hex')}`, readUncommitted: false });
-    const done = new Promise<void>((resolve) => (this.stopping = resolve));
-    const finish = (p: number) => {
-      pending.delete(p);
-      if (pending.size === 0) this.stop();
-    };
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const end = spec.ends?.get(payload.partition);
-      if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) finish(payload.partition);
-    });
+    const consumer = new LowLevelConsumer(this.config, 'inspect', { 'group.id': `optflow.inspect.${process.pid}.${randomBytes(4).toString('hex')}` });
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic: spec.topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message, pause }) => {
-          if (!pending.has(partition)) return void pause();
-          const end = spec.ends?.get(partition);
-          const offset = BigInt(message.offset);
-          if (end !== undefined && offset >= end) return finish(partition);
-          const keep = await onRecord(toRaw(spec.topic, partition, message));
-          if (!keep) this.stop();
-        },
-      });
-      for (const [partition, start] of spec.starts) consumer.seek({ topic: spec.topic, partition, offset: start.toString() });
-      await done;
+      consumer.assign([...spec.starts].filter(([p]) => pending.has(p)).map(([partition, offset]) => ({ topic: spec.topic, partition, offset })));
+      while (!this.stopped && pending.size > 0) {
+        const batch = await consumer.consume(1000);
+        for (const r of batch.records) {
+          if (this.stopped || !pending.has(r.partition)) continue;
+          const end = spec.ends?.get(r.partition);
+          if (end !== undefined && r.offset >= end) {
+            pending.delete(r.partition);
+            continue;
+          }
+          if (!(await onRecord(toRaw(r)))) this.stop();
+          if (end !== undefined && r.offset + 1n >= end) pending.delete(r.partition);
+        }
+        for (const e of batch.ends) {
+          const end = spec.ends?.get(e.partition);
+          if (end !== undefined && e.offset >= end) pending.delete(e.partition);
+        }
+      }
     } finally {
       await consumer.disconnect();
     }
   }
 }
 
-function toRaw(topic: string, partition: number, message: { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> }): RawRecord {
+function toRaw(r: ConsumedRecord): RawRecord {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-  return {
-    topic,
-    partition,
-    offset: BigInt(message.offset),
-    timestampMs: Number(message.timestamp),
-    key: message.key ? message.key.toString('utf8') : null,
-    headers,
-    value: message.value,
-  };
+  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k] = v.toString('utf8');
+  return { topic: r.topic, partition: r.partition, offset: r.offset, timestampMs: r.timestampMs, key: r.key ? r.key.toString('utf8') : null, headers, value: r.value };
 }

@@ -1,6 +1,6 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Config } from '../config';
-import { metricsPort } from '../processors/runtime/metrics';
+import { metricsPort } from '../kafka/metrics';
 import { decodeMetadata } from '../processors/runtime/restore';
 import { NO_WATERMARK } from '../processors/runtime/watermarks';
 import { loadState, stateTopics } from '../producers/flatfile/state';
@@ -181,7 +181,7 @@ export class StatusReader {
     if (short.length === 0) return;
     const records = new Map(short.map((p) => [p.partition, 0n]));
     const spec = { topic, starts: new Map(short.map((p) => [p.partition, p.position ?? 0n])), ends: new Map(short.map((p) => [p.partition, p.high])) };
-    await new TopicReader(this.cluster.kafka).read(spec, (r) => {
+    await new TopicReader(this.cluster.config).read(spec, (r) => {
       // Watermark markers (no value) are not data a group is behind on.
       if (r.value && r.value.length > 0) records.set(r.partition, (records.get(r.partition) ?? 0n) + 1n);
       return true;
@@ -202,7 +202,7 @@ export class StatusReader {
     if (offsets === 0n) return 0;
     if (offsets > COUNT_LIMIT) return Number(offsets);
     let n = 0;
-    await new TopicReader(this.cluster.kafka).read(rangeSpec(topic, rs), (r) => {
+    await new TopicReader(this.cluster.config).read(rangeSpec(topic, rs), (r) => {
       if (r.value && r.value.length > 0) n += 1;
       return true;
     });
@@ -216,7 +216,7 @@ export class StatusReader {
     let sampled = 0;
     let noIv = 0;
     let unknown = 0;
-    await new TopicReader(this.cluster.kafka).read(rangeSpec(topic, rs), async (raw) => {
+    await new TopicReader(this.cluster.config).read(rangeSpec(topic, rs), async (raw) => {
       const value = (await this.decoder.decode(raw)).value as { iv?: unknown; aggressor_side?: unknown } | null;
       if (!value || typeof value !== 'object') return true;
       sampled += 1;
@@ -231,7 +231,7 @@ export class StatusReader {
     const topics = stateTopics(this.config);
     const empty: ProducerStatus = { files: { done: 0, in_progress: 0, failed: 0 }, records: 0, deadLetters: 0, lastEventTime: null, lastEventTimeNs: null, updatedAt: null };
     if (!(await this.cluster.topicExists(topics.progress))) return empty;
-    const { files } = await loadState(this.cluster.kafka, topics);
+    const { files } = await loadState(this.cluster.config, topics);
     const out = empty;
     let updated = 0;
     for (const c of files.values()) {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createRegistry, TopicSerde } from '../avro/serde';
 import { Config, physicalName } from '../config';
 import { TreasuryYields } from '../domain/rates/treasury';
-import { createKafka, createProducer } from '../kafka/client';
+import { Admin, createAdmin } from '../kafka/client';
+import { RecordProducer } from '../kafka/producer';
 import { GlobalTables } from '../kafka/global-table';
 import { applyTopology } from '../topology/apply';
 import { buildTopology } from '../../topology/topology';
@@ -26,16 +27,15 @@ export interface PublishReport {
 
 export async function publishYields(config: Config, rows: TreasuryYields[], log: Logger): Promise<PublishReport> {
   const topic = physicalName(config, RATES_TOPIC);
-  const kafka = createKafka(config, 'rates');
-  const admin = kafka.admin();
+  const admin = createAdmin(config, 'rates-admin');
   await admin.connect();
   try {
     const registry = createRegistry(config.schema_registry);
-    await applyTopology(admin, registry, buildTopology(config), [topic]);
+    await applyTopology(config, admin, registry, buildTopology(config), [topic]);
     const serde = await TopicSerde.forTopic<TreasuryYields>(registry, topic, 'TreasuryYields');
-    const current = await readCurrent(kafka, admin, config, topic, serde, log);
+    const current = await readCurrent(admin, config, topic, serde, log);
     const changed = rows.filter((r) => current.get(r.date)?.equals(serde.type.toBuffer(r)) !== true);
-    if (changed.length > 0) await writeInOneTransaction(kafka, config, topic, changed.map((r) => ({ key: r.date, value: serde.encode(r) })));
+    if (changed.length > 0) await writeInOneTransaction(config, topic, changed.map((r) => ({ key: r.date, value: serde.encode(r) })));
     return { topic, received: rows.length, written: changed.length, unchanged: rows.length - changed.length };
   } finally {
     await admin.disconnect();
@@ -44,14 +44,13 @@ export async function publishYields(config: Config, rows: TreasuryYields[], log:
 
 /** Avro body of the latest committed record per date. */
 async function readCurrent(
-  kafka: ReturnType<typeof createKafka>,
-  admin: ReturnType<ReturnType<typeof createKafka>['admin']>,
+  admin: Admin,
   config: Config,
   topic: string,
   serde: TopicSerde<TreasuryYields>,
   log: Logger,
 ): Promise<Map<string, Buffer>> {
-  const tables = new GlobalTables(kafka, admin, physicalName(config, `optflow.rates.reader.${randomBytes(4).toString('hex')}`), log);
+  const tables = new GlobalTables(config, admin, `rates-reader-${randomBytes(4).toString('hex')}`, log);
   const bodies = new Map<string, Buffer>();
   try {
     await tables.load([{ topic, logical: RATES_TOPIC, serde }], async (r) => tables.put(r));
@@ -62,19 +61,11 @@ async function readCurrent(
   return bodies;
 }
 
-async function writeInOneTransaction(kafka: ReturnType<typeof createKafka>, config: Config, topic: string, messages: { key: string; value: Buffer }[]): Promise<void> {
+async function writeInOneTransaction(config: Config, topic: string, messages: { key: string; value: Buffer }[]): Promise<void> {
   // One transactional id for every loader: a second concurrent run fences the first.
-  const producer = createProducer(kafka, { transactionalId: physicalName(config, 'optflow.rates.writer'), idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const producer = await RecordProducer.connect(config, { clientSuffix: 'rates', transactionalId: physicalName(config, 'optflow.rates.writer') });
   try {
-    const txn = await producer.transaction();
-    try {
-      for (let i = 0; i < messages.length; i += 5000) await txn.send({ topic, acks: -1, messages: messages.slice(i, i + 5000) });
-      await txn.commit();
-    } catch (err) {
-      await txn.abort().catch(() => undefined);
-      throw err;
-    }
+    await producer.inTransaction(messages.map((m) => ({ topic, ...m })));
   } finally {
     await producer.disconnect();
   }

@@ -1,6 +1,8 @@
-import { Kafka, Producer } from 'kafkajs';
-import { createProducer } from '../kafka/client';
-import { createTopicsWithLeaders, type Durability, withDurability } from '../kafka/topics';
+import { Config } from '../config';
+import { Admin, createAdmin } from '../kafka/client';
+import { readTopicToEnd } from '../kafka/consumer';
+import { RecordProducer } from '../kafka/producer';
+import { createMissingTopics, durabilityOf, type TopicAdmin } from '../kafka/topics';
 import { RegistryLog } from './server';
 import { RegistryEvent } from './state';
 
@@ -11,12 +13,9 @@ export const SCHEMAS_TOPIC = '_schemas';
  * `subject`, `version`) so compaction keeps the latest value of each key and replay rebuilds ids.
  */
 export class KafkaRegistryLog implements RegistryLog {
-  private producer?: Producer;
+  private producer?: RecordProducer;
 
-  constructor(
-    private readonly kafka: Kafka,
-    private readonly durability: Durability = { replicationFactor: -1, minInsyncReplicas: -1 },
-  ) {}
+  constructor(private readonly config: Pick<Config, 'kafka' | 'topics'>) {}
 
   static keyOf(event: RegistryEvent): string {
     switch (event.type) {
@@ -29,16 +28,18 @@ export class KafkaRegistryLog implements RegistryLog {
     }
   }
 
-  async ensureTopic(): Promise<void> {
-    const admin = this.kafka.admin();
+  /** Creates `_schemas` if missing, with the configured replication factor and min ISR (through `existing`, else an admin of its own). */
+  async ensureTopic(existing?: TopicAdmin): Promise<void> {
+    const create = (admin: TopicAdmin) =>
+      createMissingTopics(admin, [{ name: SCHEMAS_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' }, durability: durabilityOf(this.config) }]);
+    if (existing) {
+      await create(existing);
+      return;
+    }
+    const admin: Admin = createAdmin(this.config, 'registry-admin');
     await admin.connect();
     try {
-      const topics = await admin.listTopics();
-      if (!topics.includes(SCHEMAS_TOPIC)) {
-        await createTopicsWithLeaders(admin, [
-          withDurability({ topic: SCHEMAS_TOPIC, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }, this.durability),
-        ]);
-      }
+      await create(admin);
     } finally {
       await admin.disconnect();
     }
@@ -46,50 +47,18 @@ export class KafkaRegistryLog implements RegistryLog {
 
   /** Reads the whole log once, in order. */
   async replay(apply: (event: RegistryEvent) => void): Promise<number> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(SCHEMAS_TOPIC);
-    await admin.disconnect();
-    const end = BigInt(offsets[0]?.high ?? '0');
-    const start = BigInt(offsets[0]?.low ?? '0');
-    if (end <= start) return 0;
-    const groupId = `_schemas-replay-${process.pid}-${Date.now()}`;
-    const consumer = this.kafka.consumer({ groupId });
-    await consumer.connect();
-    await consumer.subscribe({ topic: SCHEMAS_TOPIC, fromBeginning: true });
     let applied = 0;
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ message }) => {
-            if (message.value) {
-              apply(JSON.parse(message.value.toString('utf8')) as RegistryEvent);
-              applied += 1;
-            }
-            if (BigInt(message.offset) + 1n >= end) resolve();
-          },
-        })
-        .catch(reject);
+    await readTopicToEnd(this.config, 'registry-replay', SCHEMAS_TOPIC, (record) => {
+      if (!record.value) return;
+      apply(JSON.parse(record.value.toString('utf8')) as RegistryEvent);
+      applied += 1;
     });
-    await consumer.disconnect();
-    const groupAdmin = this.kafka.admin();
-    await groupAdmin.connect();
-    await groupAdmin.deleteGroups([groupId]).catch(() => undefined);
-    await groupAdmin.disconnect();
     return applied;
   }
 
   async append(event: RegistryEvent): Promise<void> {
-    if (!this.producer) {
-      this.producer = createProducer(this.kafka, { idempotent: true, maxInFlightRequests: 1 });
-      await this.producer.connect();
-    }
-    await this.producer.send({
-      topic: SCHEMAS_TOPIC,
-      acks: -1,
-      messages: [{ key: KafkaRegistryLog.keyOf(event), value: JSON.stringify(event) }],
-    });
+    this.producer ??= await RecordProducer.connect(this.config, { clientSuffix: 'registry' });
+    await this.producer.send([{ topic: SCHEMAS_TOPIC, key: KafkaRegistryLog.keyOf(event), value: Buffer.from(JSON.stringify(event)) }]);
   }
 
   async close(): Promise<void> {

@@ -1,18 +1,11 @@
 import { Config } from '../config';
-import { createKafka } from '../kafka/client';
 import { registryAuth } from '../kafka/security';
-import { durabilityOf } from '../kafka/topics';
 import { logger } from '../util/log';
 import { KafkaRegistryLog } from './kafka-log';
 import { SchemaRegistryServer } from './server';
 import { RegistryState } from './state';
 
 const log = logger('registry');
-
-function isAuthFailure(err: unknown): boolean {
-  const name = (err as Error | undefined)?.name ?? '';
-  return /SASLAuthentication|Authentication/.test(name) || /SASL|authentication|certificate/i.test((err as Error | undefined)?.message ?? '');
-}
 
 /**
  * Reads `_schemas` from the start. A broker that just restarted answers metadata requests before its
@@ -26,8 +19,8 @@ async function loadState(store: KafkaRegistryLog, attempts = 60): Promise<{ stat
       const events = await store.replay((e) => state.apply(e));
       return { state, events };
     } catch (err) {
-      // Wrong credentials or TLS trust do not heal by waiting.
-      if (attempt >= attempts || isAuthFailure(err)) throw err;
+      // (Refused credentials end the process at once: the CLI races every command against whenRefused.)
+      if (attempt >= attempts) throw err;
       log.warn('schemas_log_not_ready', { attempt, error: (err as Error).message });
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -36,7 +29,7 @@ async function loadState(store: KafkaRegistryLog, attempts = 60): Promise<{ stat
 
 /** Starts the registry: replays `_schemas`, then serves until SIGTERM/SIGINT. */
 export async function serveRegistry(config: Config, port: number): Promise<SchemaRegistryServer> {
-  const store = new KafkaRegistryLog(createKafka(config, 'registry'), durabilityOf(config));
+  const store = new KafkaRegistryLog(config);
   const { state, events } = await loadState(store);
   const server = new SchemaRegistryServer(state, store, config.schema_registry.basic_auth ? registryAuth(config) : undefined);
   const bound = await server.listen(port);

@@ -39,6 +39,15 @@ function bodyCompatibility(body: unknown): Compatibility {
   return level as Compatibility;
 }
 
+/** A subject from the path; bad percent-encoding is the client's error (400), not the registry's (500). */
+function subjectOf(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new RegistryError(400, 400, `Malformed subject in path: ${encoded.slice(0, 100)}`);
+  }
+}
+
 export class SchemaRegistryServer {
   private readonly routes: Route[];
   private server?: http.Server;
@@ -55,7 +64,7 @@ export class SchemaRegistryServer {
     this.authorization = auth ? basicAuthHeader(auth) : undefined;
     const s = this.state;
     const subjectVersion = (p: string[]) => {
-      const v = s.version(decodeURIComponent(p[0]), p[1]);
+      const v = s.version(subjectOf(p[0]), p[1]);
       return { subject: v.subject, version: v.version, id: v.id, schema: v.schema };
     };
     this.routes = [
@@ -67,28 +76,28 @@ export class SchemaRegistryServer {
       {
         method: 'GET',
         pattern: /^\/subjects\/([^/]+)\/versions$/,
-        handler: (p) => s.versions(decodeURIComponent(p[0])).map((v) => v.version),
+        handler: (p) => s.versions(subjectOf(p[0])).map((v) => v.version),
       },
       { method: 'GET', pattern: /^\/subjects\/([^/]+)\/versions\/(latest|-?\d+)$/, handler: subjectVersion },
       {
         method: 'GET',
         pattern: /^\/subjects\/([^/]+)\/versions\/(latest|-?\d+)\/schema$/,
-        handler: (p) => JSON.parse(s.version(decodeURIComponent(p[0]), p[1]).schema),
+        handler: (p) => JSON.parse(s.version(subjectOf(p[0]), p[1]).schema),
       },
-      { method: 'POST', pattern: /^\/subjects\/([^/]+)\/versions$/, handler: (p, b) => this.register(decodeURIComponent(p[0]), bodySchema(b)) },
+      { method: 'POST', pattern: /^\/subjects\/([^/]+)\/versions$/, handler: (p, b) => this.register(subjectOf(p[0]), bodySchema(b)) },
       {
         method: 'POST',
         pattern: /^\/subjects\/([^/]+)$/,
         handler: (p, b) => {
-          const v = s.lookup(decodeURIComponent(p[0]), bodySchema(b));
+          const v = s.lookup(subjectOf(p[0]), bodySchema(b));
           return { subject: v.subject, version: v.version, id: v.id, schema: v.schema };
         },
       },
-      { method: 'DELETE', pattern: /^\/subjects\/([^/]+)$/, handler: (p) => this.deleteSubject(decodeURIComponent(p[0])) },
+      { method: 'DELETE', pattern: /^\/subjects\/([^/]+)$/, handler: (p) => this.deleteSubject(subjectOf(p[0])) },
       {
         method: 'POST',
         pattern: /^\/compatibility\/subjects\/([^/]+)\/versions\/(latest|-?\d+)$/,
-        handler: (p, b) => ({ is_compatible: s.checkCompatibility(decodeURIComponent(p[0]), p[1], bodySchema(b)) }),
+        handler: (p, b) => ({ is_compatible: s.checkCompatibility(subjectOf(p[0]), p[1], bodySchema(b)) }),
       },
       { method: 'GET', pattern: /^\/config$/, handler: () => ({ compatibilityLevel: s.compatibility(null) }) },
       { method: 'PUT', pattern: /^\/config$/, handler: (_p, b) => this.setConfig(null, bodyCompatibility(b)) },
@@ -96,13 +105,13 @@ export class SchemaRegistryServer {
         method: 'GET',
         pattern: /^\/config\/([^/]+)$/,
         handler: (p, _b, q) => {
-          const subject = decodeURIComponent(p[0]);
+          const subject = subjectOf(p[0]);
           const level = s.subjectCompatibility(subject) ?? (q.get('defaultToGlobal') === 'true' ? s.compatibility(null) : undefined);
           if (!level) throw new RegistryError(404, 40408, `Subject '${subject}' does not have subject-level compatibility configured`);
           return { compatibilityLevel: level };
         },
       },
-      { method: 'PUT', pattern: /^\/config\/([^/]+)$/, handler: (p, b) => this.setConfig(decodeURIComponent(p[0]), bodyCompatibility(b)) },
+      { method: 'PUT', pattern: /^\/config\/([^/]+)$/, handler: (p, b) => this.setConfig(subjectOf(p[0]), bodyCompatibility(b)) },
     ];
   }
 
@@ -174,6 +183,12 @@ export class SchemaRegistryServer {
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    // A request Node's HTTP parser rejects never reaches handle(): answer it with a reason too.
+    this.server.on('clientError', (err: Error, socket: import('node:stream').Duplex) => {
+      if (!socket.writable) return socket.destroy();
+      const body = JSON.stringify({ error_code: 400, message: `Bad request: ${err.message}` });
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: ${CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => {

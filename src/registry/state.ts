@@ -60,7 +60,18 @@ export function canonicalSchema(schema: string): string {
     }
     return v;
   };
-  return JSON.stringify(sortKeys(JSON.parse(schema)));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(schema);
+  } catch (err) {
+    throw new RegistryError(422, 42201, `Invalid schema: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.stringify(sortKeys(parsed));
+  } catch (err) {
+    // nesting deeper than the stack (JSON.parse takes it, the recursion above does not)
+    throw new RegistryError(422, 42201, `Invalid schema: ${(err as Error).message}`);
+  }
 }
 
 function parseAvro(schema: string): avro.Type {

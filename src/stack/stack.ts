@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Config, projectRoot } from '../config';
-import { createKafka } from '../kafka/client';
+import { clusterBrokers } from '../kafka/client';
 import { clientConfigFlag, kafkaSecurity, writeJavaClientProperties } from '../kafka/security';
 import { logger } from '../util/log';
 import { compileLoopbackConnectors, ensureJars, kafkaJars, LOOPBACK_INITIALIZER, s3mockJars } from './jars';
@@ -82,6 +82,8 @@ export const KAFKA_TOOLS: Record<string, string> = {
   transactions: 'org.apache.kafka.tools.TransactionsCommand',
   'delete-records': 'org.apache.kafka.tools.DeleteRecordsCommand',
   'metadata-quorum': 'org.apache.kafka.tools.MetadataQuorumCommand',
+  'producer-perf-test': 'org.apache.kafka.tools.ProducerPerformance',
+  'consumer-perf-test': 'org.apache.kafka.tools.ConsumerPerformance',
 };
 
 export class LocalStack {
@@ -315,18 +317,7 @@ export class LocalStack {
     const secure = this.layout().secure
       ? { ...probe, security_protocol: 'SASL_SSL' as const, sasl_mechanism: SECURE_MECHANISM, ssl_ca_file: clientEnv.OPTFLOW__KAFKA__SSL_CA_FILE, ssl_cert_file: '', ssl_key_file: '' }
       : { ...probe, security_protocol: 'PLAINTEXT' as const };
-    const kafka = createKafka({ kafka: secure }, '', { ...process.env, ...clientEnv });
-    const admin = kafka.admin({ retry: { retries: 0 } });
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      await admin.listTopics();
-      return cluster.brokers.length;
-    } catch {
-      return 0;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    return (await clusterBrokers({ kafka: secure }, { ...process.env, ...clientEnv }, 3000)).length;
   }
 
   private writeKafkaConfig(unit: Unit, dir: string): string {
@@ -462,6 +453,17 @@ export class LocalStack {
    * written 0600 for the run and removed after.
    */
   runKafkaTool(tool: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+    return this.spawnKafkaTool(tool, args, 'inherit', env).status ?? 1;
+  }
+
+  /** Runs a Kafka tool and returns what it printed (benches read the perf tools' figures). */
+  kafkaToolOutput(tool: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+    const result = this.spawnKafkaTool(tool, args, 'pipe', env);
+    if (result.status !== 0) throw new Error(`kafka ${tool} failed: ${String(result.stderr)}`);
+    return String(result.stdout);
+  }
+
+  private spawnKafkaTool(tool: string, args: string[], stdio: 'inherit' | 'pipe', env: NodeJS.ProcessEnv): ReturnType<typeof spawnSync> {
     const main = KAFKA_TOOLS[tool];
     if (!main) throw new Error(`unknown kafka tool '${tool}'; one of: ${Object.keys(KAFKA_TOOLS).join(', ')}`);
     const libs = this.kafkaLibs();
@@ -472,8 +474,7 @@ export class LocalStack {
     const propsFile = path.join(this.home, `client-${process.pid}-${randomBytes(4).toString('hex')}.properties`);
     if (own) writeJavaClientProperties(security, propsFile);
     try {
-      const result = spawnSync('java', this.java(libs, main, own ? [...args, flag, propsFile] : args, ['-Xmx256m', '-XX:TieredStopAtLevel=1', quiet]), { stdio: 'inherit' });
-      return result.status ?? 1;
+      return spawnSync('java', this.java(libs, main, own ? [...args, flag, propsFile] : args, ['-Xmx512m', quiet]), { stdio, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     } finally {
       fs.rmSync(propsFile, { force: true });
     }

@@ -4,7 +4,7 @@ import { serveRegistry } from '../../src/registry/main';
 
 /** With a Docker engine: Kafka and S3Mock in containers, the registry in-process against them. */
 export async function startContainers(): Promise<void> {
-  const kafka = await new GenericContainer('apache/kafka:3.9.1')
+  const kafka = await new GenericContainer('apache/kafka:4.4.0')
     .withExposedPorts({ container: 19092, host: 19092 })
     .withEnvironment({
       KAFKA_NODE_ID: '1',

@@ -1,3 +1,4 @@
+import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -73,7 +74,7 @@ describe('compose topology profile: the container command lines run as-is', () =
       'every group Stable with its replicas as members',
       async () => {
         const { groups } = await t.admin.describeGroups([...expected.keys()]);
-        return groups.every((g) => g.state === 'Stable' && g.members.length === expected.get(g.groupId));
+        return groups.every((g) => g.state === KafkaJS.ConsumerGroupStates.STABLE && g.members.length === expected.get(g.groupId));
       },
       120_000,
     );

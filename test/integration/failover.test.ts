@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
 import { createRegistry, TopicSerde } from '../../src/avro/serde';
-import { loadConfig } from '../../src/config';
+import { Config, loadConfig } from '../../src/config';
 import { FeatureRecord } from '../../src/domain/features/window';
 import { EnrichedOptionTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
-import { createKafka } from '../../src/kafka/client';
+import { Admin, createAdmin } from '../../src/kafka/client';
+import { topicConfigValues } from '../../src/kafka/configs';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
 import { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { features } from '../../src/processors/features';
@@ -60,13 +60,13 @@ async function sumHigh(admin: Admin, topic: string): Promise<number> {
 /** Partitions whose in-sync replicas are fewer than their replicas. */
 async function underReplicated(admin: Admin, topics: string[]): Promise<string[]> {
   const meta = await admin.fetchTopicMetadata({ topics });
-  return meta.topics.flatMap((t) => t.partitions.filter((p) => p.isr.length < p.replicas.length).map((p) => `${t.name}-${p.partitionId} isr ${p.isr.join(',')} of ${p.replicas.join(',')}`));
+  return meta.flatMap((t) => t.partitions.filter((p) => p.isr.length < p.replicas.length).map((p) => `${t.name}-${p.partitionId} isr ${p.isr.join(',')} of ${p.replicas.join(',')}`));
 }
 
 /**
  * A member under a supervisor, as systemd or Kubernetes would run it: restarted when it exits with
- * an error (kafkajs gives up on a group coordinator that moves for longer than its retries last; the
- * restart resumes from committed state, which is what exactly-once promises).
+ * an error (a fenced or failed transaction ends a member; the restart resumes from committed state,
+ * which is what exactly-once promises).
  */
 class Supervised {
   restarts = 0;
@@ -107,7 +107,7 @@ class Supervised {
 describe('three-broker cluster: a broker killed -9 mid-run and restarted (own stack)', () => {
   let own: OwnStack;
   let dir: string;
-  let kafka: Kafka;
+  let config: Config;
   let admin: Admin;
   let reference: { enriched: Map<string, EnrichedOptionTrade>; windows: Map<string, FeatureRecord> };
 
@@ -115,16 +115,16 @@ describe('three-broker cluster: a broker killed -9 mid-run and restarted (own st
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optflow-failover-'));
     const starting = startOwnStack({ brokers: 3, secure: false });
     await generateDay({ date: DATE, outDir: dir, seed: 7, scale: 'small' });
-    const config = loadConfig({ env: { NODE_ENV: 'test' }, overrides: { universe: { underlyings: UNDERLYINGS } } });
+    const local = loadConfig({ env: { NODE_ENV: 'test' }, overrides: { universe: { underlyings: UNDERLYINGS } } });
     const day = readLocalDay(dir, DATE, UNDERLYINGS);
     const market = ['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes'].map((t) => [t, day.get(t)!] as [string, MarketRecord[]]);
-    const enriched = drive<EnrichedOptionTrade>(new ProcessorDriver(greeks, config), byTime(market));
-    const windows = drive<FeatureRecord>(new ProcessorDriver(features, config), byTime([['option.trades.enriched', enriched], ['equity.trades', day.get('equity.trades')!]]));
+    const enriched = drive<EnrichedOptionTrade>(new ProcessorDriver(greeks, local), byTime(market));
+    const windows = drive<FeatureRecord>(new ProcessorDriver(features, local), byTime([['option.trades.enriched', enriched], ['equity.trades', day.get('equity.trades')!]]));
     reference = { enriched: new Map(enriched.map((t) => [tradeId(t), t])), windows: new Map(windows.map((w) => [windowId(w), w])) };
     expect(reference.windows.size).toBe(WINDOW_COUNT);
     own = await starting;
-    kafka = createKafka(loadConfig({ env: { NODE_ENV: 'test', ...own.env } }), 'failover-test', { ...process.env, ...own.env });
-    admin = kafka.admin();
+    config = loadConfig({ env: { NODE_ENV: 'test', ...own.env } });
+    admin = createAdmin(config, 'failover-test');
     await admin.connect();
   }, 600_000);
 
@@ -153,9 +153,8 @@ describe('three-broker cluster: a broker killed -9 mid-run and restarted (own st
     try {
       expect(await waitExit(spawnCli(['topology', 'apply'], env))).toBe(0);
       const meta = await admin.fetchTopicMetadata({ topics: [t('equity.trades'), t('features'), t('greeks.late')] });
-      for (const topic of meta.topics) for (const p of topic.partitions) expect(p.replicas).toHaveLength(3);
-      const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: t('option.trades'), configNames: ['min.insync.replicas'] }] });
-      expect(configs.resources[0].configEntries[0].configValue).toBe('2');
+      for (const topic of meta) for (const p of topic.partitions) expect(p.replicas).toHaveLength(3);
+      expect(await topicConfigValues(config, t('option.trades'), ['min.insync.replicas'])).toEqual({ 'min.insync.replicas': '2' });
 
       for (const args of [['process', 'greeks'], ['process', 'features'], ['sink', 'parquet', '--topic', 'option.trades.enriched', '--out', lake], ['sink', 'parquet', '--topic', 'features', '--out', lake]]) {
         members.push(new Supervised(args, env));
@@ -167,7 +166,7 @@ describe('three-broker cluster: a broker killed -9 mid-run and restarted (own st
       const market = ['equity.trades', 'equity.quotes', 'option.trades', 'option.quotes'].map(t);
       const produced = async () => (await Promise.all(market.map((x) => sumHigh(admin, x)))).reduce((a, b) => a + b, 0);
       await until('the producer a part into the day', async () => (await produced().catch(() => 0)) > 40_000, 300_000);
-      const leaders = (await admin.fetchTopicMetadata({ topics: [t('option.trades'), t('option.quotes'), t('equity.quotes')] })).topics.flatMap((x) => x.partitions.map((p) => p.leader));
+      const leaders = (await admin.fetchTopicMetadata({ topics: [t('option.trades'), t('option.quotes'), t('equity.quotes')] })).flatMap((x) => x.partitions.map((p) => p.leader));
       const victim = [1, 2, 3].sort((a, b) => leaders.filter((l) => l === b).length - leaders.filter((l) => l === a).length)[0];
       const pid = await own.stack.nodePid(victim);
       expect(pid).toBeDefined();
@@ -179,8 +178,8 @@ describe('three-broker cluster: a broker killed -9 mid-run and restarted (own st
       await producer.done;
       const enrichedSerde = await TopicSerde.forTopic<EnrichedOptionTrade>(createRegistry(loadConfig({ env: own.env }).schema_registry, own.env), t('option.trades.enriched'), 'EnrichedOptionTrade');
       const featuresSerde = await TopicSerde.forTopic<FeatureRecord>(createRegistry(loadConfig({ env: own.env }).schema_registry, own.env), t('features'), 'Features');
-      const windows = await readTopic(kafka, t('features'), (b) => featuresSerde.decode(b), WINDOW_COUNT, 300_000);
-      const enriched = await readTopic(kafka, t('option.trades.enriched'), (b) => enrichedSerde.decode(b), reference.enriched.size, 60_000);
+      const windows = await readTopic(config, t('features'), (b) => featuresSerde.decode(b), WINDOW_COUNT, 300_000);
+      const enriched = await readTopic(config, t('option.trades.enriched'), (b) => enrichedSerde.decode(b), reference.enriched.size, 60_000);
 
       expect(producerDoneEarly).toBe(false); // the broker really died mid-run
       process.stdout.write(`failover: killed node ${victim}; member restarts ${members.map((m) => `${m.args.slice(0, 2).join(' ')}=${m.restarts}`).join(', ')}\n`);
@@ -200,7 +199,7 @@ describe('three-broker cluster: a broker killed -9 mid-run and restarted (own st
       const lakeCount = async (topic: string) => Number((await query(`SELECT count(*) FROM read_parquet(${glob(topic)}, hive_partitioning = true)`)).rows[0][0]);
       await until('the sinks wrote everything', async () => (await lakeCount('option.trades.enriched').catch(() => 0)) >= reference.enriched.size && (await lakeCount('features').catch(() => 0)) >= WINDOW_COUNT, 300_000);
       await Promise.all(members.map((m) => m.stop()));
-      // How often a member had to be restarted after the broker died (kafkajs gives up on a moving coordinator).
+      // How often a member had to be restarted after the broker died.
       process.stdout.write(`failover: member restarts ${members.map((m) => `${m.args.slice(0, 2).join(' ')}=${m.restarts}`).join(', ')}\n`);
       const lakeTrades = await query(`SELECT origin, origin_offset, iv, delta FROM read_parquet(${glob('option.trades.enriched')}, hive_partitioning = true)`);
       expect(lakeTrades.rows).toHaveLength(reference.enriched.size);

@@ -43,7 +43,7 @@ interface Env {
 async function setup(): Promise<Env> {
   const prefix = `${uniqueName('ft')}.`;
   const t = await connectTestKafka({ topics: { prefix, partitions: PARTITIONS } });
-  await applyTopology(t.admin, t.registry, buildTopology(t.config));
+  await applyTopology(t.config, t.admin, t.registry, buildTopology(t.config));
   return { prefix, t, members: new ChildProcesses({ OPTFLOW__TOPICS__PREFIX: prefix, OPTFLOW__TOPICS__PARTITIONS: String(PARTITIONS), OPTFLOW__UNIVERSE__UNDERLYINGS: JSON.stringify(UNDERLYINGS) }), serde: (topic, schema) => TopicSerde.forTopic(t.registry, prefix + topic, schema) };
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Kafka } from 'kafkajs';
+import type { Config } from '../../src/config';
 import { TopicSerde } from '../../src/avro/serde';
 import type { DeadLetter } from '../../src/domain/records';
 import { generateDay, type GenerateDayOptions, type GeneratedFile } from '../../src/generator';
@@ -18,7 +18,7 @@ import type { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { FlatFileParser } from '../../src/producers/flatfile/rows';
 import { loadState, stateTopics } from '../../src/producers/flatfile/state';
 import { connectTestKafka, uniqueName, type TestKafka } from './helpers';
-import { readTopic, spawnCli, until, waitExit } from './kafka-io';
+import { readTopic, readUntil, spawnCli, until, waitExit } from './kafka-io';
 
 const DATE = '2025-03-07';
 const S3_ENDPOINT = process.env.S3_ENDPOINT ?? 'http://127.0.0.1:19390';
@@ -84,9 +84,9 @@ function datasetOfFile(f: GeneratedFile): Dataset {
   return datasetOf(f.dataset);
 }
 
-async function readMarket(kafka: Kafka, e: Env, dataset: Dataset, expected: number): Promise<MarketRecord[]> {
+async function readMarket(kafka: Pick<Config, 'kafka'>, e: Env, dataset: Dataset, expected: number): Promise<MarketRecord[]> {
   const serde = await TopicSerde.forTopic<MarketRecord>(tk.registry, `${e.prefix}${dataset.topic}`, dataset.kind);
-  const read = await readTopic(kafka, serde.topic, (b) => serde.decode(b), expected, 30_000);
+  const read = await readTopic(kafka, serde.topic, (b) => serde.decode(b), expected, 180_000);
   return read.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset))).map((r) => r.value);
 }
 
@@ -135,18 +135,17 @@ function expectEventTimeOrder(records: readonly MarketRecord[]): void {
 async function readMarkers(e: Env, logicalTopic: string, waitMs = 20_000): Promise<Map<number, bigint>> {
   const topic = `${e.prefix}${logicalTopic}`;
   const offsets = await tk.admin.fetchTopicOffsets(topic);
-  const consumer = tk.kafka.consumer({ groupId: uniqueName('ff-markers'), readUncommitted: false, maxWaitTimeInMs: 100 });
   const markers = new Map<number, bigint>();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      const header = message.headers?.[WATERMARK_HEADER];
-      if (message.value === null && header) markers.set(partition, BigInt(header.toString()));
+  await readUntil(
+    tk.kafka,
+    topic,
+    (m) => {
+      const header = m.headers?.[WATERMARK_HEADER];
+      if (m.value === null && header) markers.set(m.partition, BigInt(header.toString()));
     },
-  });
-  await until('markers read', () => offsets.every((o) => markers.has(o.partition)), waitMs).catch(() => undefined);
-  await consumer.disconnect();
+    () => offsets.every((o) => markers.has(o.partition)),
+    waitMs,
+  ).catch(() => undefined);
   return markers;
 }
 

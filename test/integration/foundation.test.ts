@@ -4,7 +4,7 @@ import { EquityTrade } from '../../src/domain/records';
 import { KafkaRegistryLog } from '../../src/registry/kafka-log';
 import { SchemaRegistryServer } from '../../src/registry/server';
 import { RegistryState } from '../../src/registry/state';
-import { createProducer } from '../../src/kafka/client';
+import { produceValues, readTopic } from './kafka-io';
 import { connectTestKafka, createTopics, TestKafka, uniqueName } from './helpers';
 import { createRegistry } from '../../src/avro/serde';
 
@@ -41,18 +41,9 @@ describe('foundation: broker + registry + Avro wire format', () => {
     const registeredId = await t.registry.getLatestSchemaId(subjectFor(topic));
     expect(serde.schemaId).toBe(registeredId);
 
-    const producer = createProducer(t.kafka);
-    await producer.connect();
-    await producer.send({ topic, messages: [{ key: 'SPY', value: serde.encode(trade) }] });
-    await producer.disconnect();
-
-    const consumer = t.kafka.consumer({ groupId: uniqueName('test-group') });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const value = await new Promise<Buffer>((resolve) => {
-      void consumer.run({ eachMessage: async ({ message }) => resolve(message.value!) });
-    });
-    await consumer.disconnect();
+    await produceValues(t.kafka, serde, [{ key: 'SPY', value: trade }]);
+    const [read] = await readTopic(t.kafka, topic, (b) => b, 1);
+    const value = read.value;
 
     expect(value.readUInt8(0)).toBe(0);
     expect(value.readUInt32BE(1)).toBe(registeredId);
@@ -88,7 +79,7 @@ describe('foundation: broker + registry + Avro wire format', () => {
     const schema = JSON.stringify({ type: 'record', name: 'Durable', namespace: 'test', fields: [{ name: 'x', type: 'int' }] });
     const { id } = await t.registry.register({ type: SchemaType.AVRO, schema }, { subject });
 
-    const store = new KafkaRegistryLog(t.kafka);
+    const store = new KafkaRegistryLog(t.config);
     const state = new RegistryState();
     await store.replay((e) => state.apply(e));
     const fresh = new SchemaRegistryServer(state, store);

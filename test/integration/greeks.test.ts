@@ -118,7 +118,7 @@ async function setup(): Promise<Env> {
   const prefix = `${uniqueName('gk')}.`;
   const t = await connectTestKafka({ topics: { prefix, partitions: PARTITIONS } });
   const names = ['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes', 'option.trades.enriched', 'greeks.late', 'greeks.dlq'];
-  await applyTopology(t.admin, t.registry, buildTopology(t.config), names.map((n) => prefix + n));
+  await applyTopology(t.config, t.admin, t.registry, buildTopology(t.config), names.map((n) => prefix + n));
   const serde = <T>(n: string, s: Parameters<typeof TopicSerde.forTopic>[2]) => TopicSerde.forTopic<T>(t.registry, prefix + n, s);
   return {
     prefix,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Admin, Kafka } from 'kafkajs';
 import { createRegistry } from '../../src/avro/serde';
 import { Config, loadConfig } from '../../src/config';
-import { createKafka } from '../../src/kafka/client';
+import { Admin, createAdmin } from '../../src/kafka/client';
+import { BROKER_DEFAULT, createMissingTopics } from '../../src/kafka/topics';
 
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
   return loadConfig({ env: { ...process.env, NODE_ENV: 'test' }, overrides });
@@ -14,7 +14,8 @@ export function uniqueName(prefix: string): string {
 
 export interface TestKafka {
   config: Config;
-  kafka: Kafka;
+  /** The Kafka settings the test's clients use (the config itself). */
+  kafka: Pick<Config, 'kafka'>;
   admin: Admin;
   registry: ReturnType<typeof createRegistry>;
   close(): Promise<void>;
@@ -22,12 +23,11 @@ export interface TestKafka {
 
 export async function connectTestKafka(overrides: Record<string, unknown> = {}): Promise<TestKafka> {
   const config = testConfig(overrides);
-  const kafka = createKafka(config, 'test');
-  const admin = kafka.admin();
+  const admin = createAdmin(config, 'test');
   await admin.connect();
-  return { config, kafka, admin, registry: createRegistry(config.schema_registry), close: () => admin.disconnect() };
+  return { config, kafka: config, admin, registry: createRegistry(config.schema_registry), close: () => admin.disconnect() };
 }
 
 export async function createTopics(admin: Admin, names: string[], partitions = 3): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+  await createMissingTopics(admin, names.map((name) => ({ name, partitions, configs: {}, durability: BROKER_DEFAULT })));
 }

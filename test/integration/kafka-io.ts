@@ -1,12 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { Kafka } from 'kafkajs';
 import { TopicSerde } from '../../src/avro/serde';
-import { createProducer } from '../../src/kafka/client';
+import { Config } from '../../src/config';
+import { ConsumedRecord, LowLevelConsumer } from '../../src/kafka/consumer';
 import { WATERMARK_HEADER } from '../../src/kafka/markers';
+import { OutgoingMessage, RecordProducer } from '../../src/kafka/producer';
 import { uniqueName } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
+
+type KafkaSettings = Pick<Config, 'kafka'>;
 
 export interface ReadRecord<T> {
   partition: number;
@@ -16,55 +19,52 @@ export interface ReadRecord<T> {
 }
 
 /** Reads a topic from the beginning, read_committed, until `expected` records or the timeout. */
-export async function readTopic<T>(kafka: Kafka, topic: string, decode: (b: Buffer) => Promise<T> | T, expected: number, timeoutMs = 60_000): Promise<ReadRecord<T>[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('test-reader'), readUncommitted: false, maxWaitTimeInMs: 100 });
+export async function readTopic<T>(kafka: KafkaSettings, topic: string, decode: (b: Buffer) => Promise<T> | T, expected: number, timeoutMs = 60_000): Promise<ReadRecord<T>[]> {
+  const consumer = new LowLevelConsumer(kafka, 'test-reader', { 'group.id': uniqueName('test-reader') });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
   const out: ReadRecord<T>[] = [];
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      if (!message.value) return;
-      out.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: await decode(message.value) });
-      if (out.length >= expected) done();
-    },
-  });
-  const timer = setTimeout(done, timeoutMs);
-  await finished;
-  clearTimeout(timer);
-  // linger briefly to catch duplicates beyond the expected count
-  await new Promise((r) => setTimeout(r, 1500));
-  await consumer.disconnect();
+  try {
+    consumer.client.subscribe([topic]);
+    const deadline = Date.now() + timeoutMs;
+    let lingerUntil = Infinity;
+    while (Date.now() < Math.min(deadline, lingerUntil)) {
+      const batch = await consumer.consume(2000);
+      for (const m of batch.records) {
+        if (!m.value) continue;
+        out.push({ partition: m.partition, offset: m.offset.toString(), key: m.key?.toString() ?? null, value: await decode(m.value) });
+      }
+      // linger briefly to catch duplicates beyond the expected count
+      if (out.length >= expected && lingerUntil === Infinity) lingerUntil = Date.now() + 1500;
+    }
+  } finally {
+    await consumer.disconnect();
+  }
   return out;
 }
 
-export async function produceValues<T>(kafka: Kafka, serde: TopicSerde<T>, records: { key: string; value: T }[]): Promise<void> {
-  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  for (let i = 0; i < records.length; i += 2000) {
-    await producer.send({ topic: serde.topic, acks: -1, messages: records.slice(i, i + 2000).map((r) => ({ key: r.key, value: serde.encode(r.value) })) });
+async function produce(kafka: KafkaSettings, messages: OutgoingMessage[]): Promise<void> {
+  const producer = await RecordProducer.connect(kafka, { clientSuffix: 'test-producer' });
+  try {
+    await producer.send(messages);
+  } finally {
+    await producer.disconnect();
   }
-  await producer.disconnect();
 }
 
-export async function sendRaw(kafka: Kafka, topic: string, messages: { key: string; value: Buffer | null; headers?: Record<string, string> }[], partition?: number): Promise<void> {
-  const producer = createProducer(kafka);
-  await producer.connect();
-  await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ ...m, partition })) });
-  await producer.disconnect();
+export async function produceValues<T>(kafka: KafkaSettings, serde: TopicSerde<T>, records: { key: string; value: T }[]): Promise<void> {
+  await produce(kafka, records.map((r) => ({ topic: serde.topic, key: r.key, value: serde.encode(r.value) })));
+}
+
+export async function sendRaw(kafka: KafkaSettings, topic: string, messages: { key: string; value: Buffer | null; headers?: Record<string, string> }[], partition?: number): Promise<void> {
+  await produce(kafka, messages.map((m) => ({ topic, partition, ...m })));
 }
 
 /** Watermark markers (null value, `watermark` header) to every partition of the topic. */
-export async function sendMarkers(kafka: Kafka, topic: string, partitions: number, watermark: bigint): Promise<void> {
-  const producer = createProducer(kafka);
-  await producer.connect();
-  await producer.send({
-    topic,
-    acks: -1,
-    messages: Array.from({ length: partitions }, (_, partition) => ({ partition, key: null, value: null, headers: { [WATERMARK_HEADER]: watermark.toString() } })),
-  });
-  await producer.disconnect();
+export async function sendMarkers(kafka: KafkaSettings, topic: string, partitions: number, watermark: bigint): Promise<void> {
+  await produce(
+    kafka,
+    Array.from({ length: partitions }, (_, partition) => ({ topic, partition, key: null, value: null, headers: { [WATERMARK_HEADER]: watermark.toString() } })),
+  );
 }
 
 /** Runs `optflow <args>` from the built CLI as a child process, with the test's topic prefix. */
@@ -107,4 +107,20 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Reads a topic from the beginning (read_committed), handing over every record, until `done()` or the timeout. */
+export async function readUntil(kafka: KafkaSettings, topic: string, onRecord: (r: ConsumedRecord) => void, done: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const consumer = new LowLevelConsumer(kafka, 'test-reader', { 'group.id': uniqueName('test-reader') });
+  await consumer.connect();
+  try {
+    consumer.client.subscribe([topic]);
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out reading ${topic}`);
+      for (const r of (await consumer.consume(2000)).records) onRecord(r);
+    }
+  } finally {
+    await consumer.disconnect();
+  }
 }

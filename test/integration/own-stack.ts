@@ -23,10 +23,14 @@ async function free(port: number): Promise<boolean> {
   return portOwners(port).length === 0 && listenersOn(port).length === 0 && !(await portOpen(port));
 }
 
-/** A base port whose node ports (base + 10 i, base + 1 + 10 i) are all free, then the registry's. */
+/**
+ * A base port whose node ports (base + 10 i, base + 1 + 10 i) are all free, then the registry's. From
+ * 42002-46992 (registry and S3 below 47040): clear of the shared stack's defaults (19092, 18081, 19390)
+ * and of the 39xxx / 59xxx ranges other stacks on a shared machine use.
+ */
 async function freePorts(brokers: number): Promise<{ kafka: number; registry: number }> {
   for (;;) {
-    const kafka = 30_000 + Math.floor(Math.random() * 2_500) * 10 + 2;
+    const kafka = 42_000 + Math.floor(Math.random() * 500) * 10 + 2;
     const wanted = Array.from({ length: brokers }, (_, i) => [kafka + NODE_PORT_STEP * i, kafka + 1 + NODE_PORT_STEP * i]).flat();
     const registry = kafka + NODE_PORT_STEP * brokers + 5;
     const all = await Promise.all([...wanted, registry].map(free));
@@ -36,7 +40,8 @@ async function freePorts(brokers: number): Promise<{ kafka: number; registry: nu
 
 export async function startOwnStack(layout: Layout, services: ServiceName[] = ['kafka', 'registry']): Promise<OwnStack> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'optflow-own-stack-'));
-  const shared = path.resolve(projectRoot(), loadConfig({ env: {} }).stack.home, 'jars');
+  // The jars of the configured stack home (OPTFLOW__STACK__HOME), downloaded once, shared read-only.
+  const shared = path.resolve(projectRoot(), loadConfig({ env: process.env }).stack.home, 'jars');
   fs.mkdirSync(shared, { recursive: true });
   fs.symlinkSync(shared, path.join(home, 'jars'));
   const ports = await freePorts(layout.brokers);

@@ -125,7 +125,7 @@ async function setup(massiveUrl: string): Promise<Env> {
   const prefix = `${uniqueName('rt')}.`;
   const t = await connectTestKafka({ topics: { prefix, partitions: PARTITIONS } });
   const names = [...MARKET_TOPICS, 'option.trades.enriched', 'greeks.late', 'greeks.dlq', 'rates.treasury'].map((n) => prefix + n);
-  await applyTopology(t.admin, t.registry, buildTopology(t.config), names);
+  await applyTopology(t.config, t.admin, t.registry, buildTopology(t.config), names);
   const childEnv = {
     OPTFLOW__TOPICS__PREFIX: prefix, OPTFLOW__TOPICS__PARTITIONS: String(PARTITIONS), OPTFLOW__UNIVERSE__UNDERLYINGS: '["SPY"]',
     OPTFLOW__RATES__REST_URL: massiveUrl, OPTFLOW__RATES__PAGE_LIMIT: '10', OPTFLOW__RATES__INITIAL_BACKOFF_MS: '50', OPTFLOW__RATES__MAX_BACKOFF_MS: '200',

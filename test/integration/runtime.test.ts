@@ -101,7 +101,7 @@ async function setup(): Promise<Env> {
   const t = await connectTestKafka({ topics: { prefix, partitions: PARTITIONS } });
   const topology = buildTopology(t.config);
   const names = ['equity.trades', 'equity.trade_counts.1m', 'trade-counts.late', 'trade-counts.dlq'].map((n) => prefix + n);
-  await applyTopology(t.admin, t.registry, topology, names);
+  await applyTopology(t.config, t.admin, t.registry, topology, names);
   return {
     prefix,
     t,
@@ -130,7 +130,7 @@ async function produceAndClose(env: Env, trades: EquityTrade[]): Promise<void> {
 
 async function committedInputOffsets(env: Env): Promise<number> {
   const offsets = await env.t.admin.fetchOffsets({ groupId: `${env.prefix}optflow.trade-counts`, topics: [env.trades.topic] });
-  return offsets[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  return (offsets[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
 describe('processor runtime (trade-counts on the real broker)', () => {

@@ -2,12 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Admin } from 'kafkajs';
 import { createRegistry, TopicSerde } from '../../src/avro/serde';
 import { Config, loadConfig, projectRoot } from '../../src/config';
 import { EquityTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
-import { createKafka } from '../../src/kafka/client';
+import { Admin, createAdmin } from '../../src/kafka/client';
 import { readLocalDay } from '../../src/producers/flatfile/local-day';
 import { TradeCounts } from '../../src/processors/trade-counts';
 import { query, sqlString } from '../unit/parquet/duckdb-read';
@@ -49,17 +48,25 @@ describe('SASL_SSL end to end: SCRAM-SHA-512 over TLS, registry basic auth (own 
   let config: Config;
   let admin: Admin;
   const outputs: Run[] = [];
+  // This process's own clients (the reader below) take the SASL credentials from the environment, as the product's do.
+  const saved = { KAFKA_SASL_USERNAME: process.env.KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: process.env.KAFKA_SASL_PASSWORD };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optflow-secure-'));
     [own] = await Promise.all([startOwnStack({ brokers: 1, secure: true }), generateDay({ date: DATE, outDir: dir, seed: 3, scale: 'small', underlyings: [{ symbol: 'SPY' } as never] })]);
     config = loadConfig({ env: { NODE_ENV: 'test', ...own.env } });
-    admin = createKafka(config, 'secure-test', { ...process.env, ...own.env }).admin();
+    process.env.KAFKA_SASL_USERNAME = own.env.KAFKA_SASL_USERNAME;
+    process.env.KAFKA_SASL_PASSWORD = own.env.KAFKA_SASL_PASSWORD;
+    admin = createAdmin(config, 'secure-test');
     await admin.connect();
   });
 
   afterAll(async () => {
     await admin?.disconnect();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     for (const r of outputs) if (r.child.exitCode === null) r.child.kill('SIGTERM');
     await Promise.all(outputs.map((r) => waitExit(r.child)));
     await own?.stop();
@@ -91,8 +98,8 @@ describe('SASL_SSL end to end: SCRAM-SHA-512 over TLS, registry basic auth (own 
     const trades = readLocalDay(dir, DATE, ['SPY']).get('equity.trades')! as EquityTrade[];
     const minutes = new Set(trades.map((t) => t.sip_timestamp / MINUTE_NS));
     const serde = await TopicSerde.forTopic<TradeCounts>(createRegistry(config.schema_registry, { ...process.env, ...own.env }), `${prefix}equity.trade_counts.1m`, 'TradeCounts');
-    const kafka = createKafka(config, 'secure-reader', { ...process.env, ...own.env });
-    const counts = await readTopic(kafka, serde.topic, (b) => serde.decode(b), minutes.size, 120_000);
+    expect(await admin.listTopics()).toContain(serde.topic);
+    const counts = await readTopic(config, serde.topic, (b) => serde.decode(b), minutes.size, 120_000);
     expect(counts).toHaveLength(minutes.size);
     expect(counts.reduce((n, c) => n + Number(c.value.trades), 0)).toBe(trades.length);
 

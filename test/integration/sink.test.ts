@@ -50,7 +50,7 @@ function trades(n: number): EquityTrade[] {
 async function setup(): Promise<{ prefix: string; t: TestKafka; serde: TopicSerde<EquityTrade> }> {
   const prefix = `${uniqueName('sk')}.`;
   const t = await connectTestKafka({ topics: { prefix, partitions: PARTITIONS } });
-  await applyTopology(t.admin, t.registry, buildTopology(t.config), [`${prefix}equity.trades`]);
+  await applyTopology(t.config, t.admin, t.registry, buildTopology(t.config), [`${prefix}equity.trades`]);
   return { prefix, t, serde: await TopicSerde.forTopic(t.registry, `${prefix}equity.trades`, 'EquityTrade') };
 }
 
@@ -71,7 +71,7 @@ async function drained(t: TestKafka, prefix: string): Promise<boolean> {
   const topic = `${prefix}equity.trades`;
   const [committed, ends] = await Promise.all([t.admin.fetchOffsets({ groupId: `${prefix}optflow.sink.equity.trades`, topics: [topic] }), t.admin.fetchTopicOffsets(topic)]);
   return ends.every((e) => {
-    const c = committed[0].partitions.find((p) => p.partition === e.partition);
+    const c = committed[0]?.partitions.find((p) => p.partition === e.partition);
     return c !== undefined && (c.offset === e.high || e.high === '0') && !c.metadata;
   });
 }

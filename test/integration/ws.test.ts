@@ -4,14 +4,14 @@
  * server-side drop with reconnect, and heartbeat watermark markers.
  */
 import type { AddressInfo } from 'node:net';
-import type { Kafka } from 'kafkajs';
+import type { Config } from '../../src/config';
 import WebSocket, { WebSocketServer } from 'ws';
 import { TopicSerde } from '../../src/avro/serde';
 import type { DeadLetter, EquityQuote, EquityTrade } from '../../src/domain/records';
 import { WATERMARK_HEADER } from '../../src/kafka/markers';
 import { partitionOf } from '../../src/kafka/partitioner';
 import { connectTestKafka, uniqueName, type TestKafka } from './helpers';
-import { readTopic, spawnCli, until, waitExit } from './kafka-io';
+import { readTopic, readUntil, spawnCli, until, waitExit } from './kafka-io';
 
 let tk: TestKafka;
 
@@ -61,22 +61,18 @@ interface Marker {
 }
 
 /** Watermark markers (null value + header) on a topic, read from the beginning until `done` holds. */
-async function readMarkers(kafka: Kafka, topic: string, done: (markers: Marker[]) => boolean, timeoutMs = 20_000): Promise<Marker[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('test-markers'), maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+async function readMarkers(kafka: Pick<Config, 'kafka'>, topic: string, done: (markers: Marker[]) => boolean, timeoutMs = 20_000): Promise<Marker[]> {
   const markers: Marker[] = [];
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      const header = message.headers?.[WATERMARK_HEADER];
-      if (message.value === null && header !== undefined) markers.push({ partition, watermark: BigInt(header.toString()) });
+  await readUntil(
+    kafka,
+    topic,
+    (m) => {
+      const header = m.headers?.[WATERMARK_HEADER];
+      if (m.value === null && header !== undefined) markers.push({ partition: m.partition, watermark: BigInt(header.toString()) });
     },
-  });
-  try {
-    await until(`markers on ${topic}`, () => done(markers), timeoutMs);
-  } finally {
-    await consumer.disconnect();
-  }
+    () => done(markers),
+    timeoutMs,
+  );
   return markers;
 }
 
@@ -148,7 +144,7 @@ it('produces live trades and quotes, dead-letters bad frames, reconnects and sen
     expect(dead.find((d) => d.value.reason === 'invalid_json')!.value.raw.toString()).toBe('[{"ev":"T","sym":"SPY",');
 
     const expected = T2 - 1_000_000_000n;
-    const partitions = (await tk.admin.fetchTopicMetadata({ topics: [tradeSerde.topic] })).topics[0].partitions.length;
+    const partitions = (await tk.admin.fetchTopicMetadata({ topics: [tradeSerde.topic] }))[0].partitions.length;
     // Markers go to SPY's partition only: no other underlying's partition is moved by SPY's records.
     const spy = partitionOf('SPY', partitions);
     for (const topic of [tradeSerde.topic, quoteSerde.topic]) {
@@ -186,7 +182,7 @@ it('heartbeats follow each partition\'s own underlyings: busy SPY and QQQ never 
     fake.sockets[0].send(JSON.stringify(events).replace(/"T(\d+)"/g, '$1'));
 
     const topic = `${prefix}equity.trades`;
-    const partitions = (await tk.admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length;
+    const partitions = (await tk.admin.fetchTopicMetadata({ topics: [topic] }))[0].partitions.length;
     const [busy, quiet] = [partitionOf('SPY', partitions), partitionOf('IWM', partitions)];
     expect(partitionOf('QQQ', partitions)).toBe(busy);
     expect(quiet).not.toBe(busy);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig, projectRoot } from '../../src/config';
-import { METRICS_ROLES } from '../../src/processors/runtime/metrics';
+import { METRICS_ROLES } from '../../src/kafka/metrics';
 import { buildTopology } from '../../topology/topology';
 
 /**

@@ -45,7 +45,7 @@ export class ProcessorDriver {
       encode: (topic, key, value) => {
         const type = this.outputTypes.get(topic);
         if (!type) throw new Error(`${definition.name} emitted to undeclared topic ${topic}`);
-        return { topic, message: { key, value: type.toBuffer(value) } };
+        return { topic, key, value: type.toBuffer(value) };
       },
       lateTopic: `${definition.name}.late`,
       dlqTopic: `${definition.name}.dlq`,
@@ -85,7 +85,8 @@ export class ProcessorDriver {
 
   /** Outputs since the last call (late and DLQ records included, under their topics). */
   drain<T = unknown>(): DrivenOutput<T>[] {
-    for (const { topic, message } of this.task.drain().outputs) {
+    for (const message of this.task.drain().outputs) {
+      const { topic } = message;
       const bytes = message.value as Buffer;
       const type = this.outputTypes.get(topic);
       const value = type ? type.fromBuffer(bytes) : (this.deadLetterType.fromBuffer(bytes) as DeadLetter);

@@ -1,25 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { Admin, Batch, Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde';
 import { Config, physicalName } from '../../config';
 import { DeadLetter } from '../../domain/records';
-import { createKafka, createProducer } from '../../kafka/client';
+import { Admin, createAdmin } from '../../kafka/client';
+import { ConsumedRecord, PartitionEnd, TopicPartitionOffset } from '../../kafka/consumer';
 import { GlobalTables } from '../../kafka/global-table';
 import { markerMessages, markerOf } from '../../kafka/markers';
+import { GroupMember, TopicPartition } from '../../kafka/member';
+import { ProcessMetrics } from '../../kafka/metrics';
+import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { PROCESSORS } from '../../../topology/processors';
 import { logger } from '../../util/log';
-import { CoPartitionedAssigner } from './assigner';
-import { ProcessMetrics } from './metrics';
 import { CommitMetadata, decodeMetadata, encodeMetadata } from './restore';
 import { EncodedOutput, Task } from './task';
 import { ProcessorDefinition, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
- * Runs a processor as a member of its consumer group: co-partitioned assignment, one task per input
- * partition number, event-time watermarks, exactly-once effect (each task commits its outputs and
- * input offsets in one Kafka transaction, with a transactional id per task so a zombie is fenced),
- * state restore by replay (restore.ts), poison records to the DLQ, metrics, graceful shutdown.
+ * Runs a processor as a member of its consumer group (src/kafka/member.ts): one task per input
+ * partition number (librdkafka's range assignment keeps partition p of every input on one member),
+ * event-time watermarks, exactly-once effect (each task commits its outputs and input offsets in one
+ * Kafka transaction: a transactional id per task fences a zombie task, and the offsets carry the
+ * member's group generation, so an evicted member cannot commit), state restore by replay
+ * (restore.ts), poison records to the DLQ, metrics, graceful shutdown.
  */
 
 export interface RuntimeOptions {
@@ -37,30 +40,18 @@ interface InputBinding {
 
 interface TaskHandle {
   task: Task;
-  producer: Producer;
+  producer: RecordProducer;
   /** task.counters.late already added to the late metric (late records count once committed). */
   lateCounted: number;
+  lastCommitMs: number;
 }
 
-/**
- * The coordinator answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are still
- * being written; the Java client retries it, kafkajs does not for AddOffsetsToTxn.
- */
-async function retryWhileConcurrent<T>(operation: () => Promise<T>, attempts = 12): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await operation();
-    } catch (err) {
-      const concurrent = (err as { type?: string }).type === 'CONCURRENT_TRANSACTIONS';
-      if (!concurrent || attempt >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(20 * 2 ** attempt, 1000)));
-    }
-  }
-}
+/** A task commits when this much time passed since its last commit, or this many outputs wait. */
+const COMMIT_INTERVAL_MS = 100;
+const COMMIT_OUTPUTS = 20_000;
 
 export class ProcessorRuntime {
   private readonly log;
-  private readonly kafka: Kafka;
   private readonly group: string;
   private readonly inputs = new Map<string, InputBinding>();
   private readonly outputs = new Map<string, TopicSerde<unknown>>();
@@ -68,13 +59,10 @@ export class ProcessorRuntime {
   /** Outputs that carry the task's watermark as markers (derived once at start). */
   private watermarked: string[] = [];
   private deadLetters?: TopicSerde<DeadLetter>;
-  private consumer?: Consumer;
+  private member?: GroupMember;
   private admin?: Admin;
   private tables?: GlobalTables;
   private readonly tasks = new Map<number, TaskHandle>();
-  private lock: Promise<unknown> = Promise.resolve();
-  private timer?: NodeJS.Timeout;
-  private stopping = false;
   private readonly metrics: ProcessMetrics;
   private metricsServer?: { port: number; close(): Promise<void> };
   private readonly m;
@@ -88,7 +76,6 @@ export class ProcessorRuntime {
     private readonly options: RuntimeOptions = {},
   ) {
     this.log = logger(`processor.${definition.name}`);
-    this.kafka = createKafka(config, `${definition.name}-${this.instanceId}`);
     this.group = physicalName(config, `optflow.${definition.name}`);
     this.metrics = new ProcessMetrics({ processor: definition.name, instance: this.instanceId });
     const mm = this.metrics;
@@ -134,41 +121,22 @@ export class ProcessorRuntime {
     this.watermarked = this.watermarkedOutputs();
     this.deadLetters = await TopicSerde.forTopic<DeadLetter>(registry, this.dlqTopic, 'DeadLetter');
     await TopicSerde.forTopic<DeadLetter>(registry, this.lateTopic, 'DeadLetter');
-    this.admin = this.kafka.admin();
+    this.admin = createAdmin(this.config, `${this.definition.name}-${this.instanceId}-admin`);
     await this.admin.connect();
     await this.loadTables(registry);
     this.metricsServer = await this.metrics.serve(this.config, this.options.metricsPort);
-
-    this.consumer = this.kafka.consumer({
-      groupId: this.group,
-      partitionAssigners: [CoPartitionedAssigner],
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 200,
-      readUncommitted: false,
-      retry: { retries: 10 },
+    this.member = new GroupMember(this.config, {
+      group: this.group,
+      topics: [...this.inputs.keys()],
+      clientSuffix: `${this.definition.name}-${this.instanceId}`,
+      tickMs: this.options.punctuateMs ?? 500,
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      this.log.info('group_joined', { assignment: e.payload.memberAssignment });
-      void this.exclusive(() => this.dropAllTasks('rebalance'));
+    await this.member.start({
+      assigned: (partitions) => this.assigned(partitions),
+      revoked: (partitions, lost) => this.revoked(partitions, lost),
+      fetched: (records, ends) => this.fetched(records, ends),
+      tick: (now) => this.punctuateAll(now),
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.log.error('consumer_crashed', { error: e.payload.error, restart: e.payload.restart });
-      void this.exclusive(() => this.dropAllTasks('crash'));
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.inputs.keys()], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, heartbeat, isStale }) => {
-        await this.exclusive(() => this.handleBatch(batch, isStale));
-        await heartbeat();
-      },
-    });
-    const period = this.options.punctuateMs ?? 500;
-    this.timer = setInterval(() => void this.exclusive(() => this.punctuateAll()), period);
     this.log.info('started', { group: this.group, inputs: [...this.inputs.keys()], metrics_port: this.metricsServer?.port });
   }
 
@@ -184,8 +152,12 @@ export class ProcessorRuntime {
       const topic = this.physical(spec.topic);
       bindings.push({ topic, logical: spec.topic, serde: await TopicSerde.forTopic(registry, topic, spec.schema) });
     }
-    this.tables = new GlobalTables(this.kafka, this.admin!, `${this.group}.table.${this.instanceId}`, this.log);
-    await this.tables.load(bindings, (record) => this.exclusive(async () => this.applyTableRecord(record)));
+    this.tables = new GlobalTables(this.config, this.admin!, `${this.definition.name}-${this.instanceId}-tables`, this.log);
+    // Later table records reach the tasks between batches: the member serialises them with its work.
+    await this.tables.load(bindings, async (record) => {
+      if (this.member) await this.member.exclusive(async () => this.applyTableRecord(record));
+      else this.applyTableRecord(record);
+    });
   }
 
   private applyTableRecord(record: TableRecord): void {
@@ -193,37 +165,40 @@ export class ProcessorRuntime {
     for (const handle of this.tasks.values()) handle.task.table(record);
   }
 
-  /** Serialises batch handling, punctuation and rebalance handling. */
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.lock.then(work, work);
-    this.lock = next.catch(() => undefined);
-    return next;
+  private async assigned(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const numbers = [...new Set(partitions.map((p) => p.partition))].sort((a, b) => a - b);
+    this.log.info('group_joined', { partitions: numbers });
+    const starts: TopicPartitionOffset[] = [];
+    for (const partition of numbers) starts.push(...(await this.startTask(partition)));
+    return starts;
   }
 
-  private async dropAllTasks(reason: string): Promise<void> {
-    for (const [partition, handle] of this.tasks) {
-      handle.task.close();
-      await handle.producer.disconnect().catch(() => undefined);
-      this.log.info('task_dropped', { partition, reason });
+  private async revoked(partitions: TopicPartition[], lost: boolean): Promise<void> {
+    for (const partition of new Set(partitions.map((p) => p.partition))) {
+      const handle = this.tasks.get(partition);
+      if (!handle) continue;
+      if (!lost) await this.commit(handle).catch(() => undefined);
+      await this.dropTask(handle, lost ? 'lost' : 'revoked');
     }
-    this.tasks.clear();
   }
 
-  private async taskFor(partition: number): Promise<TaskHandle> {
-    const existing = this.tasks.get(partition);
-    if (existing) return existing;
-    const producer = createProducer(this.kafka, {
+  private async dropTask(handle: TaskHandle, reason: string): Promise<void> {
+    this.tasks.delete(handle.task.partition);
+    handle.task.close();
+    await handle.producer.disconnect();
+    this.log.info('task_dropped', { partition: handle.task.partition, reason });
+  }
+
+  /** Creates task p (fencing its previous owner), restores its committed state; returns where its inputs start. */
+  private async startTask(partition: number): Promise<TopicPartitionOffset[]> {
+    // Initialising the transactional id fences a previous owner of this task and aborts its open
+    // transaction BEFORE the committed offsets are read below.
+    const producer = await RecordProducer.connect(this.config, {
+      clientSuffix: `${this.definition.name}-${this.instanceId}-task-${partition}`,
       transactionalId: `${this.group}.task-${partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
     });
-    await producer.connect();
-    // Opening the first transaction initialises the transactional id: a previous owner of this task
-    // is fenced and its open transaction aborted BEFORE the committed offsets are read below.
-    const probe = await producer.transaction();
-    await probe.abort();
     const committed = await this.committedState(partition);
-    const empty = await this.seekToRestorePoints(partition, committed);
+    const { starts, empty } = await this.restorePoints(partition, committed);
     const now = Date.now();
     const topics = [...this.inputs.keys()];
     const et = this.config.event_time;
@@ -241,13 +216,12 @@ export class ProcessorRuntime {
     });
     for (const topic of empty) task.fetched(topic, true);
     for (const record of this.tables?.records() ?? []) task.table(record);
-    const handle = { task, producer, lateCounted: 0 };
-    this.tasks.set(partition, handle);
+    this.tasks.set(partition, { task, producer, lateCounted: 0, lastCommitMs: now });
     this.log.info('task_started', {
       partition,
       committed: Object.fromEntries([...committed].map(([t, c]) => [t, { restore_point: c.restorePoint, position: c.metadata?.position }])),
     });
-    return handle;
+    return starts;
   }
 
   /** Inputs written by a processor of the topology: they carry its watermark and are never idle. */
@@ -270,80 +244,90 @@ export class ProcessorRuntime {
     const serde = this.outputs.get(topic);
     if (!serde) throw new Error(`processor ${this.definition.name} emitted to undeclared topic ${logical}`);
     for (const flag of this.outputFlags.get(topic)?.(value) ?? []) this.m.outputFlags.inc({ topic: logical, flag });
-    return { topic, message: { key, value: serde.encode(value) } };
+    return { topic, key, value: serde.encode(value) };
   }
 
   private async committedState(partition: number): Promise<Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>> {
-    const fetched = await this.admin!.fetchOffsets({ groupId: this.group, topics: [...this.inputs.keys()] });
+    const fetched = await this.member!.consumer.committed([...this.inputs.keys()].map((topic) => ({ topic, partition })));
     const out = new Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>();
-    for (const t of fetched) {
-      const p = t.partitions.find((x) => x.partition === partition);
-      if (!p || p.offset === '-1') continue;
-      out.set(t.topic, { restorePoint: BigInt(p.offset), metadata: decodeMetadata(p.metadata) });
+    for (const c of fetched) {
+      if (c.offset === null) continue;
+      out.set(c.topic, { restorePoint: c.offset, metadata: decodeMetadata(c.metadata) });
     }
     return out;
   }
 
   /**
-   * Positions every input partition of the task where its state must be rebuilt from; returns the
-   * inputs with nothing to read there yet (the only ones that may be taken for idle before their
-   * first batch: an input whose first batch waits behind the others' must not be).
+   * Where every input partition of the task starts (its state is rebuilt from there), and the inputs
+   * with nothing to read there yet (the only ones that may be taken for idle before their first
+   * batch: an input whose first batch waits behind the others' must not be).
    */
-  private async seekToRestorePoints(partition: number, committed: Map<string, { restorePoint: bigint }>): Promise<Set<string>> {
+  private async restorePoints(partition: number, committed: Map<string, { restorePoint: bigint }>): Promise<{ starts: TopicPartitionOffset[]; empty: Set<string> }> {
     const empty = new Set<string>();
+    const starts: TopicPartitionOffset[] = [];
     for (const topic of this.inputs.keys()) {
-      const offsets = (await this.admin!.fetchTopicOffsets(topic)).find((o) => o.partition === partition);
-      const offset = committed.get(topic)?.restorePoint ?? BigInt(offsets?.low ?? '0');
-      if (offset >= BigInt(offsets?.high ?? '0')) empty.add(topic);
-      this.consumer!.seek({ topic, partition, offset: offset.toString() });
+      const { low, high } = await this.member!.consumer.queryOffsets(topic, partition);
+      const offset = committed.get(topic)?.restorePoint ?? low;
+      if (offset >= high) empty.add(topic);
+      starts.push({ topic, partition, offset });
     }
-    return empty;
+    return { starts, empty };
   }
 
-  private async handleBatch(batch: Batch, isStale: () => boolean): Promise<void> {
-    if (this.stopping) return;
+  private async fetched(records: ConsumedRecord[], ends: PartitionEnd[]): Promise<void> {
     const started = process.hrtime.bigint();
-    const input = this.inputs.get(batch.topic)!;
-    const handle = await this.taskFor(batch.partition);
-    // A new task seeks its inputs to the restore point: batches fetched before that are skipped.
-    if (isStale()) return;
-    const { task } = handle;
-    const before = { ...task.counters };
-    if (batch.messages.length > 0) this.lastActivityMs = Date.now();
-    for (const message of batch.messages) await this.handleMessage(task, batch.topic, input, message);
-    task.fetched(batch.topic, batch.messages.length === 0 || BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark));
-    this.m.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
-    this.m.recordsIn.inc({ topic: batch.topic }, task.counters.recordsIn - before.recordsIn);
-    this.m.replayed.inc(task.counters.replayed - before.replayed);
-    await this.commit(handle);
+    if (records.length > 0) this.lastActivityMs = Date.now();
+    const touched = new Set<TaskHandle>();
+    const before = new Map<TaskHandle, { recordsIn: number; replayed: number }>();
+    for (const record of records) {
+      const handle = this.tasks.get(record.partition);
+      if (!handle) continue;
+      if (!before.has(handle)) before.set(handle, { recordsIn: handle.task.counters.recordsIn, replayed: handle.task.counters.replayed });
+      touched.add(handle);
+      await this.handleRecord(handle.task, this.inputs.get(record.topic)!, record);
+      handle.task.fetched(record.topic, false);
+      this.m.recordsIn.inc({ topic: record.topic });
+    }
+    for (const end of ends) {
+      const handle = this.tasks.get(end.partition);
+      if (!handle) continue;
+      handle.task.fetched(end.topic, true);
+      touched.add(handle);
+      this.m.consumerLag.set({ topic: end.topic, partition: String(end.partition) }, 0);
+    }
+    for (const [handle, b] of before) this.m.replayed.inc(handle.task.counters.replayed - b.replayed);
+    const now = Date.now();
+    await Promise.all([...touched].filter((h) => this.commitDue(h, now)).map((h) => this.commit(h)));
     this.m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  private async handleMessage(task: Task, topic: string, input: InputBinding, message: KafkaMessage): Promise<void> {
-    const offset = BigInt(message.offset);
-    const key = message.key ? message.key.toString('utf8') : null;
+  private commitDue(handle: TaskHandle, now: number): boolean {
+    return handle.task.pendingOutputs >= COMMIT_OUTPUTS || now - handle.lastCommitMs >= COMMIT_INTERVAL_MS;
+  }
+
+  private async handleRecord(task: Task, input: InputBinding, record: ConsumedRecord): Promise<void> {
+    const { topic, offset } = record;
+    const key = record.key ? record.key.toString('utf8') : null;
     const now = Date.now();
-    const marker = markerOf(message.value, message.headers);
+    const marker = markerOf(record.value, record.headers);
     if (marker !== null) {
       task.marker(topic, offset, marker, now);
       return;
     }
     let value: unknown;
     try {
-      value = await input.serde.decode(message.value);
+      value = await input.serde.decode(record.value);
     } catch (err) {
       if (!(err instanceof PoisonRecordError)) throw err;
-      task.poison(topic, offset, key, message.value ?? Buffer.alloc(0), err.reason, err.message);
+      task.poison(topic, offset, key, record.value ?? Buffer.alloc(0), err.reason, err.message);
       this.m.dlq.inc({ reason: err.reason });
       this.log.warn('poison_record', { topic, partition: task.partition, offset, reason: err.reason, detail: err.message });
       return;
     }
-    task.process(topic, { topic: input.logical, partition: task.partition, offset, key, value, eventTime: input.eventTime(value) }, message.value!, now);
+    task.process(topic, { topic: input.logical, partition: task.partition, offset, key, value, eventTime: input.eventTime(value) }, record.value!, now);
   }
 
-  private async punctuateAll(): Promise<void> {
-    if (this.stopping) return;
-    const now = Date.now();
+  private async punctuateAll(now: number): Promise<void> {
     for (const handle of this.tasks.values()) {
       handle.task.punctuate(now);
       const wm = handle.task.watermark;
@@ -351,8 +335,8 @@ export class ProcessorRuntime {
         this.m.watermark.set({ partition: String(handle.task.partition) }, Number(wm / 1_000_000n) / 1000);
         this.m.watermarkLag.set({ partition: String(handle.task.partition) }, (now * 1e6 - Number(wm)) / 1e9);
       }
-      await this.commit(handle);
     }
+    await Promise.all([...this.tasks.values()].map((h) => this.commit(h)));
   }
 
   /** One transaction: the task's outputs, then its input offsets (with restore metadata), then commit. */
@@ -361,55 +345,36 @@ export class ProcessorRuntime {
     if (!task.hasWork) return;
     const { outputs, offsets, watermark } = task.drain();
     const late = task.counters.late;
-    const txn = await producer.transaction();
+    handle.lastCommitMs = Date.now();
+    const messages: OutgoingMessage[] = outputs;
+    if (watermark !== null) {
+      for (const topic of this.watermarked) messages.push(...markerMessages(topic, [task.partition], watermark));
+    }
     try {
-      const byTopic = new Map<string, Message[]>();
-      for (const o of outputs) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o.message]);
-      if (watermark !== null) {
-        for (const topic of this.watermarked) byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...markerMessages([task.partition], watermark)]);
-      }
-      if (byTopic.size > 0) {
-        await txn.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      }
-      await retryWhileConcurrent(() =>
-        txn.sendOffsets({
-          consumerGroupId: this.group,
-          topics: offsets.map((o) => ({
-            topic: o.topic,
-            partitions: [{ partition: task.partition, offset: o.offset.toString(), metadata: encodeMetadata(o.metadata) }],
-          })),
-        }),
-      );
-      await txn.commit();
+      await producer.inTransaction(messages, {
+        consumer: this.member!.consumer.client,
+        offsets: offsets.map((o) => ({ topic: o.topic, partition: task.partition, offset: o.offset, metadata: encodeMetadata(o.metadata) })),
+      });
       this.m.commits.inc();
       this.m.recordsOut.inc(outputs.length);
       this.m.late.inc(late - handle.lateCounted);
       handle.lateCounted = late;
     } catch (err) {
       this.m.aborts.inc();
-      await txn.abort().catch(() => undefined);
-      // State has moved past what is committed: drop the task; it is rebuilt from the committed offsets.
-      this.log.error('transaction_aborted', { partition: task.partition, error: err });
-      this.tasks.delete(task.partition);
-      task.close();
-      await producer.disconnect().catch(() => undefined);
-      throw err;
+      // State has moved past what is committed: the task is rebuilt from the committed offsets,
+      // unless the group has moved on (then the next assignment decides who runs it).
+      this.log.error('transaction_aborted', { partition: task.partition, error: (err as Error).message });
+      await this.dropTask(handle, 'aborted');
+      if (!this.member!.ownsAssignment()) return;
+      this.member!.reposition(await this.startTask(task.partition));
     }
   }
 
   /** Graceful stop: finish the batch in hand, commit, leave the group. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.exclusive(async () => {
-      for (const handle of this.tasks.values()) {
-        handle.task.punctuate(Date.now());
-        await this.commit(handle).catch(() => undefined);
-      }
-      this.stopping = true;
-    });
-    await this.consumer?.disconnect();
+    await this.member?.stop();
     await this.tables?.stop();
-    await this.exclusive(() => this.dropAllTasks('shutdown'));
+    for (const handle of [...this.tasks.values()]) await this.dropTask(handle, 'shutdown');
     await this.admin?.disconnect();
     await this.metricsServer?.close();
     this.log.info('stopped', {});

@@ -1,4 +1,4 @@
-import { Message } from 'kafkajs';
+import type { OutgoingMessage } from '../../kafka/producer';
 import { DeadLetter } from '../../domain/records';
 import { CommitMetadata, RestorePointTracker } from './restore';
 import { InputRecord, Processor, ProcessorContext, TableRecord } from './types';
@@ -17,10 +17,8 @@ export interface TaskCounters {
   replayed: number;
 }
 
-export interface EncodedOutput {
-  topic: string;
-  message: Message;
-}
+/** An output ready to produce (physical topic). */
+export type EncodedOutput = OutgoingMessage;
 
 export interface TaskOptions {
   partition: number;
@@ -99,7 +97,7 @@ export class Task implements ProcessorContext {
   }
 
   private pushDeadLetter(topic: string, key: string | null, letter: DeadLetter): void {
-    this.outputs.push({ topic, message: { key, value: this.o.deadLetter(letter), partition: this.partition } });
+    this.outputs.push({ topic, key, value: this.o.deadLetter(letter), partition: this.partition });
     this.dirty = true;
   }
 
@@ -169,6 +167,10 @@ export class Task implements ProcessorContext {
       this.o.processor.onWatermark(after, this);
       this.dirty = true;
     }
+  }
+
+  get pendingOutputs(): number {
+    return this.outputs.length;
   }
 
   get hasWork(): boolean {

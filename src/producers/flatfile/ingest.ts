@@ -18,7 +18,7 @@
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { Message, Producer, TopicMessages } from 'kafkajs';
+import type { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { markerMessages } from '../../kafka/markers';
 import type { TopicSerde } from '../../avro/serde';
 import { typeOf } from '../../avro/types';
@@ -48,7 +48,7 @@ export interface IngestSettings {
 }
 
 export interface IngestPorts {
-  producer: Producer;
+  producer: RecordProducer;
   stateTopics: StateTopics;
   serdeFor(dataset: Dataset): TopicSerde<MarketRecord>;
   deadLetterSerdeFor(dataset: Dataset): TopicSerde<DeadLetter>;
@@ -142,17 +142,15 @@ async function readFile(file: PlannedFile, body: Readable, etag: string, s: Inge
 
 /** One open chunk of the day's output: messages per topic, packed hashes per file, item count. */
 class Chunk {
-  messages = new Map<string, Message[]>();
+  messages: OutgoingMessage[] = [];
   bytes = 0;
   hashes = new Map<number, number[]>();
   items = 0;
   /** Event time of the last record added (the day's merge is in event-time order). */
   lastEventTime: bigint | null = null;
 
-  add(file: number, topic: string, message: Message, hi: number, lo: number): void {
-    const list = this.messages.get(topic) ?? [];
-    list.push(message);
-    this.messages.set(topic, list);
+  add(file: number, message: OutgoingMessage, hi: number, lo: number): void {
+    this.messages.push(message);
     this.bytes += (message.value as Buffer).length + 32;
     const hashes = this.hashes.get(file) ?? [];
     hashes.push(hi, lo);
@@ -254,11 +252,11 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
   const { progress } = cursor.day;
   if (cursor.filter !== null && !cursor.filter.isNew(hi, lo)) progress.duplicates++;
   else if (item.kind === 'record') {
-    chunk.add(item.file, cursor.serde.topic, { key: marketSortKey(item.record).group, value: cursor.serde.encode(item.record) }, hi, lo);
+    chunk.add(item.file, { topic: cursor.serde.topic, key: marketSortKey(item.record).group, value: cursor.serde.encode(item.record) }, hi, lo);
     checkpoint.producedRecords++;
     progress.produced++;
   } else {
-    chunk.add(item.file, cursor.dlqSerde.topic, { key: cursor.day.file.key, value: cursor.dlqSerde.encode(deadLetterOf(cursor.day.file, item.rejection)) }, hi, lo);
+    chunk.add(item.file, { topic: cursor.dlqSerde.topic, key: cursor.day.file.key, value: cursor.dlqSerde.encode(deadLetterOf(cursor.day.file, item.rejection)) }, hi, lo);
     checkpoint.deadLetters++;
     progress.deadLetters++;
   }
@@ -304,36 +302,35 @@ async function priorFilter(file: PlannedFile, action: IngestAction, priorHashes:
   return new RepublishFilter(prior);
 }
 
-/** The transaction of the current chunk: opened lazily, sub-batches sent as they fill. */
+/** The transaction of the current chunk: opened lazily, sub-batches enqueued as they fill. */
 class DayTransactions {
-  private open: Awaited<ReturnType<Producer['transaction']>> | null = null;
+  private open = false;
 
   constructor(private readonly ports: IngestPorts, private readonly cursors: readonly FileCursor[]) {}
 
   /** A transaction of nothing but markers. */
   async markersOnly(watermark: bigint): Promise<void> {
-    const open = await this.ports.producer.transaction();
-    try {
-      await open.sendBatch({ acks: -1, topicMessages: this.markers(watermark) });
-      await open.commit();
-    } catch (err) {
-      await open.abort().catch(() => undefined);
-      throw err;
-    }
+    await this.ports.producer.inTransaction(this.markers(watermark));
   }
 
-  private markers(watermark: bigint): TopicMessages[] {
-    return [...this.ports.markerPartitions].map(([topic, partitions]) => ({ topic, messages: markerMessages(partitions, watermark) }));
+  private markers(watermark: bigint): OutgoingMessage[] {
+    return [...this.ports.markerPartitions].flatMap(([topic, partitions]) => markerMessages(topic, partitions, watermark));
+  }
+
+  private async begin(): Promise<void> {
+    if (this.open) return;
+    await this.ports.producer.begin();
+    this.open = true;
   }
 
   async send(chunk: Chunk): Promise<void> {
-    if (chunk.messages.size === 0) return;
-    this.open ??= await this.ports.producer.transaction();
-    const topicMessages = [...chunk.messages].map(([topic, messages]) => ({ topic, messages }));
-    chunk.messages = new Map();
+    if (chunk.messages.length === 0) return;
+    await this.begin();
+    const messages = chunk.messages;
+    chunk.messages = [];
     chunk.bytes = 0;
     try {
-      await this.open.sendBatch({ acks: -1, topicMessages });
+      await this.ports.producer.enqueue(messages);
     } catch (err) {
       await this.abort();
       throw err;
@@ -343,43 +340,40 @@ class DayTransactions {
   /** Commits the chunk with every file's checkpoint (all `done` when `last`), hashes and markers. */
   async commit(chunk: Chunk, last: boolean): Promise<void> {
     await this.send(chunk);
-    this.open ??= await this.ports.producer.transaction();
+    await this.begin();
     try {
-      await this.open.sendBatch({ acks: -1, topicMessages: this.stateMessages(chunk, last) });
-      await this.open.commit();
+      await this.ports.producer.enqueue(this.stateMessages(chunk, last));
+      await this.ports.producer.commit();
     } catch (err) {
       await this.abort();
       throw err;
     } finally {
-      this.open = null;
+      this.open = false;
     }
     for (const c of this.cursors) c.day.progress.itemsDone = c.checkpoint.position;
     this.ports.onCommit?.(this.cursors.map((c) => c.checkpoint));
   }
 
-  private stateMessages(chunk: Chunk, last: boolean): TopicMessages[] {
+  private stateMessages(chunk: Chunk, last: boolean): OutgoingMessage[] {
     const state = this.ports.stateTopics;
     const now = Date.now();
-    const checkpoints: Message[] = [];
-    const hashes: Message[] = [];
+    const out: OutgoingMessage[] = [];
     for (const [i, c] of this.cursors.entries()) {
       c.checkpoint.position = Math.max(c.position, c.day.action.resumeFrom);
       if (last) c.checkpoint.status = 'done';
       c.checkpoint.updatedAtMs = now;
-      checkpoints.push({ key: c.day.file.key, value: encodeCheckpoint(c.checkpoint) });
+      out.push({ topic: state.progress, key: c.day.file.key, value: encodeCheckpoint(c.checkpoint) });
       const packed = chunk.hashes.get(i);
-      if (packed) hashes.push({ key: c.day.file.key, value: packHashes(packed), headers: { [GENERATION_HEADER]: String(c.checkpoint.generation) } });
+      if (packed) out.push({ topic: state.hashes, key: c.day.file.key, value: packHashes(packed), headers: { [GENERATION_HEADER]: String(c.checkpoint.generation) } });
     }
-    const out: TopicMessages[] = [{ topic: state.progress, messages: checkpoints }];
-    if (hashes.length > 0) out.push({ topic: state.hashes, messages: hashes });
     if (chunk.lastEventTime !== null) out.push(...this.markers(chunk.lastEventTime - 1n));
     return out;
   }
 
   private async abort(): Promise<void> {
-    const open = this.open;
-    this.open = null;
-    await open?.abort().catch(() => undefined);
+    if (!this.open) return;
+    this.open = false;
+    await this.ports.producer.abort().catch(() => undefined);
   }
 }
 
@@ -426,12 +420,5 @@ export async function disposeDay(files: readonly DayFile[]): Promise<void> {
 
 /** Records a file as failed (its own transaction; nothing else in it). */
 export async function commitFailure(ports: IngestPorts, checkpoint: FileCheckpoint): Promise<void> {
-  const txn = await ports.producer.transaction();
-  try {
-    await txn.send({ topic: ports.stateTopics.progress, acks: -1, messages: [{ key: checkpoint.key, value: encodeCheckpoint(checkpoint) }] });
-    await txn.commit();
-  } catch (err) {
-    await txn.abort().catch(() => undefined);
-    throw err;
-  }
+  await ports.producer.inTransaction([{ topic: ports.stateTopics.progress, key: checkpoint.key, value: encodeCheckpoint(checkpoint) }]);
 }

@@ -4,14 +4,14 @@
  * predecessor and aborts its open transaction before reading the checkpoints), send end-of-day
  * watermark markers once a day's files are all in, and with --follow poll for new and re-published days.
  */
-import type { Admin, Kafka, Producer, TopicMessages } from 'kafkajs';
 import { createRegistry, TopicSerde } from '../../avro/serde';
 import { physicalName, type Config } from '../../config';
 import type { DeadLetter } from '../../domain/records';
-import { createKafka, createProducer } from '../../kafka/client';
+import { Admin, createAdmin } from '../../kafka/client';
+import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { markerMessages, topicPartitions } from '../../kafka/markers';
+import { ProcessMetrics } from '../../kafka/metrics';
 import { durabilityOf } from '../../kafka/topics';
-import { ProcessMetrics } from '../../processors/runtime/metrics';
 import { applyTopology } from '../../topology/apply';
 import { logger } from '../../util/log';
 import { buildTopology } from '../../../topology/topology';
@@ -69,9 +69,8 @@ export function createSource(config: Config, localDir: string | undefined): Flat
 }
 
 export class FlatfileJob {
-  private readonly kafka: Kafka;
   private admin!: Admin;
-  private producer!: Producer;
+  private producer!: RecordProducer;
   private state!: LoadedState;
   private readonly topics: StateTopics;
   private readonly serdes = new Map<string, TopicSerde<MarketRecord>>();
@@ -88,7 +87,6 @@ export class FlatfileJob {
   private failedDay: string | null = null;
 
   constructor(private readonly config: Config, private readonly source: FlatFileSource, private readonly options: FlatfileJobOptions) {
-    this.kafka = createKafka(config, 'flatfile');
     this.topics = stateTopics(config);
     this.m = createMetrics(this.metrics);
     this.view = new ProgressView(options.progress, log);
@@ -136,30 +134,26 @@ export class FlatfileJob {
   }
 
   private async connect(): Promise<void> {
-    this.admin = this.kafka.admin();
+    this.admin = createAdmin(this.config, 'flatfile-admin');
     await this.admin.connect();
     const registry = createRegistry(this.config.schema_registry);
     const topology = buildTopology(this.config);
     const wanted = this.options.datasets.flatMap((d) => [physicalName(this.config, d.topic), physicalName(this.config, `${d.topic}.dlq`)]);
-    await applyTopology(this.admin, registry, topology, wanted);
+    await applyTopology(this.config, this.admin, registry, topology, wanted);
     for (const d of this.options.datasets) {
       this.serdes.set(d.id, await TopicSerde.forTopic<MarketRecord>(registry, physicalName(this.config, d.topic), d.kind));
       this.dlqSerdes.set(d.id, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(this.config, `${d.topic}.dlq`), 'DeadLetter'));
     }
     await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days, durabilityOf(this.config));
     this.partitions = await topicPartitions(this.admin, this.options.datasets.map((d) => physicalName(this.config, d.topic)));
-    this.producer = createProducer(this.kafka, {
+    // Initialising the transactional id fences a dead predecessor and aborts its open transaction,
+    // so the checkpoints read next are exactly what is committed.
+    this.producer = await RecordProducer.connect(this.config, {
+      clientSuffix: 'flatfile',
       transactionalId: physicalName(this.config, `optflow.flatfile.${this.options.jobName}`),
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 120_000,
+      transactionTimeoutMs: 120_000,
     });
-    await this.producer.connect();
-    // The first transaction initialises the transactional id: a dead predecessor is fenced and its
-    // open transaction aborted, so the checkpoints read next are exactly what is committed.
-    const probe = await this.producer.transaction();
-    await probe.abort();
-    this.state = await loadState(this.kafka, this.topics);
+    this.state = await loadState(this.config, this.topics);
     log.info('state_loaded', { files: this.state.files.size, days: this.state.days.size });
   }
 
@@ -272,7 +266,7 @@ export class FlatfileJob {
       stateTopics: this.topics,
       serdeFor: (d) => this.serdes.get(d.id)!,
       deadLetterSerdeFor: (d) => this.dlqSerdes.get(d.id)!,
-      priorHashes: (key, generation) => loadPriorHashes(this.kafka, this.topics, key, generation),
+      priorHashes: (key, generation) => loadPriorHashes(this.config, this.topics, key, generation),
       markerPartitions: this.partitions,
       onCommit: (checkpoints) => {
         for (const c of checkpoints) this.state.files.set(c.key, { ...c });
@@ -340,16 +334,9 @@ export class FlatfileJob {
 
   private async sendMarkers(watermark: bigint, checkpoint: DayCheckpoint): Promise<void> {
     const topics = [...this.partitions.keys()];
-    const topicMessages: TopicMessages[] = [...this.partitions].map(([topic, partitions]) => ({ topic, messages: markerMessages(partitions, watermark) }));
-    topicMessages.push({ topic: this.topics.progress, messages: [{ key: dayKey(checkpoint.date), value: JSON.stringify(checkpoint) }] });
-    const txn = await this.producer.transaction();
-    try {
-      await txn.sendBatch({ acks: -1, topicMessages });
-      await txn.commit();
-    } catch (err) {
-      await txn.abort().catch(() => undefined);
-      throw err;
-    }
+    const messages: OutgoingMessage[] = [...this.partitions].flatMap(([topic, partitions]) => markerMessages(topic, partitions, watermark));
+    messages.push({ topic: this.topics.progress, key: dayKey(checkpoint.date), value: Buffer.from(JSON.stringify(checkpoint)) });
+    await this.producer.inTransaction(messages);
     this.state.days.set(checkpoint.date, checkpoint);
     this.m.watermark.set(Number(watermark / 1_000_000n) / 1000);
     log.info('watermark_markers', { date: checkpoint.date, watermark_ns: watermark.toString(), topics });

@@ -11,11 +11,12 @@ export type RejectReason =
   | 'timestamp_out_of_range'
   | 'bad_symbol'
   | 'wrong_column_count'
-  | 'unterminated_quote';
+  | 'unterminated_quote'
+  | 'number_out_of_range';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'non_numeric', 'missing_field', 'non_positive_price', 'non_positive_size',
-  'timestamp_out_of_range', 'bad_symbol', 'wrong_column_count', 'unterminated_quote',
+  'timestamp_out_of_range', 'bad_symbol', 'wrong_column_count', 'unterminated_quote', 'number_out_of_range',
 ];
 
 /** Thrown by the field readers; caught once per row by the normaliser. */
@@ -107,30 +108,44 @@ function requirePresent(value: string, column: string): void {
   if (value.length === 0) throw new RowRejection('missing_field', `${column} is empty`);
 }
 
+/** A decimal beyond a double (e.g. 400 digits) would become Infinity: rejected, never produced. */
 export function parseDecimalField(value: string, column: string): number {
   requirePresent(value, column);
   if (!isDecimal(value)) throw new RowRejection('non_numeric', `${column}="${value}"`);
-  return Number(value);
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new RowRejection('number_out_of_range', `${column}=${value.slice(0, 40)}… (${value.length} chars) exceeds a double`);
+  return n;
 }
 
-/** Non-negative integer that fits a double exactly (codes, exchanges, corrections). */
+/** Largest values of the Avro types the fields are written as: a larger one fails encoding. */
+const INT32_MAX = 2_147_483_647;
+const INT64_MAX = 9_223_372_036_854_775_807n;
+
+/** Non-negative integer that fits Avro `int` (codes, exchanges, corrections, tape). */
 export function parseSmallIntField(value: string, column: string): number {
   requirePresent(value, column);
-  if (!isDigits(value) || value.length > 15) throw new RowRejection('non_numeric', `${column}="${value}"`);
-  return Number(value);
+  if (!isDigits(value)) throw new RowRejection('non_numeric', `${column}="${value}"`);
+  const n = value.length > 10 ? Infinity : Number(value);
+  if (n > INT32_MAX) throw new RowRejection('number_out_of_range', `${column}=${value.slice(0, 40)} exceeds int32`);
+  return n;
 }
 
+/** Non-negative integer that fits Avro `long` (sizes, sequence numbers, ns timestamps). */
 export function parseBigIntField(value: string, column: string): bigint {
   requirePresent(value, column);
-  if (!isDigits(value) || value.length > 19) throw new RowRejection('non_numeric', `${column}="${value}"`);
-  return BigInt(value);
+  if (!isDigits(value)) throw new RowRejection('non_numeric', `${column}="${value}"`);
+  const n = value.length > 19 ? INT64_MAX + 1n : BigInt(value);
+  if (n > INT64_MAX) throw new RowRejection('number_out_of_range', `${column}=${value.slice(0, 40)} exceeds int64`);
+  return n;
 }
 
 /** ns timestamp, exact (BigInt of the digits, never through a double), range-checked. */
 export function parseTimestampField(value: string, column: string): bigint {
-  const ns = parseBigIntField(value, column);
+  requirePresent(value, column);
+  if (!isDigits(value)) throw new RowRejection('non_numeric', `${column}="${value}"`);
+  const ns = value.length > 19 ? MAX_TIMESTAMP_NS : BigInt(value);
   if (ns < MIN_TIMESTAMP_NS || ns >= MAX_TIMESTAMP_NS) {
-    throw new RowRejection('timestamp_out_of_range', `${column}=${value} outside [2000-01-01, 2100-01-01) ns`);
+    throw new RowRejection('timestamp_out_of_range', `${column}=${value.slice(0, 40)} outside [2000-01-01, 2100-01-01) ns`);
   }
   return ns;
 }

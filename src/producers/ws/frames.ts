@@ -9,6 +9,7 @@
  */
 import { tryParseOpra, type RootMap } from '../../domain/opra';
 import type { EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../../domain/records';
+import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from '../flatfile/parse';
 import { parseJsonExact } from './json';
 
 export type Feed = 'stocks' | 'options';
@@ -85,6 +86,8 @@ const NS_PER_US = 1_000n;
 const MS_LIMIT = 100_000_000_000_000n; // 1e14
 const US_LIMIT = 100_000_000_000_000_000n; // 1e17
 const STOCK_SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,15}$/;
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
 
 /** Integer-valued field (number or decimal string from parseJsonExact) → bigint; null when absent. */
 export function integerField(value: unknown, name: string): bigint | null {
@@ -93,8 +96,13 @@ export function integerField(value: unknown, name: string): bigint | null {
     if (!Number.isSafeInteger(value)) throw new EventRejection('bad_field', `${name}=${value} is not an exact integer`);
     return BigInt(value);
   }
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
-  throw new EventRejection('bad_field', `${name}=${JSON.stringify(value)} is not an integer`);
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) {
+    const n = value.length > 20 ? INT64_MAX + 1n : BigInt(value);
+    // Records carry these as Avro long: a larger one would fail encoding in the drain loop.
+    if (n > INT64_MAX || n < INT64_MIN) throw new EventRejection('bad_field', `${name}=${value.slice(0, 40)} exceeds int64`);
+    return n;
+  }
+  throw new EventRejection('bad_field', `${name}=${JSON.stringify(value).slice(0, 60)} is not an integer`);
 }
 
 /** A Unix timestamp in ms, µs or ns (told apart by magnitude) → exact ns. */
@@ -108,7 +116,10 @@ function requiredTimestamp(event: Record<string, unknown>): bigint {
   const t = integerField(event.t, 't');
   if (t === null) throw new EventRejection('missing_field', 't is missing');
   if (t <= 0n) throw new EventRejection('bad_timestamp', `t=${t}`);
-  return timestampNs(t);
+  const ns = timestampNs(t);
+  // The flat files' accepted range: a stray year-1970 or year-2500 stamp would drag or push watermarks.
+  if (ns < MIN_TIMESTAMP_NS || ns >= MAX_TIMESTAMP_NS) throw new EventRejection('bad_timestamp', `t=${t} is outside [2000-01-01, 2100-01-01)`);
+  return ns;
 }
 
 function numberField(value: unknown, name: string): number | null {
@@ -260,9 +271,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Stringifies an event for the DLQ (bigints from parseJsonExact are strings already). */
-function rawOf(event: unknown): string {
-  return JSON.stringify(event);
+/**
+ * Stringifies an event for the DLQ (bigints from parseJsonExact are strings already). JSON.parse
+ * takes nesting that JSON.stringify's recursion cannot print back (a few thousand `[`): such an
+ * event's raw is its whole frame instead of a stack overflow out of the socket handler.
+ */
+function rawOf(event: unknown, frame: string): string {
+  try {
+    return JSON.stringify(event);
+  } catch {
+    return frame;
+  }
 }
 
 /** DLQ key of a rejected event: its underlying when the symbol parses, else the symbol, else null. */
@@ -272,9 +291,9 @@ function keyOf(sym: unknown, rootMap: RootMap): string | null {
 }
 
 /** One event → one item. */
-export function parseEvent(event: unknown, ctx: FrameContext): FrameItem {
+export function parseEvent(event: unknown, ctx: FrameContext, frame = ''): FrameItem {
   if (!isObject(event)) {
-    return { kind: 'reject', topic: FALLBACK_DLQ_TOPIC, reason: 'bad_event', detail: 'event is not an object', raw: rawOf(event), position: ctx.nextOffset(), origin: ctx.origin, key: null };
+    return { kind: 'reject', topic: FALLBACK_DLQ_TOPIC, reason: 'bad_event', detail: 'event is not an object', raw: rawOf(event, frame), position: ctx.nextOffset(), origin: ctx.origin, key: null };
   }
   const ev = event.ev;
   if (ev === 'status') {
@@ -291,7 +310,7 @@ export function parseEvent(event: unknown, ctx: FrameContext): FrameItem {
     return { kind: 'record', topic, key, record, stream: `${ev}.${record.ticker}` };
   } catch (err) {
     if (!(err instanceof EventRejection)) throw err;
-    return { kind: 'reject', topic, reason: err.reason, detail: err.detail, raw: rawOf(event), position: offset, origin: ctx.origin, key: keyOf(event.sym, ctx.rootMap) };
+    return { kind: 'reject', topic, reason: err.reason, detail: err.detail, raw: rawOf(event, frame), position: offset, origin: ctx.origin, key: keyOf(event.sym, ctx.rootMap) };
   }
 }
 
@@ -307,5 +326,5 @@ export function parseFrame(text: string, ctx: FrameContext): FrameItem[] {
   if (events === null) {
     return [{ kind: 'reject', topic: FALLBACK_DLQ_TOPIC, reason: 'bad_frame', detail: 'frame is not a JSON array of events', raw: text, position: 0n, origin: ctx.origin, key: null }];
   }
-  return events.map((e) => parseEvent(e, ctx));
+  return events.map((e) => parseEvent(e, ctx, text));
 }

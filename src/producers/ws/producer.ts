@@ -17,12 +17,12 @@
  *   partition of the feed's two market topics (watermark.ts). Markers are sent by the drain loop
  *   between batches, so a marker never precedes a record it covers.
  */
-import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { createRegistry, TopicSerde } from '../../avro/serde';
 import { physicalName, type Config } from '../../config';
 import type { DeadLetter } from '../../domain/records';
-import { createKafka, createProducer } from '../../kafka/client';
-import { ProcessMetrics } from '../../processors/runtime/metrics';
+import { Admin, createAdmin } from '../../kafka/client';
+import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
+import { ProcessMetrics } from '../../kafka/metrics';
 import { markerMessages, topicPartitions } from '../../kafka/markers';
 import { partitionOf } from '../../kafka/partitioner';
 import { applyTopology } from '../../topology/apply';
@@ -53,10 +53,9 @@ export class WebSocketProducer {
   private readonly buffer: BoundedBuffer<Item>;
   private readonly sequences = new SequenceTracker();
   private readonly heartbeats: PartitionHeartbeats;
-  private readonly kafka: Kafka;
   private readonly universe: Set<string> | null;
   private admin!: Admin;
-  private producer!: Producer;
+  private producer!: RecordProducer;
   private session!: MassiveSession;
   private readonly serdes = new Map<MarketTopic, TopicSerde<WsRecord>>();
   private readonly dlqSerdes = new Map<MarketTopic, TopicSerde<DeadLetter>>();
@@ -73,7 +72,6 @@ export class WebSocketProducer {
     private readonly config: Config,
     private readonly options: WebSocketProducerOptions,
   ) {
-    this.kafka = createKafka(config, `ws-${options.feed}`);
     this.buffer = new BoundedBuffer<Item>(config.websocket.buffer_records);
     this.heartbeats = new PartitionHeartbeats(config.websocket.watermark_lag_ms);
     const u = config.universe.underlyings;
@@ -106,17 +104,16 @@ export class WebSocketProducer {
   async start(): Promise<void> {
     const config = this.config;
     const topics = FEED_TOPICS[this.options.feed];
-    this.admin = this.kafka.admin();
+    this.admin = createAdmin(config, `ws-${this.options.feed}-admin`);
     await this.admin.connect();
     const registry = createRegistry(config.schema_registry);
     const dlqTopics = [...new Set([...topics, FALLBACK_DLQ_TOPIC])];
     const wanted = [...topics.map((t) => physicalName(config, t)), ...dlqTopics.map((t) => physicalName(config, `${t}.dlq`))];
-    await applyTopology(this.admin, registry, buildTopology(config), wanted);
+    await applyTopology(config, this.admin, registry, buildTopology(config), wanted);
     for (const t of topics) this.serdes.set(t, await TopicSerde.forTopic<WsRecord>(registry, physicalName(config, t), schemaOf(t)));
     for (const t of dlqTopics) this.dlqSerdes.set(t, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(config, `${t}.dlq`), 'DeadLetter'));
     this.partitions = await topicPartitions(this.admin, topics.map((t) => physicalName(config, t)));
-    this.producer = createProducer(this.kafka, { idempotent: true, maxInFlightRequests: 1 });
-    await this.producer.connect();
+    this.producer = await RecordProducer.connect(config, { clientSuffix: `ws-${this.options.feed}` });
     this.metricsServer = await this.metrics.serve(config, this.options.metricsPort);
     const ws = config.websocket;
     this.session = new MassiveSession({
@@ -206,12 +203,12 @@ export class WebSocketProducer {
     await this.sendHeartbeat().catch((err: Error) => log.warn('final_marker_failed', { error: err.message }));
   }
 
-  /** A batch that kafkajs could not deliver after its own retries is retried until it is (or we stop). */
+  /** A batch the client could not deliver after its own retries is retried until it is (or we stop). */
   private async sendWithRetry(items: Item[]): Promise<void> {
-    const topicMessages = this.encode(items);
+    const messages = this.encode(items);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.producer.sendBatch({ acks: -1, topicMessages });
+        await this.producer.send(messages);
         break;
       } catch (err) {
         if (this.stopping && attempt >= 2) {
@@ -230,12 +227,10 @@ export class WebSocketProducer {
     }
   }
 
-  private encode(items: Item[]): TopicMessages[] {
-    const byTopic = new Map<string, Message[]>();
-    const add = (topic: string, message: Message): void => {
-      const list = byTopic.get(topic);
-      if (list) list.push(message);
-      else byTopic.set(topic, [message]);
+  private encode(items: Item[]): OutgoingMessage[] {
+    const out: OutgoingMessage[] = [];
+    const add = (topic: string, message: Omit<OutgoingMessage, 'topic'>): void => {
+      out.push({ topic, ...message });
     };
     for (const item of items) {
       if (item.kind === 'record') {
@@ -251,7 +246,7 @@ export class WebSocketProducer {
         add(serde.topic, { key: item.key ?? item.origin, value: serde.encode(letter) });
       }
     }
-    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    return out;
   }
 
   /** The partition the default partitioner gives the key: heartbeats must know it before sending. */
@@ -263,12 +258,9 @@ export class WebSocketProducer {
     this.heartbeatDue = false;
     const due = this.heartbeats.due();
     if (due.size === 0) return;
-    const topicMessages: TopicMessages[] = [...this.partitions.keys()].map((topic) => ({
-      topic,
-      messages: [...due].flatMap(([partition, wm]) => markerMessages([partition], wm)),
-    }));
+    const messages = [...this.partitions.keys()].flatMap((topic) => [...due].flatMap(([partition, wm]) => markerMessages(topic, [partition], wm)));
     try {
-      await this.producer.sendBatch({ acks: -1, topicMessages });
+      await this.producer.send(messages);
       for (const [partition, wm] of due) {
         this.heartbeats.sent(partition, wm);
         this.m.watermark.set({ partition: String(partition) }, Number(wm));

@@ -1,9 +1,10 @@
-import { Admin, Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde';
 import { loadSchema, SchemaName } from '../../avro/types';
 import { Config, physicalName } from '../../config';
-import { createKafka } from '../../kafka/client';
-import { ProcessMetrics } from '../../processors/runtime/metrics';
+import { Admin, createAdmin } from '../../kafka/client';
+import { ConsumedRecord, PartitionEnd, TopicPartitionOffset } from '../../kafka/consumer';
+import { GroupMember, TopicPartition } from '../../kafka/member';
+import { ProcessMetrics } from '../../kafka/metrics';
 import { logger } from '../../util/log';
 import { createS3Client } from '../../util/s3';
 import { Destination, LocalDestination, parseS3Url, S3Destination } from './destination';
@@ -60,20 +61,16 @@ export function destinationFor(out: string, config: Config): Destination {
 }
 
 export class ParquetSink {
-  private readonly kafka: Kafka;
   private readonly topic: string;
   private readonly group: string;
   private serde?: TopicSerde<PartitionedRecord>;
-  private consumer?: Consumer;
+  private member?: GroupMember;
   private admin?: Admin;
   private readonly partitions = new Map<number, PartitionState>();
   private readonly destination: Destination;
   private readonly limits: SegmentLimits;
   private readonly writerOptions: Partial<ParquetWriterOptions>;
   private readonly avroSchema: AvroRecordSchema;
-  private lock: Promise<unknown> = Promise.resolve();
-  private timer?: NodeJS.Timeout;
-  private stopping = false;
   /** Wall-clock time of the last record or publish (for run-all's quiescence check). */
   lastActivityMs = Date.now();
   private readonly metrics: ProcessMetrics;
@@ -87,7 +84,6 @@ export class ParquetSink {
   ) {
     this.topic = physicalName(config, options.topic);
     this.group = physicalName(config, `optflow.sink.${options.topic}`);
-    this.kafka = createKafka(config, `sink-${options.topic}`);
     this.destination = destinationFor(options.out.startsWith('s3://') ? options.out : `${options.out}/${options.topic}`, config);
     const s = config.sink;
     this.limits = { maxRecords: s.max_file_records, maxBytes: s.target_file_mb * 1024 * 1024, maxSpanNs: BigInt(s.max_file_span_minutes) * 60_000_000_000n };
@@ -108,30 +104,17 @@ export class ParquetSink {
 
   async start(): Promise<void> {
     this.serde = await TopicSerde.forTopic<PartitionedRecord>(createRegistry(this.config.schema_registry), this.topic, this.schemaName);
-    this.admin = this.kafka.admin();
+    this.admin = createAdmin(this.config, `sink-${this.options.topic}-admin`);
     await this.admin.connect();
     this.metricsServer = await this.metrics.serve(this.config, this.options.metricsPort);
-    this.consumer = this.kafka.consumer({ groupId: this.group, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 15_000, heartbeatInterval: 1_000 });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => void this.exclusive(() => this.dropAll('rebalance')));
-    this.consumer.on(this.consumer.events.CRASH, () => void this.exclusive(() => this.dropAll('crash')));
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, isStale, heartbeat }) => {
-        await this.exclusive(() => this.handleBatch(batch, isStale));
-        await heartbeat();
-      },
+    this.member = new GroupMember(this.config, { group: this.group, topics: [this.topic], clientSuffix: `sink-${this.options.topic}`, tickMs: 1000, sessionTimeoutMs: 15_000 });
+    await this.member.start({
+      assigned: (partitions) => this.assigned(partitions),
+      revoked: () => this.dropAll('revoked'),
+      fetched: (records, ends) => this.fetched(records, ends),
+      tick: () => this.flushIdle(),
     });
-    this.timer = setInterval(() => void this.exclusive(() => this.flushIdle()), 1000);
     log.info('started', { topic: this.topic, group: this.group, out: this.destination.description });
-  }
-
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.lock.then(work, work);
-    this.lock = next.catch(() => undefined);
-    return next;
   }
 
   private async dropAll(reason: string): Promise<void> {
@@ -140,22 +123,25 @@ export class ParquetSink {
     this.partitions.clear();
   }
 
+  private async assigned(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const starts: TopicPartitionOffset[] = [];
+    for (const { partition } of partitions) starts.push({ topic: this.topic, partition, offset: (await this.stateFor(partition)).start });
+    return starts;
+  }
+
   private async stateFor(partition: number): Promise<PartitionState> {
     const existing = this.partitions.get(partition);
     if (existing) return existing;
-    const fetched = await this.admin!.fetchOffsets({ groupId: this.group, topics: [this.topic] });
-    const committed = fetched[0]?.partitions.find((p) => p.partition === partition);
+    const [committed] = await this.member!.consumer.committed([{ topic: this.topic, partition }]);
     let start: bigint;
     let sealedEnd: bigint | undefined;
-    if (committed && committed.offset !== '-1') {
-      start = BigInt(committed.offset);
+    if (committed && committed.offset !== null) {
+      start = committed.offset;
       const seal = committed.metadata ? (JSON.parse(committed.metadata) as { seal?: string }).seal : undefined;
       sealedEnd = seal !== undefined ? BigInt(seal) : undefined;
     } else {
-      const offsets = await this.admin!.fetchTopicOffsets(this.topic);
-      start = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
+      start = (await this.member!.consumer.queryOffsets(this.topic, partition)).low;
     }
-    this.consumer!.seek({ topic: this.topic, partition, offset: start.toString() });
     const stale = await this.destination.discardStale(`${this.options.topic}+${partition}+`);
     if (stale > 0) log.info('stale_staging_files_removed', { partition, files: stale });
     const state: PartitionState = { partition, start, sealedEnd, nextOffset: start, stats: emptyStats(), files: new Map(), lastActivityMs: Date.now() };
@@ -164,16 +150,16 @@ export class ParquetSink {
     return state;
   }
 
-  private async handleBatch(batch: Batch, isStale: () => boolean): Promise<void> {
-    if (this.stopping) return;
-    const state = await this.stateFor(batch.partition);
-    if (isStale()) return;
-    if (batch.messages.length > 0) this.lastActivityMs = Date.now();
-    for (const message of batch.messages) await this.handleMessage(state, message);
+  private async fetched(records: ConsumedRecord[], _ends: PartitionEnd[]): Promise<void> {
+    if (records.length > 0) this.lastActivityMs = Date.now();
+    for (const record of records) {
+      const state = this.partitions.get(record.partition);
+      if (state) await this.handleRecord(state, record);
+    }
   }
 
-  private async handleMessage(state: PartitionState, message: KafkaMessage): Promise<void> {
-    const offset = BigInt(message.offset);
+  private async handleRecord(state: PartitionState, message: ConsumedRecord): Promise<void> {
+    const offset = message.offset;
     if (offset < state.nextOffset) return;
     if (state.sealedEnd !== undefined && offset >= state.sealedEnd) await this.flush(state, state.sealedEnd);
     state.lastActivityMs = Date.now();
@@ -250,7 +236,7 @@ export class ParquetSink {
   }
 
   private async commit(partition: number, offset: bigint, metadata: string | null): Promise<void> {
-    await this.consumer!.commitOffsets([{ topic: this.topic, partition, offset: offset.toString(), metadata }]);
+    this.member!.consumer.commit([{ topic: this.topic, partition, offset, metadata }]);
   }
 
   private async abortFiles(state: PartitionState): Promise<void> {
@@ -262,7 +248,6 @@ export class ParquetSink {
   }
 
   private async flushIdle(): Promise<void> {
-    if (this.stopping) return;
     const idleMs = this.config.sink.flush_idle_seconds * 1000;
     for (const state of this.partitions.values()) {
       if (state.stats.records > 0 && state.sealedEnd === undefined && Date.now() - state.lastActivityMs >= idleMs) {
@@ -273,13 +258,10 @@ export class ParquetSink {
 
   /** Graceful stop: publish the open segments (sealed first, as always), then leave the group. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.exclusive(async () => {
+    await this.member?.exclusive(async () => {
       for (const state of this.partitions.values()) if (state.stats.records > 0) await this.flush(state, state.sealedEnd ?? state.nextOffset);
-      this.stopping = true;
     });
-    await this.consumer?.disconnect();
-    await this.exclusive(() => this.dropAll('shutdown'));
+    await this.member?.stop();
     await this.admin?.disconnect();
     await this.metricsServer?.close();
   }

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { Config, loadConfig } from '../../../src/config';
+import type { Admin } from '../../../src/kafka/client';
 import { ensureStateTopics, stateTopics } from '../../../src/producers/flatfile/state';
 import { durabilityOf } from '../../../src/kafka/topics';
 import { KafkaRegistryLog, SCHEMAS_TOPIC } from '../../../src/registry/kafka-log';
-import { applyTopology } from '../../../src/topology/apply';
+import { applyTopology, type ConfigCalls } from '../../../src/topology/apply';
 import { describeTopology } from '../../../src/topology/describe';
 import { buildTopology } from '../../../topology/topology';
 
@@ -18,44 +19,49 @@ import { buildTopology } from '../../../topology/topology';
 
 const configDir = path.join(__dirname, '..', '..', '..', 'config');
 
+type ITopicConfig = KafkaJS.ITopicConfig;
+
 interface Recorder {
   admin: Admin;
+  /** The calls applyTopology makes on other clients (partitions, configs), recorded too. */
+  configCalls: ConfigCalls;
   created: ITopicConfig[];
+  /** The configs given to AlterConfigs for existing topics. */
+  altered: { name: string; configs: Record<string, string> }[];
   calls: string[];
 }
 
-/** Records createTopics; `existing` topics answer with `replicas` replicas per partition. */
+/**
+ * Records createTopics (the Confluent admin's KafkaJS-compatible call); `existing` topics answer with
+ * that many replicas per partition; the broker's default.replication.factor is 3.
+ */
 function recorder(existing: Map<string, number> = new Map()): Recorder {
   const created: ITopicConfig[] = [];
+  const altered: Recorder['altered'] = [];
   const calls: string[] = [];
-  const partitions = (n: number, replicas: number) => Array.from({ length: n }, (_, p) => ({ partitionId: p, leader: 1, replicas: Array.from({ length: replicas }, (_, r) => r + 1), isr: [], partitionErrorCode: 0, offlineReplicas: [] }));
-  const fake = {
+  const partitions = (n: number, replicas: number) =>
+    Array.from({ length: n }, (_, p) => ({ partitionErrorCode: 0, partitionId: p, leader: 1, replicas: Array.from({ length: replicas }, (_, r) => r + 1), isr: [] as number[] }));
+  const fake: Pick<Admin, 'listTopics' | 'createTopics' | 'fetchTopicMetadata'> = {
     listTopics: async () => [...existing.keys(), ...created.map((t) => t.topic)],
-    createTopics: async ({ topics }: { topics: ITopicConfig[] }) => {
+    createTopics: async ({ topics }) => {
       calls.push('createTopics');
       created.push(...topics);
       return true;
     },
-    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
-      topics: topics.map((name) => ({ name, partitions: partitions(created.find((t) => t.topic === name)?.numPartitions ?? 6, existing.get(name) ?? 3) })),
-    }),
-    createPartitions: async () => {
-      calls.push('createPartitions');
-      return true;
-    },
-    alterConfigs: async () => {
-      calls.push('alterConfigs');
-      return { resources: [] };
-    },
-    describeCluster: async () => ({ brokers: [{ nodeId: 1, host: 'h', port: 1 }], controller: 1, clusterId: 'c' }),
-    describeConfigs: async () => ({ resources: [{ configEntries: [{ configName: 'default.replication.factor', configValue: '3' }] }] }),
-    alterPartitionReassignments: async () => {
-      calls.push('alterPartitionReassignments');
-    },
-    connect: async () => undefined,
-    disconnect: async () => undefined,
+    fetchTopicMetadata: async (options) =>
+      (options?.topics ?? []).map((name) => ({ name, partitions: partitions(created.find((t) => t.topic === name)?.numPartitions ?? 6, existing.get(name) ?? 3) })),
   };
-  return { admin: fake as unknown as Admin, created, calls };
+  const configCalls: ConfigCalls = {
+    growPartitions: async () => {
+      calls.push('growPartitions');
+    },
+    alterTopicConfigs: async (_config, topics) => {
+      calls.push('alterTopicConfigs');
+      altered.push(...topics);
+    },
+    brokerDefaultReplication: async () => 3,
+  };
+  return { admin: fake as Admin, configCalls, created, altered, calls };
 }
 
 const registry = { register: async () => ({ id: 1 }) } as unknown as SchemaRegistry;
@@ -67,9 +73,9 @@ function config(topics: Record<string, unknown>): Config {
 /** Every topic the product creates, as its createTopics requests: topology, producer state, registry log. */
 async function everyCreatedTopic(c: Config): Promise<ITopicConfig[]> {
   const r = recorder();
-  await applyTopology(r.admin, registry, buildTopology(c));
+  await applyTopology(c, r.admin, registry, buildTopology(c), undefined, r.configCalls);
   await ensureStateTopics(r.admin, stateTopics(c), c.massive.dedupe_retention_days, durabilityOf(c));
-  await new KafkaRegistryLog({ admin: () => r.admin } as unknown as Kafka, durabilityOf(c)).ensureTopic();
+  await new KafkaRegistryLog(c).ensureTopic(r.admin);
   return r.created;
 }
 
@@ -103,15 +109,22 @@ describe('replication factor and min ISR of every topic optflow creates', () => 
   it('an existing topic with fewer replicas is reported, never reassigned', async () => {
     const c = config({ replication_factor: 3, min_insync_replicas: 2 });
     const r = recorder(new Map([['p.equity.trades', 1], ['p.equity.quotes', 3]]));
-    const report = await applyTopology(r.admin, registry, buildTopology(c));
+    const report = await applyTopology(c, r.admin, registry, buildTopology(c), undefined, r.configCalls);
     expect(report.underReplicated).toEqual([{ topic: 'p.equity.trades', replicas: 1, wanted: 3 }]);
-    expect(r.calls).not.toContain('alterPartitionReassignments');
+    // reported only: the calls on existing topics are the usual ones, no reassignment among them
+    expect(r.calls.filter((x) => x !== 'createTopics')).toEqual(['growPartitions', 'alterTopicConfigs']);
+    // AlterConfigs resets what it is not given: min ISR goes with every existing topic's configs
+    expect(r.altered.map((t) => [t.name, t.configs['min.insync.replicas']])).toEqual([
+      ['p.equity.trades', '2'],
+      ['p.equity.quotes', '2'],
+    ]);
     expect(r.created.map((t) => t.topic)).not.toContain('p.equity.trades');
   });
 
   it('with RF left to the broker, "lower" means below the broker\'s default.replication.factor', async () => {
     const r = recorder(new Map([['p.features', 2]]));
-    const report = await applyTopology(r.admin, registry, buildTopology(config({})));
+    const c = config({});
+    const report = await applyTopology(c, r.admin, registry, buildTopology(c), undefined, r.configCalls);
     expect(report.underReplicated).toEqual([{ topic: 'p.features', replicas: 2, wanted: 3 }]);
   });
 
@@ -124,7 +137,7 @@ describe('replication factor and min ISR of every topic optflow creates', () => 
   it('no code creates topics except through the shared helper (so none can skip RF / min ISR)', () => {
     const root = path.join(__dirname, '..', '..', '..');
     const files = ['src', 'topology'].flatMap((d) => fs.readdirSync(path.join(root, d), { recursive: true, encoding: 'utf8' }).map((f) => path.join(d, f)));
-    const callers = files.filter((f) => f.endsWith('.ts') && /\.createTopics\(/.test(fs.readFileSync(path.join(root, f), 'utf8')));
+    const callers = files.filter((f) => f.endsWith('.ts') && /\.createTopics?\(/.test(fs.readFileSync(path.join(root, f), 'utf8')));
     expect(callers).toEqual([path.join('src', 'kafka', 'topics.ts')]);
   });
 

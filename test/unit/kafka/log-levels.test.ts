@@ -1,18 +1,16 @@
-import { logLevel as KafkaLogLevel } from 'kafkajs';
-import { kafkaLineLevel } from '../../../src/kafka/client';
+import { librdkafkaLineLevel } from '../../../src/kafka/client';
 
-describe('kafkajs lines at the level a user should see them', () => {
-  it('retried broker errors during start-up are debug, not console warnings', () => {
-    const event = 'Response GroupCoordinator(key: 10, version: 2)';
-    expect(kafkaLineLevel(KafkaLogLevel.ERROR, event, 'The group coordinator is not available')).toBe('debug');
-    expect(kafkaLineLevel(KafkaLogLevel.ERROR, event, 'This is not the correct coordinator for this group')).toBe('debug');
-    expect(kafkaLineLevel(KafkaLogLevel.ERROR, 'The coordinator is not aware of this member, re-joining the group', '')).toBe('debug');
-    expect(kafkaLineLevel(KafkaLogLevel.ERROR, 'Response Heartbeat(key: 12, version: 3)', 'The group is rebalancing, so a rejoin is needed')).toBe('debug');
+describe('librdkafka lines at the level a user should see them', () => {
+  it('a broker going away or restarting is debug: the client reconnects by itself', () => {
+    expect(librdkafkaLineLevel(3, 'FAIL', '127.0.0.1:19092/1: Connect to ipv4#127.0.0.1:19092 failed: Connection refused')).toBe('debug');
+    expect(librdkafkaLineLevel(3, 'ERROR', '1/1 brokers are down: All broker connections are down')).toBe('debug');
+    expect(librdkafkaLineLevel(4, 'REQTMOUT', '127.0.0.1:19092/1: Disconnected while requesting ApiVersion')).toBe('debug');
   });
 
-  it('other kafkajs errors stay warnings, kafkajs warnings become info, the EoS retry notice is dropped', () => {
-    expect(kafkaLineLevel(KafkaLogLevel.ERROR, 'Crash: KafkaJSNumberOfRetriesExceeded', 'Connection timeout')).toBe('warn');
-    expect(kafkaLineLevel(KafkaLogLevel.WARN, 'something to know', '')).toBe('info');
-    expect(kafkaLineLevel(KafkaLogLevel.WARN, 'Limiting retries for the idempotent producer may invalidate EoS guarantees', '')).toBe('ignore');
+  it('other errors are warnings, warnings are info, the rest debug', () => {
+    expect(librdkafkaLineLevel(3, 'TXNERR', 'Current transaction failed in state InTransaction: fenced')).toBe('warn');
+    expect(librdkafkaLineLevel(4, 'CONFWARN', 'Configuration property x is deprecated')).toBe('info');
+    expect(librdkafkaLineLevel(6, 'CGRPOP', 'Group "g" received op')).toBe('debug');
+    expect(librdkafkaLineLevel(7, 'FETCH', 'Fetch topic x [0] at offset 12')).toBe('debug');
   });
 });

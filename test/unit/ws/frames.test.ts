@@ -1,6 +1,7 @@
 import { parseFrame, timestampNs, type FrameContext, type FrameItem, type RecordEvent, type Rejection } from '../../../src/producers/ws/frames';
 import { quoteLargeIntegers } from '../../../src/producers/ws/json';
 import type { EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../../../src/domain/records';
+import { typeOf } from '../../../src/avro/types';
 
 function ctx(feed: 'stocks' | 'options' = 'stocks'): FrameContext {
   let n = 0n;
@@ -69,7 +70,7 @@ describe('parseFrame: stocks', () => {
   });
 
   it('numbers events within a frame and keeps their order', () => {
-    const items = parseFrame('[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1},{"ev":"status","status":"success","message":"subscribed to: T.SPY"},{"ev":"Q","sym":"SPY","bp":1,"bs":1,"ap":2,"as":1,"t":2}]', ctx());
+    const items = parseFrame('[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1741358400001},{"ev":"status","status":"success","message":"subscribed to: T.SPY"},{"ev":"Q","sym":"SPY","bp":1,"bs":1,"ap":2,"as":1,"t":1741358400002}]', ctx());
     expect(items.map((i) => i.kind)).toEqual(['record', 'status', 'record']);
     expect((items[0] as RecordEvent).record.origin_offset).toBe(1n);
     expect((items[2] as RecordEvent).record.origin_offset).toBe(2n);
@@ -77,15 +78,15 @@ describe('parseFrame: stocks', () => {
   });
 
   it.each([
-    ['non-positive price', '[{"ev":"T","sym":"SPY","p":0,"s":5,"t":1}]', 'non_positive_price'],
-    ['non-positive size', '[{"ev":"T","sym":"SPY","p":1,"s":0,"t":1,"q":100}]', 'non_positive_size'],
-    ['missing size (q present is not a size)', '[{"ev":"T","sym":"SPY","p":1,"t":1,"q":100}]', 'missing_field'],
+    ['non-positive price', '[{"ev":"T","sym":"SPY","p":0,"s":5,"t":1741358400001}]', 'non_positive_price'],
+    ['non-positive size', '[{"ev":"T","sym":"SPY","p":1,"s":0,"t":1741358400001,"q":100}]', 'non_positive_size'],
+    ['missing size (q present is not a size)', '[{"ev":"T","sym":"SPY","p":1,"t":1741358400001,"q":100}]', 'missing_field'],
     ['missing t', '[{"ev":"T","sym":"SPY","p":1,"s":1}]', 'missing_field'],
-    ['missing sym', '[{"ev":"T","p":1,"s":1,"t":1}]', 'missing_field'],
-    ['bad symbol', '[{"ev":"T","sym":"SP Y","p":1,"s":1,"t":1}]', 'bad_symbol'],
-    ['string price', '[{"ev":"T","sym":"SPY","p":"abc","s":1,"t":1}]', 'bad_field'],
-    ['negative bid', '[{"ev":"Q","sym":"SPY","bp":-1,"bs":1,"ap":2,"as":1,"t":1}]', 'non_positive_price'],
-    ['fractional quote size', '[{"ev":"Q","sym":"SPY","bp":1,"bs":1.5,"ap":2,"as":1,"t":1}]', 'bad_field'],
+    ['missing sym', '[{"ev":"T","p":1,"s":1,"t":1741358400001}]', 'missing_field'],
+    ['bad symbol', '[{"ev":"T","sym":"SP Y","p":1,"s":1,"t":1741358400001}]', 'bad_symbol'],
+    ['string price', '[{"ev":"T","sym":"SPY","p":"abc","s":1,"t":1741358400001}]', 'bad_field'],
+    ['negative bid', '[{"ev":"Q","sym":"SPY","bp":-1,"bs":1,"ap":2,"as":1,"t":1741358400001}]', 'non_positive_price'],
+    ['fractional quote size', '[{"ev":"Q","sym":"SPY","bp":1,"bs":1.5,"ap":2,"as":1,"t":1741358400001}]', 'bad_field'],
   ])('rejects %s', (_name, text, reason) => {
     const r = rejection(one(text));
     expect(r.reason).toBe(reason);
@@ -125,11 +126,40 @@ describe('parseFrame: options', () => {
   });
 
   it('rejects a malformed OPRA symbol to the option topic DLQ', () => {
-    const r = rejection(one('[{"ev":"T","sym":"O:SPY25XX19C00650000","p":1,"s":1,"t":1}]', 'options'));
+    const r = rejection(one('[{"ev":"T","sym":"O:SPY25XX19C00650000","p":1,"s":1,"t":1741358400001}]', 'options'));
     expect(r).toMatchObject({ reason: 'bad_symbol', topic: 'option.trades' });
   });
 
   it('rejects a fractional option trade size', () => {
-    expect(rejection(one('[{"ev":"T","sym":"O:SPY251219C00650000","p":1,"s":1.5,"t":1}]', 'options')).reason).toBe('bad_field');
+    expect(rejection(one('[{"ev":"T","sym":"O:SPY251219C00650000","p":1,"s":1.5,"t":1741358400001}]', 'options')).reason).toBe('bad_field');
+  });
+});
+
+describe('parseFrame: regressions found by the WebSocket fuzz (issue 16)', () => {
+  it.each([
+    ['a sequence number above int64', '[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1741358400001,"q":9223372036854775808}]', 'bad_field', /q=9223372036854775808 exceeds int64/],
+    ['a 60-digit quote size', `[{"ev":"Q","sym":"SPY","bp":1,"bs":${'7'.repeat(60)},"ap":2,"as":1,"t":1741358400001}]`, 'bad_field', /bs=7{40} exceeds int64/],
+    ['a t beyond int64', '[{"ev":"T","sym":"SPY","p":1,"s":1,"t":99999999999999999999}]', 'bad_field', /t=99999999999999999999 exceeds int64/],
+    ['a t in 1970 (ms 1)', '[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1}]', 'bad_timestamp', /t=1 is outside \[2000-01-01, 2100-01-01\)/],
+    ['a t in 2262 (ns)', '[{"ev":"T","sym":"SPY","p":1,"s":1,"t":9223372036854775807}]', 'bad_timestamp', /outside/],
+  ])('rejects %s instead of a record that fails Avro encoding or moves watermarks', (_what, text, reason, detail) => {
+    const r = rejection(one(text));
+    expect(r.reason).toBe(reason);
+    expect(r.detail).toMatch(detail);
+    expect(r.position).toBe(1n);
+  });
+
+  it('the int64 edge itself still parses (and encodes)', () => {
+    const r = record<EquityTrade>(one('[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1741358400001,"q":9223372036854775807}]'));
+    expect(r.record.sequence_number).toBe(9223372036854775807n);
+    expect(() => typeOf('EquityTrade').toBuffer(r.record)).not.toThrow();
+  });
+
+  it('an event nested too deep to print back is a rejection carrying its frame, not a stack overflow', () => {
+    const text = `[${'['.repeat(20_000)}${']'.repeat(20_000)},{"ev":"T","sym":"SPY","p":1,"s":1,"t":1741358400001}]`;
+    const items = parseFrame(text, ctx());
+    expect(items.map((i) => i.kind)).toEqual(['reject', 'record']);
+    expect(rejection(items[0])).toMatchObject({ reason: 'bad_event', raw: text, position: 1n });
+    expect((items[1] as RecordEvent).record.origin_offset).toBe(2n);
   });
 });

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { Config } from '../../config';
-import { logger } from '../../util/log';
+import { Config } from '../config';
+import { logger } from '../util/log';
 
 const log = logger('metrics');
 

@@ -1,26 +1,4 @@
-import { assignCoPartitioned } from '../../../src/processors/runtime/assigner';
 import { TumblingWindows, windowStart } from '../../../src/processors/runtime/windows';
-
-describe('co-partitioned assignment', () => {
-  it('gives partition p of every topic to the same member and covers every partition once', () => {
-    const plan = assignCoPartitioned(['m2', 'm1', 'm3'], new Map([['a', 6], ['b', 6], ['c', 4]]));
-    const owner = new Map<string, string>();
-    for (const [member, topics] of plan) {
-      for (const [topic, partitions] of topics) {
-        for (const p of partitions) {
-          expect(owner.has(`${topic}/${p}`)).toBe(false);
-          owner.set(`${topic}/${p}`, member);
-        }
-      }
-    }
-    expect(owner.size).toBe(16);
-    for (let p = 0; p < 6; p += 1) {
-      expect(owner.get(`b/${p}`)).toBe(owner.get(`a/${p}`));
-      if (p < 4) expect(owner.get(`c/${p}`)).toBe(owner.get(`a/${p}`));
-    }
-    expect(plan.get('m1')!.get('a')).toEqual([0, 3]);
-  });
-});
 
 describe('tumbling windows', () => {
   const count = { initialize: () => 0, agg: (s: number) => s + 1, result: (s: number) => s };

@@ -1,0 +1,124 @@
+/**
+ * `npm run bench:processors`: the greeks and features processors through the real broker, beside the
+ * same records through the in-memory ProcessorDriver (the pure core, no Kafka). A generated
+ * three-underlying day is produced once by the flatfile producer; then each processor runs as a group
+ * member in this process (consume, decode, process, encode, produce, transactional commit) until it
+ * has processed every input record, and the in-memory driver replays the same records in partition
+ * and offset order. Prints records/s for both and the broker path's share of the core's speed.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createRegistry, TopicSerde } from '../src/avro/serde';
+import { Config, loadConfig, physicalName } from '../src/config';
+import { generateDay } from '../src/generator';
+import { createAdmin } from '../src/kafka/client';
+import { readTopicToEnd } from '../src/kafka/consumer';
+import { markerOf } from '../src/kafka/markers';
+import { DATASETS } from '../src/producers/flatfile/datasets';
+import { FlatfileJob } from '../src/producers/flatfile/job';
+import { LocalSource } from '../src/producers/flatfile/source';
+import { ProcessorDriver } from '../src/processors/runtime/driver';
+import { ProcessorRuntime } from '../src/processors/runtime/runtime';
+import { ProcessorDefinition } from '../src/processors/runtime/types';
+import { processorByName } from '../topology/processors';
+
+const DATE = '2025-03-07';
+const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];
+
+interface InputRecord {
+  topic: string;
+  key: string | null;
+  value: unknown;
+}
+
+async function benchDay(root: string): Promise<void> {
+  if (existsSync(resolve(root, 'us_options_opra'))) return;
+  mkdirSync(root, { recursive: true });
+  process.stdout.write('generating the processor bench day (once) ...\n');
+  await generateDay({
+    date: DATE, outDir: root, seed: 5, scale: 'small', contractsPerUnderlying: 100, optionTradesPerContract: 400,
+    optionQuotesPerContract: 800, stockTradesPerUnderlying: 40_000, stockQuotesPerUnderlying: 120_000, malformed: false,
+  });
+}
+
+/** Every data record of the processor's inputs, decoded, in partition then offset order. */
+async function inputsOf(config: Config, definition: ProcessorDefinition): Promise<InputRecord[]> {
+  const registry = createRegistry(config.schema_registry);
+  const out: { partition: number; offset: bigint; record: InputRecord }[] = [];
+  for (const input of definition.inputs) {
+    const serde = await TopicSerde.forTopic(registry, physicalName(config, input.topic), input.schema);
+    await readTopicToEnd(config, 'bench-inputs', serde.topic, async (r) => {
+      if (markerOf(r.value, r.headers) !== null || !r.value) return;
+      out.push({ partition: r.partition, offset: r.offset, record: { topic: input.topic, key: r.key?.toString() ?? null, value: await serde.decode(r.value) } });
+    });
+  }
+  const eventTime = new Map(definition.inputs.map((i) => [i.topic, i.eventTime]));
+  // Within a partition, interleave the inputs by event time, as the runtime's watermarks would release them.
+  out.sort((a, b) => a.partition - b.partition || Number(eventTime.get(a.record.topic)!(a.record.value) - eventTime.get(b.record.topic)!(b.record.value)));
+  return out.map((o) => o.record);
+}
+
+function inMemory(config: Config, definition: ProcessorDefinition, records: InputRecord[]): number {
+  const driver = new ProcessorDriver(definition, config);
+  const started = process.hrtime.bigint();
+  for (const r of records) driver.pipe(r.topic, r.value, r.key);
+  driver.advanceWatermark(BigInt(Date.parse(`${DATE}T23:59:59Z`)) * 1_000_000n);
+  driver.drain();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function throughBroker(config: Config, definition: ProcessorDefinition, expected: number): Promise<number> {
+  const runtime = new ProcessorRuntime(config, definition, { metricsPort: 0 });
+  const started = process.hrtime.bigint();
+  await runtime.start();
+  const counted = async (): Promise<number> => {
+    const metric = runtime.metricsRegistry.getSingleMetric('optflow_records_in_total');
+    const values = metric ? (await metric.get()).values : [];
+    return values.reduce((n, v) => n + v.value, 0);
+  };
+  while ((await counted()) < expected) await new Promise((r) => setTimeout(r, 100));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await runtime.stop();
+  return seconds;
+}
+
+async function dropTopics(config: Config, prefix: string): Promise<void> {
+  const admin = createAdmin(config, 'bench');
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+  await admin.disconnect();
+}
+
+export async function run(): Promise<void> {
+  const root = resolve(process.cwd(), 'bench/out/processors');
+  await benchDay(root);
+  const prefix = `bench-proc-${Date.now().toString(36)}.`;
+  const config = loadConfig({ overrides: { topics: { prefix }, universe: { underlyings: UNDERLYINGS }, metrics: { base_port: 0 } } });
+  const job = new FlatfileJob(config, new LocalSource(root), { from: DATE, to: DATE, datasets: [...DATASETS], follow: false, jobName: 'bench', progress: 'log' });
+  const produced = await job.run();
+  if (produced.failed.length > 0) throw new Error(`producer failed: ${produced.failed.join(', ')}`);
+  const rows: string[][] = [['processor', 'input records', 'in memory rec/s', 'via broker rec/s', 'broker / memory']];
+  try {
+    for (const name of ['greeks', 'features']) {
+      const definition = processorByName(name);
+      const records = await inputsOf(config, definition);
+      const memory = inMemory(config, definition, records);
+      const broker = await throughBroker(config, definition, records.length);
+      const rate = (s: number) => Math.round(records.length / s);
+      rows.push([name, records.length.toLocaleString('en-US'), rate(memory).toLocaleString('en-US'), rate(broker).toLocaleString('en-US'), `${((memory / broker) * 100).toFixed(0)}%`]);
+    }
+  } finally {
+    await dropTopics(config, prefix);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) process.stdout.write(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + '\n');
+  process.stdout.write('via broker: from member start (group join, restore, table load included) to the last input record processed.\n');
+}
+
+if (require.main === module) {
+  run().catch((err: unknown) => {
+    process.stderr.write(`${String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,215 @@
+import { KafkaConsumer, LibrdKafkaError, Message } from '@confluentinc/kafka-javascript';
+import { Config } from '../config';
+import { ClientProperties, clientProperties, routeLogs } from './client';
+
+/**
+ * The low-level consumer as the product uses it: read_committed, no auto commit, batches with the
+ * partitions that reached their end (EOF events), offsets as bigint, headers as a plain object.
+ */
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer>;
+  timestampMs: number;
+}
+
+export interface PartitionEnd {
+  topic: string;
+  partition: number;
+  /** The end offset reached (next offset to read). */
+  offset: bigint;
+}
+
+export interface ConsumedBatch {
+  records: ConsumedRecord[];
+  ends: PartitionEnd[];
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  /** null: nothing committed. */
+  offset: bigint | null;
+  metadata: string | null;
+}
+
+export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+function toRecord(m: Message): ConsumedRecord {
+  let headers: Record<string, Buffer> | undefined;
+  if (m.headers && m.headers.length > 0) {
+    headers = {};
+    for (const h of m.headers) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+  }
+  const key = m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(String(m.key));
+  return { topic: m.topic, partition: m.partition, offset: BigInt(m.offset), key, value: m.value ?? null, headers, timestampMs: m.timestamp ?? 0 };
+}
+
+export class LowLevelConsumer {
+  readonly client: KafkaConsumer;
+  private ends: PartitionEnd[] = [];
+
+  constructor(config: Pick<Config, 'kafka'>, clientSuffix: string, properties: ClientProperties) {
+    this.client = new KafkaConsumer(
+      {
+        ...(clientProperties(config, clientSuffix) as Record<string, string | number | boolean>),
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'isolation.level': 'read_committed',
+        'enable.partition.eof': true,
+        'fetch.wait.max.ms': 100,
+        ...(properties as Record<string, string | number | boolean>),
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+    routeLogs(this.client, clientSuffix);
+    this.client.on('partition.eof', (e: { topic: string; partition: number; offset: number }) =>
+      this.ends.push({ topic: e.topic, partition: e.partition, offset: BigInt(e.offset) }),
+    );
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.client.connect({}, (err) => {
+        if (err) return reject(err);
+        // Wait for the first message only; then return what is already fetched.
+        this.client.setDefaultConsumeTimeout(100);
+        (this.client as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
+        resolve();
+      }),
+    );
+  }
+
+  consume(max: number): Promise<ConsumedBatch> {
+    return new Promise((resolve, reject) =>
+      this.client.consume(max, (err: LibrdKafkaError, messages: Message[]) => {
+        const ends = this.ends;
+        this.ends = [];
+        if (err) return reject(err);
+        resolve({ records: messages.map(toRecord), ends });
+      }),
+    );
+  }
+
+  assign(positions: readonly TopicPartitionOffset[]): void {
+    this.client.assign(positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: Number(p.offset) })));
+  }
+
+  unassign(): void {
+    this.client.unassign();
+  }
+
+  committed(partitions: readonly { topic: string; partition: number }[]): Promise<CommittedOffset[]> {
+    return new Promise((resolve, reject) =>
+      this.client.committed([...partitions], 30_000, (err, list) => {
+        if (err) return reject(err);
+        resolve(
+          list.map((p) => ({
+            topic: p.topic,
+            partition: p.partition,
+            offset: p.offset === undefined || p.offset < 0 ? null : BigInt(p.offset),
+            metadata: (p as { metadata?: string | null }).metadata ?? null,
+          })),
+        );
+      }),
+    );
+  }
+
+  /** Low and high offsets from the broker (high: the last stable offset under read_committed). */
+  queryOffsets(topic: string, partition: number): Promise<{ low: bigint; high: bigint }> {
+    return new Promise((resolve, reject) =>
+      this.client.queryWatermarkOffsets(topic, partition, 30_000, (err, o) => (err ? reject(err) : resolve({ low: BigInt(o.lowOffset), high: BigInt(o.highOffset) }))),
+    );
+  }
+
+  /** Synchronous commit with metadata (group members only: it carries the member's generation). */
+  commit(offsets: readonly { topic: string; partition: number; offset: bigint; metadata?: string | null }[]): void {
+    this.client.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset), ...(o.metadata ? { metadata: o.metadata } : {}) })));
+  }
+
+  /** True once librdkafka considers the assignment lost (session expired, generation fenced). */
+  assignmentLost(): boolean {
+    return (this.client as unknown as { assignmentLost(): boolean }).assignmentLost();
+  }
+
+  disconnect(): Promise<void> {
+    return new Promise((resolve) => this.client.disconnect(() => resolve()));
+  }
+}
+
+/**
+ * Reads partitions from given offsets to the end they had when reading started (read_committed:
+ * the last stable offset), handing over each record. No group: nothing is committed.
+ */
+export async function readToEnd(
+  config: Pick<Config, 'kafka'>,
+  clientSuffix: string,
+  starts: readonly TopicPartitionOffset[],
+  onRecord: (record: ConsumedRecord) => void | Promise<void>,
+  options: { ends?: Map<string, bigint> } = {},
+): Promise<void> {
+  const consumer = new LowLevelConsumer(config, clientSuffix, { 'group.id': `optflow-reader-${process.pid}-${Date.now()}` });
+  await consumer.connect();
+  try {
+    const remaining = new Map<string, bigint>();
+    for (const s of starts) {
+      const known = options.ends?.get(tpKey(s.topic, s.partition));
+      const { low, high } = known === undefined ? await consumer.queryOffsets(s.topic, s.partition) : { low: 0n, high: known };
+      const from = s.offset < 0n ? low : s.offset;
+      if (high > from) remaining.set(tpKey(s.topic, s.partition), high);
+    }
+    if (remaining.size === 0) return;
+    consumer.assign(starts);
+    while (remaining.size > 0) {
+      const batch = await consumer.consume(5000);
+      for (const r of batch.records) {
+        const key = tpKey(r.topic, r.partition);
+        const end = remaining.get(key);
+        if (end === undefined) continue;
+        if (r.offset < end) await onRecord(r);
+        if (r.offset + 1n >= end) remaining.delete(key);
+      }
+      for (const e of batch.ends) {
+        const key = tpKey(e.topic, e.partition);
+        const end = remaining.get(key);
+        if (end !== undefined && e.offset >= end) remaining.delete(key);
+      }
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Reads every partition of a topic from its start to its end when reading starts. */
+export async function readTopicToEnd(config: Pick<Config, 'kafka'>, clientSuffix: string, topic: string, onRecord: (record: ConsumedRecord) => void | Promise<void>): Promise<void> {
+  const probe = new LowLevelConsumer(config, `${clientSuffix}-probe`, { 'group.id': `optflow-reader-${process.pid}` });
+  await probe.connect();
+  let partitions: number[];
+  try {
+    partitions = await topicPartitionIds(probe, topic);
+  } finally {
+    await probe.disconnect();
+  }
+  await readToEnd(config, clientSuffix, partitions.map((partition) => ({ topic, partition, offset: -2n })), onRecord);
+}
+
+function topicPartitionIds(consumer: LowLevelConsumer, topic: string): Promise<number[]> {
+  return new Promise((resolve, reject) =>
+    consumer.client.getMetadata({ topic, timeout: 30_000 }, (err, meta) => {
+      if (err) return reject(err);
+      const t = meta.topics.find((x) => x.name === topic);
+      if (!t) return reject(new Error(`topic ${topic} not found`));
+      resolve(t.partitions.map((p) => p.id).sort((a, b) => a - b));
+    }),
+  );
+}

@@ -1,0 +1,179 @@
+import { LibrdKafkaError } from '@confluentinc/kafka-javascript';
+import { Config } from '../config';
+import { logger } from '../util/log';
+import { ConsumedBatch, ConsumedRecord, LowLevelConsumer, PartitionEnd, TopicPartitionOffset, tpKey } from './consumer';
+
+/**
+ * One member of a consumer group: the loop every processor and sink runs. It owns the lifecycle
+ * (start, assignment, graceful stop), hands its user whole batches, and serialises batches, ticks and
+ * rebalances, so its user never sees two of them at once.
+ *
+ * Assignment is librdkafka's `range` (eager): with equal partition counts it gives partition p of
+ * every subscribed topic to the same member, which is what co-partitioned tasks need. The user
+ * chooses where each assigned partition starts (restore points, seals); records fetched before an
+ * assignment changed are discarded and re-read from the user's positions. Heartbeats run in
+ * librdkafka's own thread: a long batch does not get the member evicted (max.poll.interval governs).
+ */
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface MemberUser {
+  /** Partitions just assigned; returns where each starts (a missing one starts at its low offset). */
+  assigned(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]>;
+  /** Partitions about to be revoked (lost: the group moved on already, nothing may be committed). */
+  revoked(partitions: TopicPartition[], lost: boolean): Promise<void>;
+  /** Records in offset order per partition, and partitions that reached their end. */
+  fetched(records: ConsumedRecord[], ends: PartitionEnd[]): Promise<void>;
+  /** Time-driven work (punctuation, idle flushes, commits). */
+  tick(nowMs: number): Promise<void>;
+}
+
+export interface MemberOptions {
+  group: string;
+  topics: string[];
+  clientSuffix: string;
+  tickMs?: number;
+  maxBatch?: number;
+  sessionTimeoutMs?: number;
+}
+
+const ASSIGN = -175;
+
+export class GroupMember {
+  readonly consumer: LowLevelConsumer;
+  private readonly log;
+  private lock: Promise<unknown> = Promise.resolve();
+  private stopping = false;
+  private loopDone?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  /** Bumped by every assignment change: a batch fetched across one is discarded. */
+  private epoch = 0;
+  /** Next offset the user expects per assigned partition. */
+  private readonly next = new Map<string, TopicPartitionOffset>();
+  private user?: MemberUser;
+
+  constructor(
+    config: Pick<Config, 'kafka'>,
+    private readonly options: MemberOptions,
+  ) {
+    this.log = logger(`member.${options.clientSuffix}`);
+    this.consumer = new LowLevelConsumer(config, options.clientSuffix, {
+      'group.id': options.group,
+      'partition.assignment.strategy': 'range',
+      'session.timeout.ms': options.sessionTimeoutMs ?? 10_000,
+      'heartbeat.interval.ms': 1_000,
+      'max.poll.interval.ms': 300_000,
+      rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment),
+    });
+  }
+
+  /** Serialises batches, ticks and rebalances. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(work, work);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  async start(user: MemberUser): Promise<void> {
+    this.user = user;
+    await this.consumer.connect();
+    this.consumer.client.subscribe(this.options.topics);
+    this.loopDone = this.loop();
+    const tickMs = this.options.tickMs ?? 500;
+    this.timer = setInterval(() => void this.exclusive(() => (this.stopping ? Promise.resolve() : user.tick(Date.now()))).catch((err) => this.fail(err)), tickMs);
+  }
+
+  private fail(err: unknown): void {
+    this.log.error('member_failed', { error: err instanceof Error ? err.message : String(err) });
+    process.exitCode = 1;
+    void this.stop();
+  }
+
+  private onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
+    this.epoch += 1;
+    const partitions = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+    if (err.code === ASSIGN) {
+      void this.exclusive(async () => {
+        const starts = await this.user!.assigned(partitions);
+        const byKey = new Map(starts.map((s) => [tpKey(s.topic, s.partition), s]));
+        const positions = partitions.map((p) => byKey.get(tpKey(p.topic, p.partition)) ?? { ...p, offset: -2n });
+        this.next.clear();
+        for (const p of positions) this.next.set(tpKey(p.topic, p.partition), p);
+        this.epoch += 1;
+        this.consumer.assign(positions);
+        this.log.info('assigned', { partitions: partitions.length });
+      }).catch((e) => this.fail(e));
+    } else {
+      const lost = this.consumer.assignmentLost();
+      void this.exclusive(async () => {
+        await this.user!.revoked(partitions, lost);
+        this.next.clear();
+        this.epoch += 1;
+        this.consumer.unassign();
+        this.log.info('revoked', { partitions: partitions.length, lost });
+      }).catch((e) => this.fail(e));
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      const epoch = this.epoch;
+      let batch: ConsumedBatch;
+      try {
+        batch = await this.consumer.consume(this.options.maxBatch ?? 5000);
+      } catch (err) {
+        this.log.warn('consume_failed', { error: (err as Error).message });
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (batch.records.length === 0 && batch.ends.length === 0) continue;
+      await this.exclusive(() => this.deliver(batch, epoch)).catch((err) => this.fail(err));
+    }
+  }
+
+  private async deliver(batch: ConsumedBatch, epoch: number): Promise<void> {
+    if (this.stopping) return;
+    if (epoch !== this.epoch) {
+      // Fetched across an assignment change: positions may predate the user's start offsets.
+      if (this.next.size > 0) this.consumer.assign([...this.next.values()]);
+      return;
+    }
+    const records: ConsumedRecord[] = [];
+    for (const r of batch.records) {
+      const next = this.next.get(tpKey(r.topic, r.partition));
+      if (!next || (next.offset >= 0n && r.offset < next.offset)) continue;
+      next.offset = r.offset + 1n;
+      records.push(r);
+    }
+    const ends = batch.ends.filter((e) => this.next.has(tpKey(e.topic, e.partition)));
+    await this.user!.fetched(records, ends);
+  }
+
+  /** False once librdkafka considers the assignment lost (session expired, generation fenced). */
+  ownsAssignment(): boolean {
+    return this.next.size > 0 && !this.consumer.assignmentLost();
+  }
+
+  /** Restarts assigned partitions from the given offsets (a task rebuilt after an aborted transaction). */
+  reposition(starts: readonly TopicPartitionOffset[]): void {
+    for (const s of starts) if (this.next.has(tpKey(s.topic, s.partition))) this.next.set(tpKey(s.topic, s.partition), { ...s });
+    this.epoch += 1;
+    this.consumer.assign([...this.next.values()]);
+  }
+
+  /** Graceful stop: the user's revoke (final commits) runs when the group is left. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.loopDone?.catch(() => undefined);
+    await this.exclusive(async () => undefined);
+    const assigned = [...this.next.values()].map((p) => ({ topic: p.topic, partition: p.partition }));
+    if (assigned.length > 0) await this.exclusive(() => this.user!.revoked(assigned, false)).catch(() => undefined);
+    this.next.clear();
+    await this.consumer.disconnect();
+  }
+}

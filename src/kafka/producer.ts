@@ -1,0 +1,176 @@
+import { KafkaConsumer, LibrdKafkaError, MessageHeader, Producer } from '@confluentinc/kafka-javascript';
+import { Config } from '../config';
+import { clientProperties, routeLogs } from './client';
+
+/**
+ * A producer on librdkafka's low-level API: produce() only enqueues (no per-message promise, no
+ * array copies), batches form in librdkafka's threads. Keys without an explicit partition go where
+ * Kafka's Java client puts them (murmur2). Idempotent always; transactional when given an id.
+ */
+
+export interface OutgoingMessage {
+  topic: string;
+  /** Explicit partition (markers, partition-pinned records); else by key. */
+  partition?: number;
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, string | Buffer>;
+}
+
+/** An input offset to commit with a transaction or a plain commit. */
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  metadata?: string | null;
+}
+
+export interface ProducerOptions {
+  clientSuffix: string;
+  transactionalId?: string;
+  transactionTimeoutMs?: number;
+}
+
+const QUEUE_FULL = -184;
+const TIMEOUT_MS = 60_000;
+
+function promised(run: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => run((err) => (err ? reject(err) : resolve())));
+}
+
+function headersOf(headers: Record<string, string | Buffer> | undefined): MessageHeader[] | undefined {
+  if (!headers) return undefined;
+  return Object.entries(headers).map(([k, v]) => ({ [k]: v }));
+}
+
+/** Delivery of one send(): resolves when every message of it is acknowledged. */
+class Delivery {
+  pending = 0;
+  error?: Error;
+  private resolve?: () => void;
+  private reject?: (e: Error) => void;
+  done = false;
+
+  wait(): Promise<void> {
+    if (this.pending === 0) return this.error ? Promise.reject(this.error) : Promise.resolve();
+    // The client's poll timer is unref'd: keep the process alive until the acknowledgements arrive.
+    const keepAlive = setInterval(() => undefined, 1000);
+    return new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    }).finally(() => clearInterval(keepAlive));
+  }
+
+  settle(err: Error | null): void {
+    if (err && !this.error) this.error = err;
+    this.pending -= 1;
+    if (this.pending === 0 && !this.done) {
+      this.done = true;
+      if (this.error) this.reject?.(this.error);
+      else this.resolve?.();
+    }
+  }
+}
+
+export class RecordProducer {
+  private readonly client: Producer;
+  private transactional: boolean;
+
+  private constructor(config: Pick<Config, 'kafka'>, options: ProducerOptions) {
+    this.transactional = options.transactionalId !== undefined;
+    this.client = new Producer({
+      ...(clientProperties(config, options.clientSuffix) as Record<string, string | number | boolean>),
+      'enable.idempotence': true,
+      acks: -1,
+      'linger.ms': 5,
+      'batch.size': 1_000_000,
+      'batch.num.messages': 10_000,
+      'queue.buffering.max.messages': 500_000,
+      'compression.type': 'lz4',
+      partitioner: 'murmur2_random',
+      dr_cb: true,
+      ...(options.transactionalId !== undefined
+        ? { 'transactional.id': options.transactionalId, 'transaction.timeout.ms': options.transactionTimeoutMs ?? 60_000 }
+        : {}),
+    });
+    routeLogs(this.client, options.clientSuffix);
+    this.client.on('delivery-report', (err, report) => {
+      const delivery = report.opaque as Delivery | undefined;
+      delivery?.settle(err ? new Error(`delivery to ${report.topic}[${report.partition}] failed: ${err.message}`) : null);
+    });
+  }
+
+  /** Connects; a transactional producer also initialises its id, which fences a predecessor with the same id. */
+  static async connect(config: Pick<Config, 'kafka'>, options: ProducerOptions): Promise<RecordProducer> {
+    const producer = new RecordProducer(config, options);
+    await promised((cb) => producer.client.connect({}, (err) => cb(err)));
+    producer.client.setPollInterval(20);
+    if (producer.transactional) await promised((cb) => producer.client.initTransactions(TIMEOUT_MS, cb));
+    return producer;
+  }
+
+  /** Enqueues messages; a transaction's commit (or send's wait) makes them durable. */
+  enqueue(messages: readonly OutgoingMessage[], delivery?: Delivery): Promise<void> | void {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      try {
+        this.client.produce(m.topic, m.partition ?? null, m.value, m.key ?? undefined, null, delivery, headersOf(m.headers));
+        if (delivery) delivery.pending += 1;
+      } catch (err) {
+        if ((err as LibrdKafkaError).code !== QUEUE_FULL) throw err;
+        // librdkafka's queue is full: let it drain, then continue from this message.
+        return this.drained().then(() => this.enqueue(messages.slice(i), delivery));
+      }
+    }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      this.client.poll();
+      setTimeout(resolve, 5);
+    });
+  }
+
+  /** Sends and resolves once every message is acknowledged (outside transactions). */
+  async send(messages: readonly OutgoingMessage[]): Promise<void> {
+    const delivery = new Delivery();
+    await this.enqueue(messages, delivery);
+    await delivery.wait();
+  }
+
+  begin(): Promise<void> {
+    return promised((cb) => this.client.beginTransaction(cb));
+  }
+
+  /** Adds input offsets to the open transaction, fenced by the consumer's group generation. */
+  sendOffsets(offsets: readonly OffsetToCommit[], consumer: KafkaConsumer): Promise<void> {
+    const list = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset), ...(o.metadata ? { metadata: o.metadata } : {}) }));
+    return promised((cb) => this.client.sendOffsetsToTransaction(list, consumer, TIMEOUT_MS, cb));
+  }
+
+  commit(): Promise<void> {
+    return promised((cb) => this.client.commitTransaction(TIMEOUT_MS, cb));
+  }
+
+  abort(): Promise<void> {
+    return promised((cb) => this.client.abortTransaction(TIMEOUT_MS, cb));
+  }
+
+  /** One transaction: messages (and input offsets of a consumer group), then commit; aborts on error. */
+  async inTransaction(messages: readonly OutgoingMessage[], offsets?: { offsets: readonly OffsetToCommit[]; consumer: KafkaConsumer }): Promise<void> {
+    await this.begin();
+    try {
+      await this.enqueue(messages);
+      if (offsets && offsets.offsets.length > 0) await this.sendOffsets(offsets.offsets, offsets.consumer);
+      await this.commit();
+    } catch (err) {
+      await this.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await promised((cb) => this.client.flush(10_000, cb)).catch(() => undefined);
+    await promised((cb) => this.client.disconnect(5_000, (err) => cb(err))).catch(() => undefined);
+  }
+}

@@ -116,5 +116,15 @@ export interface DeadLetter {
   recorded_at_ms: bigint;
 }
 
+/** Trades per underlying and 1-minute window (topic equity.trade_counts.1m), the reference processor's output. */
+export interface TradeCounts {
+  underlying: string;
+  window_start_ns: bigint;
+  window_end_ns: bigint;
+  trades: bigint;
+  shares: number;
+  notional: number;
+}
+
 /** One date of Treasury yields (topic rates.treasury, key = date), percent as quoted. */
 export type { TreasuryYields } from './rates/treasury';

@@ -4,7 +4,7 @@ import { addOptionTrade, addUnderlyingTrade, closeWindow, createWindowState, Fea
 import { parseWindowNs } from '../domain/features/windows';
 import { acceptEquityTrade, acceptOptionTrade, TradeFilter } from '../domain/features/filters';
 import { EnrichedOptionTrade, EquityTrade } from '../domain/records';
-import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimestamp } from './runtime/types';
+import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition } from './runtime/types';
 import { Aggregation, TumblingWindows } from './runtime/windows';
 
 /**
@@ -37,6 +37,8 @@ function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggreg
   };
 }
 
+const FEATURES = output('features', 'Features');
+
 export class FeaturesProcessor implements Processor {
   private readonly windows: { label: string; store: TumblingWindows<WindowItem, WindowState, FeatureRecord> }[];
   private readonly filter: TradeFilter;
@@ -46,44 +48,37 @@ export class FeaturesProcessor implements Processor {
     this.windows = labels.map((label) => ({ label, store: new TumblingWindows(parseWindowNs(label), allowedLatenessNs, collector(label, parseWindowNs(label), config)) }));
   }
 
-  process(record: InputRecord, ctx: ProcessorContext): void {
-    const item = this.itemOf(record);
-    if (item === undefined) return;
-    const underlying = item.kind === 'underlying' ? item.trade.ticker : item.trade.underlying;
+  onUnderlyingTrade(record: InputRecord<EquityTrade>, ctx: ProcessorContext): void {
+    const trade = record.value;
+    if (acceptEquityTrade(trade, this.filter)) this.add(record, trade.ticker, { kind: 'underlying', trade }, ctx);
+  }
+
+  onOptionTrade(record: InputRecord<EnrichedOptionTrade>, ctx: ProcessorContext): void {
+    const trade = record.value;
+    if (acceptOptionTrade(trade, this.filter)) this.add(record, trade.underlying, { kind: 'option', trade }, ctx);
+  }
+
+  private add(record: InputRecord<unknown>, underlying: string, item: WindowItem, ctx: ProcessorContext): void {
     const missed = this.windows.filter((w) => !w.store.add(underlying, record.eventTime, item, ctx.watermark)).map((w) => w.label);
     if (missed.length > 0) {
       ctx.late(record, 'window_closed', `window(s) ${missed.join(', ')} of ${underlying} at ${record.eventTime} already closed (watermark ${ctx.watermark})`);
     }
   }
 
-  /** The record as a window item, or undefined when the filters leave it out (corrections, conditions, session). */
-  private itemOf(record: InputRecord): WindowItem | undefined {
-    if (record.topic === 'equity.trades') {
-      const trade = record.value as EquityTrade;
-      return acceptEquityTrade(trade, this.filter) ? { kind: 'underlying', trade } : undefined;
-    }
-    const trade = record.value as EnrichedOptionTrade;
-    return acceptOptionTrade(trade, this.filter) ? { kind: 'option', trade } : undefined;
-  }
-
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {
     for (const { label, store } of this.windows) {
-      for (const closed of store.close(watermark)) ctx.emit('features', `${closed.key}|${label}`, closed.result);
+      for (const closed of store.close(watermark)) ctx.emit(FEATURES, `${closed.key}|${label}`, closed.result);
     }
   }
 }
 
-function allowedLatenessNs(config: Config): bigint {
-  return BigInt(config.event_time.allowed_lateness_ms) * 1_000_000n;
-}
-
-export const features: ProcessorDefinition = {
+export const features: ProcessorDefinition<FeaturesProcessor> = {
   name: 'features',
   inputs: [
-    { topic: 'option.trades.enriched', schema: 'EnrichedOptionTrade', eventTime: sipTimestamp },
-    { topic: 'equity.trades', schema: 'EquityTrade', eventTime: sipTimestamp },
+    input('option.trades.enriched', 'EnrichedOptionTrade', (p, record, ctx) => p.onOptionTrade(record, ctx)),
+    input('equity.trades', 'EquityTrade', (p, record, ctx) => p.onUnderlyingTrade(record, ctx)),
   ],
-  outputs: [{ topic: 'features', schema: 'Features' }],
+  outputs: [FEATURES],
   stateHorizonNs: (config) => {
     const longest = config.features.windows.map(parseWindowNs).reduce((a, b) => (a > b ? a : b));
     return longest + allowedLatenessNs(config);

@@ -5,10 +5,10 @@ import { describeFlags } from '../domain/pricing/flags';
 import { rateCurveFromTenors, RateCurve, RateSource } from '../domain/pricing/rates';
 import { chooseRate, CurveBook, RatePolicy } from '../domain/rates/book';
 import { NewYorkDates } from '../domain/new-york';
-import { hasQuotedTenor, treasuryCurve, treasuryYieldsFrom } from '../domain/rates/treasury';
+import { hasQuotedTenor, treasuryCurve, TreasuryYields, treasuryYieldsFrom } from '../domain/rates/treasury';
 import { EnrichedOptionTrade, EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../domain/records';
 import { AsOfIndex } from './asof';
-import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimestamp, TableRecord, TableSpec } from './runtime/types';
+import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition, table } from './runtime/types';
 
 /**
  * The greeks processor (DESIGN 5.1, 5.2): each option trade joined as-of its sip_timestamp with the
@@ -26,7 +26,7 @@ import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimes
  */
 
 /** Daily Treasury yields by date: a table every greeks member reads whole (read but unused when rate_source = config). */
-export const RATES_TABLE: TableSpec = { topic: 'rates.treasury', schema: 'TreasuryYields' };
+const RATES_TABLE = table('rates.treasury', 'TreasuryYields', (p: GreeksProcessor, date, yields) => p.onCurve(date, yields));
 
 /** How far back an as-of lookup may reach. Older than the staleness bound is flagged stale anyway. */
 export const ASOF_LOOKBACK_NS = 60_000_000_000n;
@@ -53,9 +53,9 @@ export function ratePolicyFrom(config: Config): RatePolicy {
 }
 
 /** The curve of one rates.treasury record, or null when it is deleted or quotes no tenor. */
-export function curveOfTableRecord(value: unknown): RateCurve | null {
+export function curveOfTableRecord(value: TreasuryYields | null): RateCurve | null {
   if (value === null) return null;
-  const yields = treasuryYieldsFrom(value, 'table');
+  const yields = treasuryYieldsFrom(value, 'table'); // Avro doubles may be NaN or infinite: a curve needs finite yields
   return hasQuotedTenor(yields) ? treasuryCurve(yields) : null;
 }
 
@@ -99,8 +99,8 @@ export class GreeksProcessor implements Processor {
     this.useTrades = source === 'trades';
   }
 
-  onTable(record: TableRecord): void {
-    if (record.topic === RATES_TABLE.topic) this.curves.set(record.key, curveOfTableRecord(record.value));
+  onCurve(date: string, yields: TreasuryYields | null): void {
+    this.curves.set(date, curveOfTableRecord(yields));
   }
 
   /** The rate source of a trade at t: the curve of its New York date, or the constant (rates/book.ts). */
@@ -113,31 +113,20 @@ export class GreeksProcessor implements Processor {
     return rate;
   }
 
-  process(record: InputRecord, ctx: ProcessorContext): void {
-    const t = record.eventTime;
-    switch (record.topic) {
-      case 'equity.quotes': {
-        const q = record.value as EquityQuote;
-        this.underlyingQuotes.insert(q.ticker, t, { kind: 'quote', bid: q.bid_price, ask: q.ask_price, timestamp: t });
-        return;
-      }
-      case 'equity.trades': {
-        const tr = record.value as EquityTrade;
-        if (this.useTrades) this.underlyingTrades.insert(tr.ticker, t, { kind: 'trade', price: tr.price, timestamp: t });
-        return;
-      }
-      case 'option.quotes': {
-        const q = record.value as OptionQuote;
-        this.contractQuotes.insert(q.ticker, t, { bid_price: q.bid_price, ask_price: q.ask_price, sip_timestamp: t });
-        return;
-      }
-      default:
-        this.onTrade(record, ctx);
-    }
+  onUnderlyingQuote({ value: q, eventTime: t }: InputRecord<EquityQuote>): void {
+    this.underlyingQuotes.insert(q.ticker, t, { kind: 'quote', bid: q.bid_price, ask: q.ask_price, timestamp: t });
   }
 
-  private onTrade(record: InputRecord, ctx: ProcessorContext): void {
-    const trade = record.value as OptionTrade;
+  onUnderlyingTrade({ value: tr, eventTime: t }: InputRecord<EquityTrade>): void {
+    if (this.useTrades) this.underlyingTrades.insert(tr.ticker, t, { kind: 'trade', price: tr.price, timestamp: t });
+  }
+
+  onContractQuote({ value: q, eventTime: t }: InputRecord<OptionQuote>): void {
+    this.contractQuotes.insert(q.ticker, t, { bid_price: q.bid_price, ask_price: q.ask_price, sip_timestamp: t });
+  }
+
+  onTrade(record: InputRecord<OptionTrade>, ctx: ProcessorContext): void {
+    const trade = record.value;
     const t = trade.sip_timestamp;
     if (t + this.allowedLatenessNs < ctx.watermark) {
       ctx.late(record, 'behind_watermark', `trade at ${t} arrived after watermark ${ctx.watermark} passed it by more than the allowed lateness`);
@@ -158,7 +147,7 @@ export class GreeksProcessor implements Processor {
       config: this.aggressor,
     };
     this.contractTrades.insert(trade.ticker, t, trade.price);
-    ctx.emit('option.trades.enriched', trade.underlying, this.enrich(trade, underlying, contract, this.tradeRate(t)));
+    ctx.emit(ENRICHED, trade.underlying, this.enrich(trade, underlying, contract, this.tradeRate(t)));
   }
 
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {
@@ -182,25 +171,22 @@ export class GreeksProcessor implements Processor {
   }
 }
 
-function allowedLatenessNs(config: Config): bigint {
-  return BigInt(config.event_time.allowed_lateness_ms) * MS;
-}
-
 /** Each set flag bit by name, and the aggressor side (UNKNOWN included): what operators watch the share of. */
-export function enrichedFlags(value: unknown): string[] {
-  const trade = value as EnrichedOptionTrade;
+export function enrichedFlags(trade: EnrichedOptionTrade): string[] {
   return [...describeFlags(trade.flags), `SIDE_${trade.aggressor_side ?? 'NONE'}`];
 }
 
-export const greeks: ProcessorDefinition = {
+const ENRICHED = output('option.trades.enriched', 'EnrichedOptionTrade', enrichedFlags);
+
+export const greeks: ProcessorDefinition<GreeksProcessor> = {
   name: 'greeks',
   inputs: [
-    { topic: 'option.trades', schema: 'OptionTrade', eventTime: sipTimestamp },
-    { topic: 'equity.quotes', schema: 'EquityQuote', eventTime: sipTimestamp },
-    { topic: 'equity.trades', schema: 'EquityTrade', eventTime: sipTimestamp },
-    { topic: 'option.quotes', schema: 'OptionQuote', eventTime: sipTimestamp },
+    input('option.trades', 'OptionTrade', (p, record, ctx) => p.onTrade(record, ctx)),
+    input('equity.quotes', 'EquityQuote', (p, record) => p.onUnderlyingQuote(record)),
+    input('equity.trades', 'EquityTrade', (p, record) => p.onUnderlyingTrade(record)),
+    input('option.quotes', 'OptionQuote', (p, record) => p.onContractQuote(record)),
   ],
-  outputs: [{ topic: 'option.trades.enriched', schema: 'EnrichedOptionTrade', flags: enrichedFlags }],
+  outputs: [ENRICHED],
   tables: [RATES_TABLE],
   stateHorizonNs: (config) => allowedLatenessNs(config) + ASOF_LOOKBACK_NS,
   create: (config) =>

@@ -1,21 +1,11 @@
-import { Config } from '../config';
-import { EquityTrade } from '../domain/records';
-import { InputRecord, Processor, ProcessorContext, ProcessorDefinition, sipTimestamp } from './runtime/types';
+import { EquityTrade, TradeCounts } from '../domain/records';
+import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition } from './runtime/types';
 import { Aggregation, TumblingWindows } from './runtime/windows';
 
 /**
  * Trade counts per underlying and 1-minute window (count, shares, notional) from equity.trades.
  * The smallest complete processor: an Aggregator window with lateness, as a model for new ones.
  */
-
-export interface TradeCounts {
-  underlying: string;
-  window_start_ns: bigint;
-  window_end_ns: bigint;
-  trades: bigint;
-  shares: number;
-  notional: number;
-}
 
 /** Sums in exact micro-units so the result does not depend on arrival order (float addition does). */
 interface Totals {
@@ -40,6 +30,8 @@ const totals: Aggregation<EquityTrade, Totals, Totals> = {
   result: (s) => s,
 };
 
+const TRADE_COUNTS = output('equity.trade_counts.1m', 'TradeCounts');
+
 class TradeCountsProcessor implements Processor {
   private readonly windows: TumblingWindows<EquityTrade, Totals, Totals>;
 
@@ -47,8 +39,8 @@ class TradeCountsProcessor implements Processor {
     this.windows = new TumblingWindows(MINUTE_NS, allowedLatenessNs, totals);
   }
 
-  process(record: InputRecord, ctx: ProcessorContext): void {
-    const trade = record.value as EquityTrade;
+  onTrade(record: InputRecord<EquityTrade>, ctx: ProcessorContext): void {
+    const trade = record.value;
     if (!this.windows.add(trade.ticker, record.eventTime, trade, ctx.watermark)) {
       ctx.late(record, 'window_closed', `1m window of ${record.eventTime} closed at watermark ${ctx.watermark}`);
     }
@@ -64,19 +56,15 @@ class TradeCountsProcessor implements Processor {
         shares: Number(w.result.microShares) / MICRO,
         notional: Number(w.result.microNotional) / MICRO,
       };
-      ctx.emit('equity.trade_counts.1m', w.key, value);
+      ctx.emit(TRADE_COUNTS, w.key, value);
     }
   }
 }
 
-function allowedLatenessNs(config: Config): bigint {
-  return BigInt(config.event_time.allowed_lateness_ms) * 1_000_000n;
-}
-
-export const tradeCounts: ProcessorDefinition = {
+export const tradeCounts: ProcessorDefinition<TradeCountsProcessor> = {
   name: 'trade-counts',
-  inputs: [{ topic: 'equity.trades', schema: 'EquityTrade', eventTime: sipTimestamp }],
-  outputs: [{ topic: 'equity.trade_counts.1m', schema: 'TradeCounts' }],
+  inputs: [input('equity.trades', 'EquityTrade', (p, record, ctx) => p.onTrade(record, ctx))],
+  outputs: [TRADE_COUNTS],
   stateHorizonNs: (config) => MINUTE_NS + allowedLatenessNs(config),
   create: (config) => new TradeCountsProcessor(allowedLatenessNs(config)),
 };

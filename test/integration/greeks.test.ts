@@ -8,7 +8,7 @@ import { aggressorConfigFrom, ASOF_LOOKBACK_NS, greeksConfigFrom } from '../../s
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { ChildProcesses, produceValues, readTopic, sendMarkers, until, waitExit } from './kafka-io';
+import { ChildProcesses, produceValues, readTopic, sendMarkers, until, waitExit, committedPartitions } from './kafka-io';
 import { Prng } from '../../src/generator/prng';
 
 /**
@@ -193,8 +193,8 @@ describe('greeks processor (real broker)', () => {
       await until(
         'first commit',
         async () => {
-          const o = await env.t.admin.fetchOffsets({ groupId: `${env.prefix}optflow.greeks`, topics: [env.serdes.trades.topic] });
-          return o[0].partitions.some((p) => Number(p.offset) > 0);
+          const o = await committedPartitions(env.t.admin, `${env.prefix}optflow.greeks`, env.serdes.trades.topic);
+          return o.some((p) => Number(p.offset) > 0);
         },
         60_000,
       );

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { TopicSerde } from '../../src/avro/serde';
 import { Config } from '../../src/config';
+import type { Admin } from '../../src/kafka/client';
 import { ConsumedRecord, LowLevelConsumer } from '../../src/kafka/consumer';
 import { WATERMARK_HEADER } from '../../src/kafka/markers';
 import { OutgoingMessage, RecordProducer } from '../../src/kafka/producer';
@@ -100,13 +101,14 @@ export function waitExit(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+/** Polls `check` until true; on timeout the error names `what` and, when given, the last state seen (`seen()`). */
+export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000, seen?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}${seen ? `; last seen: ${seen()}` : ''}`);
 }
 
 /** Reads a topic from the beginning (read_committed), handing over every record, until `done()` or the timeout. */
@@ -123,4 +125,10 @@ export async function readUntil(kafka: KafkaSettings, topic: string, onRecord: (
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** A group's committed offsets on one topic; none (not `[]` from the Confluent admin) when it never committed. */
+export async function committedPartitions(admin: Admin, groupId: string, topic: string): Promise<{ partition: number; offset: string; metadata: string | null }[]> {
+  const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return offsets.find((t) => t.topic === topic)?.partitions ?? [];
 }

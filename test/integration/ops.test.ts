@@ -16,7 +16,7 @@ import { decodeMetadata } from '../../src/processors/runtime/restore';
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { readTopic, until, waitExit } from './kafka-io';
+import { readTopic, until, waitExit, committedPartitions } from './kafka-io';
 
 /**
  * Operating the topology: `optflow status --json` during a run, checked against the group and offset
@@ -82,10 +82,18 @@ beforeAll(async () => {
   e = { t, prefix, env, runAll, dirs: [day, lake], stderr };
   const features = `${prefix}features`;
   await until('every window of the day in features', async () => (await offsets(features)) >= BigInt(WINDOWS), 240_000);
-  await until('greeks, features and the features sink caught up', async () => {
-    const s = JSON.parse(await cli(['status', '--json', '--interval', '0.2'])) as { groups: { name: string; inputs: { lag: string | number }[] }[] };
-    return s.groups.filter((g) => ['greeks', 'features', 'parquet:features'].includes(g.name)).every((g) => g.inputs.every((i) => Number(i.lag) === 0));
-  }, 120_000);
+  let lags = '';
+  await until(
+    'greeks, features and the features sink caught up',
+    async () => {
+      const s = JSON.parse(await cli(['status', '--json', '--interval', '0.2'])) as { groups: { name: string; inputs: { topic: string; lag: string | number }[] }[] };
+      const groups = s.groups.filter((g) => ['greeks', 'features', 'parquet:features'].includes(g.name));
+      lags = JSON.stringify(groups.map((g) => [g.name, g.inputs.map((i) => [i.topic, i.lag])]));
+      return groups.every((g) => g.inputs.every((i) => Number(i.lag) === 0));
+    },
+    120_000,
+    () => lags,
+  );
 });
 
 afterAll(async () => {
@@ -126,8 +134,7 @@ async function adminView(groupId: string, topics: string[], processor: boolean):
   const view = new Map<string, { position: bigint | null; high: bigint }>();
   for (const topic of topics) {
     const ends = await e.t.admin.fetchTopicOffsets(topic);
-    const [committed] = await e.t.admin.fetchOffsets({ groupId, topics: [topic] });
-    for (const c of committed.partitions) {
+    for (const c of await committedPartitions(e.t.admin, groupId, topic)) {
       const position = c.offset === '-1' ? null : processor ? decodeMetadata(c.metadata)!.position : BigInt(c.offset);
       view.set(`${topic}:${c.partition}`, { position, high: BigInt(ends.find((o) => o.partition === c.partition)!.high) });
     }

@@ -16,7 +16,7 @@ import { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology, MARKET_TOPICS } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { ChildProcesses, produceValues, readTopic, sendMarkers, until, waitExit } from './kafka-io';
+import { ChildProcesses, produceValues, readTopic, sendMarkers, until, waitExit, committedPartitions } from './kafka-io';
 
 /**
  * Issue 14 end to end: `optflow rates fetch` against a fake Massive REST server on loopback (real
@@ -332,8 +332,8 @@ describe('Treasury curves per date (issue 14, real broker, fake Massive REST on 
       members = new ChildProcesses({ ...env.childEnv, OPTFLOW__GREEKS__RATE_SOURCE: 'topic' });
       const first = members.spawn(['process', 'greeks']);
       await until('first commit', async () => {
-        const o = await env.t.admin.fetchOffsets({ groupId: `${env.prefix}optflow.greeks`, topics: [`${env.prefix}option.trades`] });
-        return o[0].partitions.some((p) => Number(p.offset) > 0);
+        const o = await committedPartitions(env.t.admin, `${env.prefix}optflow.greeks`, `${env.prefix}option.trades`);
+        return o.some((p) => Number(p.offset) > 0);
       }, 120_000);
       first.kill('SIGKILL');
       await waitExit(first);
@@ -366,8 +366,8 @@ describe('Treasury curves per date (issue 14, real broker, fake Massive REST on 
       await produceValues(env.t.kafka, await env.serde<MarketRecord>('equity.quotes', 'EquityQuote'), [{ key: 'SPY', value: { ...early, sip_timestamp: early.sip_timestamp - 3_600_000_000_000n } }]);
       // (its restore point stays at offset 0: the quote is still inside the state horizon)
       await until('the task to commit its first quote', async () => {
-        const o = await env.t.admin.fetchOffsets({ groupId: `${env.prefix}optflow.greeks`, topics: [`${env.prefix}equity.quotes`] });
-        return o[0].partitions.some((p) => Number(p.offset) >= 0);
+        const o = await committedPartitions(env.t.admin, `${env.prefix}optflow.greeks`, `${env.prefix}equity.quotes`);
+        return o.some((p) => Number(p.offset) >= 0);
       }, 120_000);
       const march = await ratesCli(env, ['fetch', '--from', '2022-03-01', '--to', '2023-07-31']);
       expect(JSON.parse(march.out)).toMatchObject({ written: served.length });

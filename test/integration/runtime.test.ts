@@ -1,11 +1,11 @@
 import { ChildProcess } from 'node:child_process';
 import { TopicSerde } from '../../src/avro/serde';
 import { DeadLetter, EquityTrade } from '../../src/domain/records';
-import { TradeCounts } from '../../src/processors/trade-counts';
+import { TradeCounts } from '../../src/domain/records';
 import { applyTopology } from '../../src/topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { ChildProcesses, produceValues, readTopic, sendMarkers, sendRaw, spawnCli, until, waitExit } from './kafka-io';
+import { ChildProcesses, produceValues, readTopic, sendMarkers, sendRaw, spawnCli, until, waitExit, committedPartitions } from './kafka-io';
 import { Prng } from '../../src/generator/prng';
 
 /**
@@ -129,8 +129,8 @@ async function produceAndClose(env: Env, trades: EquityTrade[]): Promise<void> {
 }
 
 async function committedInputOffsets(env: Env): Promise<number> {
-  const offsets = await env.t.admin.fetchOffsets({ groupId: `${env.prefix}optflow.trade-counts`, topics: [env.trades.topic] });
-  return (offsets[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  const offsets = await committedPartitions(env.t.admin, `${env.prefix}optflow.trade-counts`, env.trades.topic);
+  return offsets.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
 describe('processor runtime (trade-counts on the real broker)', () => {

@@ -8,7 +8,7 @@ import { applyTopology } from '../../src/topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { query, sqlString } from '../unit/parquet/duckdb-read';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
-import { produceValues, spawnCli, until, waitExit } from './kafka-io';
+import { produceValues, spawnCli, until, waitExit, committedPartitions } from './kafka-io';
 
 /**
  * The Parquet sink on the real broker: a kill -9 at any moment and a restart give exactly the
@@ -69,9 +69,9 @@ function sink(prefix: string, out: string) {
 /** All committed, nothing sealed and unpublished. */
 async function drained(t: TestKafka, prefix: string): Promise<boolean> {
   const topic = `${prefix}equity.trades`;
-  const [committed, ends] = await Promise.all([t.admin.fetchOffsets({ groupId: `${prefix}optflow.sink.equity.trades`, topics: [topic] }), t.admin.fetchTopicOffsets(topic)]);
+  const [committed, ends] = await Promise.all([committedPartitions(t.admin, `${prefix}optflow.sink.equity.trades`, topic), t.admin.fetchTopicOffsets(topic)]);
   return ends.every((e) => {
-    const c = committed[0]?.partitions.find((p) => p.partition === e.partition);
+    const c = committed.find((p) => p.partition === e.partition);
     return c !== undefined && (c.offset === e.high || e.high === '0') && !c.metadata;
   });
 }

@@ -3,7 +3,7 @@ import { typeOf } from '../../avro/types';
 import { Config } from '../../config';
 import { DeadLetter } from '../../domain/records';
 import { Task } from './task';
-import { ProcessorDefinition } from './types';
+import { instantiate, ProcessorDefinition } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -38,14 +38,14 @@ export class ProcessorDriver {
     this.task = new Task({
       partition: 0,
       inputs,
-      processor: definition.create(config, { partition: 0 }),
+      processor: instantiate(definition, config, { partition: 0 }),
       watermarks: new WatermarkTracker(inputs, ooo, Number.MAX_SAFE_INTEGER, 0),
       stateHorizonNs: definition.stateHorizonNs(config),
       committed: new Map(),
-      encode: (topic, key, value) => {
-        const type = this.outputTypes.get(topic);
-        if (!type) throw new Error(`${definition.name} emitted to undeclared topic ${topic}`);
-        return { topic, key, value: type.toBuffer(value) };
+      encode: (output, key, value) => {
+        const type = this.outputTypes.get(output.topic);
+        if (!type) throw new Error(`${definition.name} emitted to undeclared topic ${output.topic}`);
+        return { topic: output.topic, key, value: type.toBuffer(value) };
       },
       lateTopic: `${definition.name}.late`,
       dlqTopic: `${definition.name}.dlq`,

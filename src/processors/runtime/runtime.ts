@@ -13,7 +13,8 @@ import { PROCESSORS } from '../../../topology/processors';
 import { logger } from '../../util/log';
 import { CommitMetadata, decodeMetadata, encodeMetadata } from './restore';
 import { EncodedOutput, Task } from './task';
-import { ProcessorDefinition, TableRecord } from './types';
+import { SchemaName } from '../../avro/types';
+import { instantiate, OutputSpec, ProcessorDefinition, SchemaValues, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -55,7 +56,6 @@ export class ProcessorRuntime {
   private readonly group: string;
   private readonly inputs = new Map<string, InputBinding>();
   private readonly outputs = new Map<string, TopicSerde<unknown>>();
-  private readonly outputFlags = new Map<string, (value: unknown) => readonly string[]>();
   /** Outputs that carry the task's watermark as markers (derived once at start). */
   private watermarked: string[] = [];
   private deadLetters?: TopicSerde<DeadLetter>;
@@ -116,7 +116,6 @@ export class ProcessorRuntime {
     for (const output of this.definition.outputs) {
       const topic = this.physical(output.topic);
       this.outputs.set(topic, await TopicSerde.forTopic(registry, topic, output.schema));
-      if (output.flags) this.outputFlags.set(topic, output.flags);
     }
     this.watermarked = this.watermarkedOutputs();
     this.deadLetters = await TopicSerde.forTopic<DeadLetter>(registry, this.dlqTopic, 'DeadLetter');
@@ -205,11 +204,11 @@ export class ProcessorRuntime {
     const task = new Task({
       partition,
       inputs: topics,
-      processor: this.definition.create(this.config, { partition }),
+      processor: instantiate(this.definition, this.config, { partition }),
       watermarks: new WatermarkTracker(topics, BigInt(et.max_out_of_orderness_ms) * 1_000_000n, et.idle_timeout_ms, now, this.processorOutputs()),
       stateHorizonNs: this.definition.stateHorizonNs(this.config),
       committed,
-      encode: (topic, key, value) => this.encodeOutput(topic, key, value),
+      encode: (output, key, value) => this.encodeOutput(output, key, value),
       lateTopic: this.lateTopic,
       dlqTopic: this.dlqTopic,
       deadLetter: (letter) => this.deadLetters!.encode(letter),
@@ -239,11 +238,11 @@ export class ProcessorRuntime {
     return [...this.outputs.keys()].filter((t) => read.has(t));
   }
 
-  private encodeOutput(logical: string, key: string, value: unknown): EncodedOutput {
-    const topic = this.physical(logical);
+  private encodeOutput<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): EncodedOutput {
+    const topic = this.physical(output.topic);
     const serde = this.outputs.get(topic);
-    if (!serde) throw new Error(`processor ${this.definition.name} emitted to undeclared topic ${logical}`);
-    for (const flag of this.outputFlags.get(topic)?.(value) ?? []) this.m.outputFlags.inc({ topic: logical, flag });
+    if (!serde) throw new Error(`processor ${this.definition.name} emitted to undeclared topic ${output.topic}`);
+    for (const flag of output.flags?.(value) ?? []) this.m.outputFlags.inc({ topic: output.topic, flag });
     return { topic, key, value: serde.encode(value) };
   }
 

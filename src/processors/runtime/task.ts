@@ -1,7 +1,8 @@
 import type { OutgoingMessage } from '../../kafka/producer';
 import { DeadLetter } from '../../domain/records';
 import { CommitMetadata, RestorePointTracker } from './restore';
-import { InputRecord, Processor, ProcessorContext, TableRecord } from './types';
+import { SchemaName } from '../../avro/types';
+import { BoundProcessor, InputRecord, OutputSpec, ProcessorContext, SchemaValues, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -24,13 +25,13 @@ export interface TaskOptions {
   partition: number;
   /** Physical input topic names. */
   inputs: string[];
-  processor: Processor;
+  processor: BoundProcessor;
   watermarks: WatermarkTracker;
   stateHorizonNs: bigint;
   /** Committed state per input topic (undefined: nothing committed yet). */
   committed: Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>;
   /** Encodes an output; returns it with the physical topic name. */
-  encode(topic: string, key: string, value: unknown): EncodedOutput;
+  encode<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): EncodedOutput;
   lateTopic: string;
   dlqTopic: string;
   deadLetter(letter: DeadLetter): Buffer;
@@ -42,7 +43,7 @@ export class Task implements ProcessorContext {
   private readonly replayUntil = new Map<string, bigint>();
   private outputs: EncodedOutput[] = [];
   private replaying = false;
-  private current?: InputRecord;
+  private current?: InputRecord<unknown>;
   private currentRaw?: Buffer;
   private currentTopic?: string;
   readonly counters: TaskCounters = { recordsIn: 0, late: 0, dlq: 0, replayed: 0 };
@@ -75,13 +76,13 @@ export class Task implements ProcessorContext {
     return false;
   }
 
-  emit(topic: string, key: string, value: unknown): void {
+  emit<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): void {
     if (this.replaying) return;
-    this.outputs.push(this.o.encode(topic, key, value));
+    this.outputs.push(this.o.encode(output, key, value));
     this.dirty = true;
   }
 
-  late(record: InputRecord, reason: string, detail: string): void {
+  late(record: InputRecord<unknown>, reason: string, detail: string): void {
     if (this.replaying) return;
     this.counters.late += 1;
     this.pushDeadLetter(this.o.lateTopic, record.key, {
@@ -107,7 +108,7 @@ export class Task implements ProcessorContext {
   }
 
   /** `topic` is the physical input topic; the processor sees `record.topic`, the logical name. */
-  process(topic: string, record: InputRecord, raw: Buffer, nowMs: number): void {
+  process(topic: string, record: InputRecord<unknown>, raw: Buffer, nowMs: number): void {
     this.replaying = this.isReplay(topic, record.offset);
     this.current = record;
     this.currentRaw = raw;
@@ -151,7 +152,7 @@ export class Task implements ProcessorContext {
 
   /** A table record (see TableSpec): no event time, no output, no offset of the task's inputs. */
   table(record: TableRecord): void {
-    this.o.processor.onTable?.(record);
+    this.o.processor.table(record);
   }
 
   fetched(topic: string, caughtUp: boolean): void {

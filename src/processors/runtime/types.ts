@@ -1,18 +1,37 @@
 import { SchemaName } from '../../avro/types';
 import { Config } from '../../config';
+import type { FeatureRecord } from '../../domain/features/window';
 import type { TableRecord } from '../../kafka/global-table';
+import type { DeadLetter, EnrichedOptionTrade, EquityQuote, EquityTrade, OptionQuote, OptionTrade, TradeCounts, TreasuryYields } from '../../domain/records';
 
 /**
  * The Processor API. A processor is a pure core — state + event → state + outputs — run by the
  * runtime (runtime.ts) once per task. A task is partition p of every input topic (co-partitioned
  * assignment), so it sees every record of the underlyings that hash to p.
  *
- * Lifecycle, as in Kafka Streams: `create` (init) per task, `process` per input record in offset
- * order per partition, `onWatermark` whenever the task's event-time watermark advances (the only
- * timer: windows close and as-of joins release from here), `close` when the task is revoked.
+ * Lifecycle, as in Kafka Streams: `create` (init) per task, one typed handler per declared input
+ * (`input(...)`) per record in offset order per partition, `onWatermark` whenever the task's
+ * event-time watermark advances (the only timer: windows close and as-of joins release from here),
+ * `close` when the task is revoked.
  */
 
-export interface InputRecord<V = unknown> {
+/** The value type of each Avro schema (schemas/<name>.avsc), as the serdes decode and encode it. */
+export interface SchemaValues {
+  EquityTrade: EquityTrade;
+  EquityQuote: EquityQuote;
+  OptionTrade: OptionTrade;
+  OptionQuote: OptionQuote;
+  EnrichedOptionTrade: EnrichedOptionTrade;
+  Features: FeatureRecord;
+  TradeCounts: TradeCounts;
+  TreasuryYields: TreasuryYields;
+  DeadLetter: DeadLetter;
+}
+
+/** Schemas of market records: their event time is `sip_timestamp`. */
+export type EventSchema = { [S in SchemaName]: SchemaValues[S] extends { sip_timestamp: bigint } ? S : never }[SchemaName];
+
+export interface InputRecord<V> {
   /** Logical topic name as declared in the definition (without the configured prefix). */
   topic: string;
   partition: number;
@@ -28,29 +47,43 @@ export type { TableRecord };
 
 export interface ProcessorContext {
   /** Queues an output record; it becomes visible atomically with the input offsets (transactions). */
-  emit(topic: string, key: string, value: unknown): void;
+  emit<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): void;
   /** Sends the input record to `<processor>.late` with the reason, counted. Never merged or dropped silently. */
-  late(record: InputRecord, reason: string, detail: string): void;
+  late(record: InputRecord<unknown>, reason: string, detail: string): void;
   /** The task's current event-time watermark (ns). */
   readonly watermark: bigint;
 }
 
 export interface Processor {
-  process(record: InputRecord, ctx: ProcessorContext): void;
   onWatermark(watermark: bigint, ctx: ProcessorContext): void;
-  /**
-   * A table record: every record of the table's topic up to its end when the task starts (before
-   * any input record), then each later one as the member reads it.
-   */
-  onTable?(record: TableRecord): void;
   close?(): void;
 }
 
-export interface InputSpec {
+/** An input topic bound to the processor's handler for it: the runtime decodes with `schema`, then calls `deliver`. */
+export interface InputSpec<P = Processor> {
   /** Logical topic name as in the topology (the runtime adds the configured prefix). */
-  topic: string;
-  schema: SchemaName;
+  readonly topic: string;
+  readonly schema: SchemaName;
   eventTime(value: unknown): bigint;
+  deliver(processor: P, record: InputRecord<unknown>, ctx: ProcessorContext): void;
+}
+
+/**
+ * Declares an input: records of `topic`, decoded with `schema`, go to `handle` typed as that schema's
+ * value. The runtime decodes every record of the topic with exactly this schema (poison records go to
+ * the DLQ first), which is what makes the one narrowing below sound.
+ */
+export function input<S extends EventSchema, P>(
+  topic: string,
+  schema: S,
+  handle: (processor: P, record: InputRecord<SchemaValues[S]>, ctx: ProcessorContext) => void,
+): InputSpec<P> {
+  return {
+    topic,
+    schema,
+    eventTime: (value) => (value as SchemaValues[S]).sip_timestamp,
+    deliver: (processor, record, ctx) => handle(processor, record as InputRecord<SchemaValues[S]>, ctx),
+  };
 }
 
 /**
@@ -60,28 +93,38 @@ export interface InputSpec {
  * tasks current as new records arrive. Rule for replay: the table state a record sees is the table
  * as loaded at start plus what arrived before that record was processed (see README).
  */
-export interface TableSpec {
+export interface TableSpec<P = Processor> {
   /** Logical topic name (the runtime adds the configured prefix). */
-  topic: string;
-  schema: SchemaName;
+  readonly topic: string;
+  readonly schema: SchemaName;
+  deliver(processor: P, record: TableRecord): void;
 }
 
-export interface OutputSpec {
-  topic: string;
-  schema: SchemaName;
+/** Declares a table: each of its records (value null = deleted) goes to `handle`, typed as `schema`'s value. */
+export function table<S extends SchemaName, P>(topic: string, schema: S, handle: (processor: P, key: string, value: SchemaValues[S] | null) => void): TableSpec<P> {
+  return { topic, schema, deliver: (processor, record) => handle(processor, record.key, record.value as SchemaValues[S] | null) };
+}
+
+export interface OutputSpec<S extends SchemaName = SchemaName> {
+  readonly topic: string;
+  readonly schema: S;
   /**
    * Labels to count per emitted record (metric optflow_output_flags_total{topic, flag}), e.g. the
    * greeks flags that say how many trades got no IV or no aggressor side.
    */
-  flags?(value: unknown): readonly string[];
+  flags?(value: SchemaValues[S]): readonly string[];
 }
 
-export interface ProcessorDefinition {
+export function output<S extends SchemaName>(topic: string, schema: S, flags?: (value: SchemaValues[S]) => readonly string[]): OutputSpec<S> {
+  return flags ? { topic, schema, flags } : { topic, schema };
+}
+
+export interface ProcessorDefinition<P extends Processor = Processor> {
   name: string;
-  inputs: InputSpec[];
+  inputs: InputSpec<P>[];
   outputs: OutputSpec[];
   /** Table topics this processor reads whole (see TableSpec). */
-  tables?: TableSpec[];
+  tables?: TableSpec<P>[];
   /**
    * How far behind the watermark (ns of event time) the processor's state reaches. The runtime
    * restores state after a restart or rebalance by replaying inputs from the first offset whose
@@ -89,10 +132,31 @@ export interface ProcessorDefinition {
    * so that replay rebuilds exactly the state it had.
    */
   stateHorizonNs(config: Config): bigint;
-  create(config: Config, task: { partition: number }): Processor;
+  create(config: Config, task: { partition: number }): P;
 }
 
-/** Helper for the common case: every market record carries its event time in `sip_timestamp`. */
-export function sipTimestamp(value: unknown): bigint {
-  return (value as { sip_timestamp: bigint }).sip_timestamp;
+/** `event_time.allowed_lateness_ms` in ns: how far behind the watermark a record may still be processed. */
+export function allowedLatenessNs(config: Pick<Config, 'event_time'>): bigint {
+  return BigInt(config.event_time.allowed_lateness_ms) * 1_000_000n;
+}
+
+/** A processor instance bound to its definition's input and table handlers: what a task drives. */
+export interface BoundProcessor {
+  /** `record.topic` is the logical input topic. */
+  process(record: InputRecord<unknown>, ctx: ProcessorContext): void;
+  table(record: TableRecord): void;
+  onWatermark(watermark: bigint, ctx: ProcessorContext): void;
+  close(): void;
+}
+
+export function instantiate<P extends Processor>(definition: ProcessorDefinition<P>, config: Config, task: { partition: number }): BoundProcessor {
+  const processor = definition.create(config, task);
+  const inputs = new Map(definition.inputs.map((i) => [i.topic, i]));
+  const tables = new Map((definition.tables ?? []).map((t) => [t.topic, t]));
+  return {
+    process: (record, ctx) => inputs.get(record.topic)!.deliver(processor, record, ctx),
+    table: (record) => tables.get(record.topic)?.deliver(processor, record),
+    onWatermark: (watermark, ctx) => processor.onWatermark(watermark, ctx),
+    close: () => processor.close?.(),
+  };
 }

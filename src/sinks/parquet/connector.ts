@@ -250,10 +250,19 @@ export class ParquetSink {
   private async flushIdle(): Promise<void> {
     const idleMs = this.config.sink.flush_idle_seconds * 1000;
     for (const state of this.partitions.values()) {
-      if (state.stats.records > 0 && state.sealedEnd === undefined && Date.now() - state.lastActivityMs >= idleMs) {
-        await this.flush(state, state.nextOffset);
-      }
+      if (state.sealedEnd !== undefined || Date.now() - state.lastActivityMs < idleMs) continue;
+      if (state.stats.records > 0) await this.flush(state, state.nextOffset);
+      else if (state.files.size === 0 && state.nextOffset > state.start) await this.skipEmpty(state);
     }
+  }
+
+  /**
+   * Only watermark markers (or skipped poison) since the last commit: nothing to publish, but the
+   * committed offset moves past them, so that lag reads 0 on a partition no data is keyed to.
+   */
+  private async skipEmpty(state: PartitionState): Promise<void> {
+    await this.commit(state.partition, state.nextOffset, null);
+    state.start = state.nextOffset;
   }
 
   /** Graceful stop: publish the open segments (sealed first, as always), then leave the group. */

@@ -14,6 +14,7 @@ import { typeOf } from '../../../src/avro/types';
 import { loadConfig } from '../../../src/config';
 import type { DeadLetter, EquityTrade } from '../../../src/domain/records';
 import { Task } from '../../../src/processors/runtime/task';
+import { instantiate } from '../../../src/processors/runtime/types';
 import { WatermarkTracker } from '../../../src/processors/runtime/watermarks';
 import { tradeCounts } from '../../../src/processors/trade-counts';
 import { Fuzz } from './mutate';
@@ -95,10 +96,10 @@ describe('fuzz: corrupt Avro values through the runtime decode path', () => {
     expect(serde.schemaId).toBe(OUR_ID);
     const deadLetterType = typeOf('DeadLetter');
     const task = new Task({
-      partition: 0, inputs: [TOPIC], processor: tradeCounts.create(config, { partition: 0 }),
+      partition: 0, inputs: [TOPIC], processor: instantiate(tradeCounts, config, { partition: 0 }),
       watermarks: new WatermarkTracker([TOPIC], 2_000_000_000n, Number.MAX_SAFE_INTEGER, 0),
       stateHorizonNs: tradeCounts.stateHorizonNs(config), committed: new Map(),
-      encode: (topic, key, value) => ({ topic, key, value: typeOf('TradeCounts').toBuffer(value) }),
+      encode: (output, key, value) => ({ topic: output.topic, key, value: typeOf(output.schema).toBuffer(value) }),
       lateTopic: 'trade-counts.late', dlqTopic: 'trade-counts.dlq', deadLetter: (letter) => deadLetterType.toBuffer(letter),
     });
 

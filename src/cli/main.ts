@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../config';
-import { KafkaRefusedError, whenRefused } from '../kafka/client';
+import { authenticate, KafkaRefusedError, whenRefused } from '../kafka/client';
 import { LocalStack } from '../stack/stack';
 import { setLogLevel } from '../util/log';
 import { parseFlags, UsageError } from './args';
@@ -84,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     // A cluster that refuses our credentials (or TLS trust) ends the command now: librdkafka would retry for ever.
+    if (usesKafka(name, rest)) await authenticate(loadConfig());
     return await Promise.race([command.run(rest), whenRefused()]);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
@@ -97,6 +98,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** Commands whose clients talk to Kafka (not the stack, the Kafka CLI tools, generate, describe, names). */
+function usesKafka(name: string, argv: string[]): boolean {
+  if (name === 'topology') return argv[0] === 'apply';
+  if (name === 'features') return argv[0] === 'tail';
+  return ['produce', 'rates', 'process', 'reset', 'sink', 'run-all', 'status', 'inspect', 'registry'].includes(name);
 }
 
 /** What to check when the cluster refused us: retrying does not help, so the command stops at once. */

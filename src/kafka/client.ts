@@ -132,10 +132,10 @@ export function createAdmin(config: Pick<Config, 'kafka'>, clientSuffix = 'admin
 /**
  * The ids of the brokers the cluster reports, from one metadata request of a short-lived client
  * (the compat admin has no describeCluster); [] when the cluster does not answer within `timeoutMs`.
+ * A probe's failures are its answer (the stack polls nodes that are starting): debug lines only.
  */
 export async function clusterBrokers(config: Pick<Config, 'kafka'>, env: NodeJS.ProcessEnv = process.env, timeoutMs = 5000): Promise<number[]> {
   const client = new Producer(clientProperties(config, 'probe', env) as Record<string, string | number | boolean>);
-  // A probe's failures are its answer (the stack polls nodes that are starting): debug lines only, no refusal.
   client.on('event.log', ({ fac, message }) => kafkaLog.debug(message, { client: 'probe', fac }));
   client.on('event.error', (error) => kafkaLog.debug('client_error', { client: 'probe', error: error.message }));
   const ids = await new Promise<number[] | undefined>((resolve) =>
@@ -144,4 +144,30 @@ export async function clusterBrokers(config: Pick<Config, 'kafka'>, env: NodeJS.
   // A failed connect has disconnected the client already.
   if (ids) await new Promise<void>((resolve) => client.disconnect(2000, () => resolve()));
   return ids ?? [];
+}
+
+/**
+ * On a secured cluster, authenticates once before a command's clients start, with short metadata
+ * requests (2 s, then 4 s, then 8 s). A refusal then ends the process within moments: a process exits
+ * only once its native calls return, and the clients' own first calls wait up to 30 s for a broker that
+ * accepts them. Resolves when the cluster answers, or after the attempts (an unreachable cluster is the
+ * command's own business: its clients wait for it as usual); rejects with the KafkaRefusedError.
+ */
+export async function authenticate(config: Pick<Config, 'kafka'>, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (config.kafka.security_protocol === 'PLAINTEXT') return;
+  const admin = createAdmin(config, 'authenticate', env);
+  await admin.connect();
+  try {
+    for (const timeout of [2000, 4000, 8000]) {
+      try {
+        await admin.listTopics({ timeout });
+        return;
+      } catch (err) {
+        if (refusal) throw refusal;
+        kafkaLog.debug('authenticate_retry', { timeout, error: (err as Error).message });
+      }
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

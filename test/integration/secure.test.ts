@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createRegistry, TopicSerde } from '../../src/avro/serde';
 import { Config, loadConfig, projectRoot } from '../../src/config';
 import { EquityTrade, TradeCounts } from '../../src/domain/records';
-import { generateDay } from '../../src/generator';
+import { DEFAULT_UNDERLYINGS, generateDay } from '../../src/generator';
 import { Admin, createAdmin } from '../../src/kafka/client';
 import { readLocalDay } from '../../src/producers/flatfile/local-day';
 import { query, sqlString } from '../unit/parquet/duckdb-read';
@@ -52,7 +52,7 @@ describe('SASL_SSL end to end: SCRAM-SHA-512 over TLS, registry basic auth (own 
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optflow-secure-'));
-    [own] = await Promise.all([startOwnStack({ brokers: 1, secure: true }), generateDay({ date: DATE, outDir: dir, seed: 3, scale: 'small', underlyings: [{ symbol: 'SPY' } as never] })]);
+    [own] = await Promise.all([startOwnStack({ brokers: 1, secure: true }), generateDay({ date: DATE, outDir: dir, seed: 3, scale: 'small', underlyings: DEFAULT_UNDERLYINGS.filter((u) => u.symbol === 'SPY') })]);
     config = loadConfig({ env: { NODE_ENV: 'test', ...own.env } });
     process.env.KAFKA_SASL_USERNAME = own.env.KAFKA_SASL_USERNAME;
     process.env.KAFKA_SASL_PASSWORD = own.env.KAFKA_SASL_PASSWORD;
@@ -95,6 +95,7 @@ describe('SASL_SSL end to end: SCRAM-SHA-512 over TLS, registry basic auth (own 
     expect(await waitExit(producer.child)).toBe(0);
 
     const trades = readLocalDay(dir, DATE, ['SPY']).get('equity.trades')! as EquityTrade[];
+    expect(trades.length).toBeGreaterThan(1000); // a real day, or every count below would hold vacuously
     const minutes = new Set(trades.map((t) => t.sip_timestamp / MINUTE_NS));
     const serde = await TopicSerde.forTopic<TradeCounts>(createRegistry(config.schema_registry, { ...process.env, ...own.env }), `${prefix}equity.trade_counts.1m`, 'TradeCounts');
     expect(await admin.listTopics()).toContain(serde.topic);

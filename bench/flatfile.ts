@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../src/config';
 import { createAdmin } from '../src/kafka/client';
 import { readTopicToEnd } from '../src/kafka/consumer';
-import { createMissingTopics } from '../src/kafka/topics';
+import { createMissingTopics, durabilityOf } from '../src/kafka/topics';
 import { LocalStack } from '../src/stack/stack';
 import { datasetOf } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
@@ -64,7 +64,7 @@ async function timePipeline(root: string): Promise<{ seconds: number; produced: 
 async function createPerfTopic(config: ReturnType<typeof loadConfig>, name: string): Promise<void> {
   const admin = createAdmin(config, 'bench');
   await admin.connect();
-  await createMissingTopics(admin, [{ name, partitions: config.topics.partitions, configs: {} }]);
+  await createMissingTopics(admin, [{ name, partitions: config.topics.partitions, configs: {}, durability: durabilityOf(config) }]);
   await admin.disconnect();
 }
 

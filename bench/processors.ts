@@ -45,7 +45,7 @@ async function benchDay(root: string): Promise<void> {
 
 /** Every data record of the processor's inputs, decoded, in partition then offset order. */
 async function inputsOf(config: Config, definition: ProcessorDefinition): Promise<InputRecord[]> {
-  const registry = createRegistry(config.schema_registry.url);
+  const registry = createRegistry(config.schema_registry);
   const out: { partition: number; offset: bigint; record: InputRecord }[] = [];
   for (const input of definition.inputs) {
     const serde = await TopicSerde.forTopic(registry, physicalName(config, input.topic), input.schema);

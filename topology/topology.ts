@@ -1,4 +1,5 @@
 import { Config, physicalName } from '../src/config';
+import { Durability, durabilityOf } from '../src/kafka/topics';
 import { SchemaName } from '../src/avro/types';
 import { PROCESSORS } from './processors';
 import { dlqTopicOf, lateTopicOf } from '../src/processors/runtime/types';
@@ -18,7 +19,11 @@ export interface TopicSpec {
   retentionMs: number;
   cleanupPolicy: 'delete' | 'compact';
   description: string;
+  /** Replication factor and min ISR from [topics] (-1 = the broker's default). */
+  durability: Durability;
 }
+
+type LogicalTopic = Omit<TopicSpec, 'durability'>;
 
 export interface ProcessorSpec {
   name: string;
@@ -69,7 +74,7 @@ export function buildTopology(config: Pick<Config, 'topics'>): Topology {
   const logical = logicalTopology(config);
   const name = (n: string) => physicalName(config, n);
   return {
-    topics: logical.topics.map((t) => ({ ...t, name: name(t.name) })),
+    topics: logical.topics.map((t) => ({ ...t, name: name(t.name), durability: durabilityOf(config) })),
     processors: logical.processors.map((p) => ({
       ...p,
       consumerGroup: name(p.consumerGroup),
@@ -99,7 +104,7 @@ const PROCESSOR_DESCRIPTIONS: Record<string, string> = {
  * Daily Treasury yields keyed by date: one partition (a small global table, not co-partitioned
  * with the market topics), compacted and kept forever (the latest record of each date).
  */
-const RATES_TOPIC: TopicSpec = {
+const RATES_TOPIC: LogicalTopic = {
   name: 'rates.treasury',
   schema: 'TreasuryYields',
   keyedBy: 'date',
@@ -109,10 +114,10 @@ const RATES_TOPIC: TopicSpec = {
   description: 'US Treasury yields per date (optflow rates fetch|import), read whole by greeks',
 };
 
-function logicalTopology(config: Pick<Config, 'topics'>): Topology {
+function logicalTopology(config: Pick<Config, 'topics'>): Omit<Topology, 'topics'> & { topics: LogicalTopic[] } {
   const partitions = config.topics.partitions;
   const retentionMs = config.topics.retention_hours * HOUR;
-  const topic = (name: string, schema: SchemaName, keyedBy: string, description: string): TopicSpec => ({
+  const topic = (name: string, schema: SchemaName, keyedBy: string, description: string): LogicalTopic => ({
     name,
     schema,
     keyedBy,
@@ -121,11 +126,11 @@ function logicalTopology(config: Pick<Config, 'topics'>): Topology {
     cleanupPolicy: 'delete',
     description,
   });
-  const deadLetters = (name: string, description: string): TopicSpec => ({
+  const deadLetters = (name: string, description: string): LogicalTopic => ({
     ...topic(name, 'DeadLetter', 'original key', description),
     retentionMs: 30 * 24 * HOUR,
   });
-  const topics: TopicSpec[] = [
+  const topics: LogicalTopic[] = [
     topic('equity.trades', 'EquityTrade', 'ticker', 'stock trades (flat files + WebSocket)'),
     topic('equity.quotes', 'EquityQuote', 'ticker', 'stock NBBO quotes'),
     topic('option.trades', 'OptionTrade', 'underlying', 'option trades with parsed OPRA fields'),

@@ -34,7 +34,7 @@ export class TopologyRunner {
     const admin = createAdmin(this.config, 'run-all');
     await admin.connect();
     try {
-      await applyTopology(this.config, admin, createRegistry(this.config.schema_registry.url), buildTopology(this.config));
+      await applyTopology(this.config, admin, createRegistry(this.config.schema_registry), buildTopology(this.config));
     } finally {
       await admin.disconnect();
     }

@@ -30,7 +30,7 @@ export async function publishYields(config: Config, rows: TreasuryYields[], log:
   const admin = createAdmin(config, 'rates-admin');
   await admin.connect();
   try {
-    const registry = createRegistry(config.schema_registry.url);
+    const registry = createRegistry(config.schema_registry);
     await applyTopology(config, admin, registry, buildTopology(config), [topic]);
     const serde = await TopicSerde.forTopic<TreasuryYields>(registry, topic, 'TreasuryYields');
     const current = await readCurrent(admin, config, topic, serde, log);

@@ -112,7 +112,7 @@ export class ProcessorRuntime {
   }
 
   async start(): Promise<void> {
-    const registry = createRegistry(this.config.schema_registry.url);
+    const registry = createRegistry(this.config.schema_registry);
     for (const input of this.definition.inputs) {
       const topic = this.physical(input.topic);
       this.inputs.set(topic, { logical: input.topic, serde: await TopicSerde.forTopic(registry, topic, input.schema), eventTime: input.eventTime });

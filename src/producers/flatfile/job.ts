@@ -11,6 +11,7 @@ import { Admin, createAdmin } from '../../kafka/client';
 import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { markerMessages, topicPartitions } from '../../kafka/markers';
 import { ProcessMetrics } from '../../kafka/metrics';
+import { durabilityOf } from '../../kafka/topics';
 import { applyTopology } from '../../../topology/apply';
 import { logger } from '../../util/log';
 import { buildTopology } from '../../../topology/topology';
@@ -137,7 +138,7 @@ export class FlatfileJob {
   private async connect(): Promise<void> {
     this.admin = createAdmin(this.config, 'flatfile-admin');
     await this.admin.connect();
-    const registry = createRegistry(this.config.schema_registry.url);
+    const registry = createRegistry(this.config.schema_registry);
     const topology = buildTopology(this.config);
     const wanted = this.options.datasets.flatMap((d) => [physicalName(this.config, d.topic), physicalName(this.config, `${d.topic}.dlq`)]);
     await applyTopology(this.config, this.admin, registry, topology, wanted);
@@ -145,7 +146,7 @@ export class FlatfileJob {
       this.serdes.set(d.id, await TopicSerde.forTopic<MarketRecord>(registry, physicalName(this.config, d.topic), d.kind));
       this.dlqSerdes.set(d.id, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(this.config, `${d.topic}.dlq`), 'DeadLetter'));
     }
-    await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days);
+    await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days, durabilityOf(this.config));
     this.partitions = await topicPartitions(this.admin, this.options.datasets.map((d) => physicalName(this.config, d.topic)));
     // Initialising the transactional id fences a dead predecessor and aborts its open transaction,
     // so the checkpoints read next are exactly what is committed.

@@ -105,7 +105,7 @@ export class ParquetSink {
   }
 
   async start(): Promise<void> {
-    this.serde = await TopicSerde.forTopic<PartitionedRecord>(createRegistry(this.config.schema_registry.url), this.topic, this.schemaName);
+    this.serde = await TopicSerde.forTopic<PartitionedRecord>(createRegistry(this.config.schema_registry), this.topic, this.schemaName);
     this.admin = createAdmin(this.config, `sink-${this.options.topic}-admin`);
     await this.admin.connect();
     this.metricsServer = await this.metrics.serve(this.config, this.options.metricsPort);

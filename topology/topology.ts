@@ -17,7 +17,11 @@ export interface TopicSpec {
   keyedBy: string;
   partitions: number;
   retentionMs: number;
-  cleanupPolicy: 'delete' | 'compact';
+  /**
+   * `compact,delete` (features): Kafka keeps the latest record per key (the window's latest version)
+   * and still drops records older than the retention.
+   */
+  cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
   description: string;
   /** Replication factor and min ISR from [topics] (-1 = the broker's default). */
   durability: Durability;
@@ -90,7 +94,7 @@ export function buildTopology(config: Pick<Config, 'topics'>): Topology {
 
 const DESCRIPTIONS: Record<string, string> = {
   'option.trades.enriched': 'trades + S, tau, r, q, IV, Greeks, flags, dADVV, gADVV, aggressor side',
-  features: 'one record per (underlying, window, start), key underlying|window',
+  features: 'one record per (underlying, window, start) and generation; compacted to the latest version of each window',
   'equity.trade_counts.1m': 'trades, shares, notional per underlying and minute',
 };
 
@@ -113,6 +117,24 @@ const RATES_TOPIC: LogicalTopic = {
   cleanupPolicy: 'compact',
   description: 'US Treasury yields per date (optflow rates fetch|import), read whole by greeks',
 };
+
+/**
+ * `features` holds window records that can be upserted: the key names the window (underlying, label,
+ * start), partitioned like the inputs (task p writes partition p: partition = the underlying's), and
+ * every record carries the generation of the run that wrote it (`optflow reprocess` bumps it).
+ * Cleanup `compact,delete`: compaction keeps only the latest version of each window once a reprocess
+ * has written it again (consumers reading the whole topic see one record per window, up to the
+ * uncompacted head), and delete still drops windows older than 90 days. Window records carry no
+ * watermark markers (a null value would be a tombstone). `option.trades.enriched` keeps `delete`:
+ * a trade has no unique key (two prints of a contract may agree in every field), so compaction could
+ * merge distinct trades; its records carry the generation, and the lake keeps only the latest.
+ */
+const FEATURES_TOPIC = (spec: LogicalTopic): LogicalTopic => ({
+  ...spec,
+  keyedBy: 'underlying|window|window_start_ns',
+  retentionMs: 90 * 24 * HOUR,
+  cleanupPolicy: 'compact,delete',
+});
 
 function logicalTopology(config: Pick<Config, 'topics'>): Omit<Topology, 'topics'> & { topics: LogicalTopic[] } {
   const partitions = config.topics.partitions;
@@ -141,9 +163,8 @@ function logicalTopology(config: Pick<Config, 'topics'>): Omit<Topology, 'topics
   const processors: ProcessorSpec[] = PROCESSORS.map((def) => {
     for (const out of def.outputs) {
       if (topics.some((t) => t.name === out.topic)) continue;
-      const keyedBy = out.topic === 'features' ? 'underlying|window' : 'underlying';
-      const spec = topic(out.topic, out.schema, keyedBy, DESCRIPTIONS[out.topic] ?? out.topic);
-      topics.push(out.topic === 'features' ? { ...spec, retentionMs: 90 * 24 * HOUR } : spec);
+      const spec = topic(out.topic, out.schema, 'underlying', DESCRIPTIONS[out.topic] ?? out.topic);
+      topics.push(out.topic === 'features' ? FEATURES_TOPIC(spec) : spec);
     }
     const lateTopic = lateTopicOf(def.name);
     const dlqTopic = dlqTopicOf(def.name);

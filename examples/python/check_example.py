@@ -18,7 +18,7 @@ from features_frame import KEY, WINDOW_COLUMNS, feature_names, from_kafka, from_
 
 def inspected(path: str) -> dict[tuple, dict]:
     """Latest record per window from `optflow inspect` output (ns values are exact JSON integers)."""
-    latest: dict[tuple, tuple[int, int, dict]] = {}
+    latest: dict[tuple, tuple[int, int, int, dict]] = {}
     with open(path) as f:
         for line in f:
             r = json.loads(line)
@@ -26,9 +26,10 @@ def inspected(path: str) -> dict[tuple, dict]:
                 continue
             v = r["value"]
             k = tuple(v[c] for c in KEY)
-            if k not in latest or (r["partition"], r["offset"]) > latest[k][:2]:
-                latest[k] = (r["partition"], r["offset"], v)
-    return {k: v for k, (_, _, v) in latest.items()}
+            at = (v.get("generation", 0), r["partition"], r["offset"])  # the highest generation wins
+            if k not in latest or at > latest[k][:3]:
+                latest[k] = (*at, v)
+    return {k: v for k, (_, _, _, v) in latest.items()}
 
 
 def same(a: object, b: object) -> bool:

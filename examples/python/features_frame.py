@@ -1,9 +1,11 @@
 """Features for Python models: the `features` topic and the Parquet lake as pandas DataFrames.
 
 Columns: underlying, window, window_start_ns, window_end_ns, then FEATURE_NAMES in the user's order
-(feature_names.txt, the output of `npx optflow features names`). One row per window: a reprocess
-writes a window again, and the latest version wins (highest offset in the topic; in the lake, the
-file with the highest first offset, since the sink names files <topic>+<partition>+<first offset>).
+(feature_names.txt, the output of `npx optflow features names`). One row per window: the topic's key
+is the window (underlying|window|window_start_ns) and every record carries the `generation` of the run
+that wrote it (`optflow reprocess` bumps it; a plain `reset` re-run writes the same generation again),
+so the latest version is the highest generation, then the highest offset. The lake holds one version
+per partition directory already (a newer generation replaces the directory); the same rule applies.
 
     python features_frame.py kafka --bootstrap 127.0.0.1:19092 --registry http://127.0.0.1:18081
     python features_frame.py lake --lake data
@@ -35,7 +37,7 @@ def feature_names(path: Path = HERE / "feature_names.txt") -> list[str]:
 
 def ordered(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Window columns, then the features in FEATURE_NAMES order; the latest version of each window."""
-    latest = frame.sort_values(["_partition", "_offset"]).drop_duplicates(KEY, keep="last")
+    latest = frame.sort_values(["generation", "_partition", "_offset"]).drop_duplicates(KEY, keep="last")
     latest = latest.sort_values(KEY).reset_index(drop=True)
     return latest[WINDOW_COLUMNS + names]
 
@@ -78,13 +80,14 @@ def from_kafka(bootstrap: str, registry: str, topic: str, group: str, names: lis
             if not msg.value():  # a producer's watermark marker: no value
                 continue
             record = deserialize(msg.value(), SerializationContext(topic, MessageField.VALUE))
-            rows.append({**record, "_partition": msg.partition(), "_offset": msg.offset()})
+            # records written before the field existed decode without it: generation 0
+            rows.append({"generation": 0, **record, "_partition": msg.partition(), "_offset": msg.offset()})
         if len(done) < len(ends):
             raise TimeoutError(f"{topic}: not at the end after {timeout_s} s")
         consumer.commit(asynchronous=False)
     finally:
         consumer.close()
-    return ordered(pd.DataFrame(rows, columns=WINDOW_COLUMNS + names + ["_partition", "_offset"]), names)
+    return ordered(pd.DataFrame(rows, columns=WINDOW_COLUMNS + names + ["generation", "_partition", "_offset"]), names)
 
 
 def caught_up(consumer: Consumer, topic: str, ends: dict[int, int]) -> set[int]:
@@ -96,7 +99,7 @@ def caught_up(consumer: Consumer, topic: str, ends: dict[int, int]) -> set[int]:
     return {tp.partition for tp in positions if tp.topic == topic and tp.offset >= ends.get(tp.partition, 0)}
 
 
-FILE_NAME = re.compile(r"\+(\d+)\+(\d+)\.parquet$")
+FILE_NAME = re.compile(r"\+(\d+)\+(\d+)(?:\+g\d+)?\.parquet$")  # <topic>+<partition>+<first offset>[+g<generation>]
 
 
 def from_lake(lake: str, names: list[str], topic: str = "features") -> pd.DataFrame:
@@ -108,6 +111,8 @@ def from_lake(lake: str, names: list[str], topic: str = "features") -> pd.DataFr
         table = fragment.to_table(schema=dataset.schema)
         frame = table.to_pandas()
         frame["_partition"], frame["_offset"] = partition, first_offset
+        if "generation" not in frame:  # files written before the field existed
+            frame["generation"] = 0
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True)
     for column in ("underlying", "window"):  # Hive partition columns come back as categories

@@ -37,12 +37,15 @@ export async function readFeatureFrame(options: ReadOptions): Promise<FeatureFra
   const topic = options.topic ?? 'features';
   const kafka = new Kafka({ clientId: 'features-frame', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const registry = new SchemaRegistry({ host: options.registryUrl }, { [SchemaType.AVRO]: AVRO_OPTIONS });
+  // The latest version of a window: the highest generation (optflow reprocess bumps it), then the
+  // highest offset (a plain reset re-run writes the same generation again, later in the partition).
   const latest = new Map<string, { at: [number, bigint]; record: FeatureRecord }>();
   await consumeToEnd(kafka, topic, options.groupId ?? 'example.features-frame', async (partition, offset, value) => {
     const record = (await registry.decode(value)) as FeatureRecord;
     const key = `${record.underlying}|${record.window}|${record.window_start_ns}`;
     const seen = latest.get(key);
-    if (!seen || partition > seen.at[0] || (partition === seen.at[0] && offset > seen.at[1])) latest.set(key, { at: [partition, offset], record });
+    const generation = record.generation ?? 0;
+    if (!seen || generation > seen.at[0] || (generation === seen.at[0] && offset > seen.at[1])) latest.set(key, { at: [generation, offset], record });
   });
   const records = [...latest.values()].map((v) => v.record).sort(byWindow);
   return {

@@ -41,7 +41,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => reader.stop());
     let shown = 0;
     await reader.read(spec, async (raw) => {
-      if (spec.key !== undefined && raw.key !== spec.key) return true;
+      // A window key is underlying|window|start: --key SPY|30m (or SPY) selects its leading parts.
+      if (spec.key !== undefined && raw.key !== spec.key && !raw.key?.startsWith(`${spec.key}|`)) return true;
       const record = await decoder.decode(raw);
       if (record.watermark !== undefined && !flags.values.markers) return true;
       await print(record);
@@ -67,7 +68,9 @@ function parseLimit(flags: ParsedFlags): number | undefined {
 async function readSpec(cluster: Cluster, topic: string, flags: ParsedFlags): Promise<ReadSpec & { key?: string }> {
   const ranges = await cluster.ranges(topic);
   const key = stringFlag(flags, 'key');
-  const keyPartition = key === undefined ? undefined : await cluster.partitionFor(topic, key);
+  // Every topic is partitioned by the underlying: the key, or its first part for window keys
+  // (features: underlying|window|start, written to the underlying's partition).
+  const keyPartition = key === undefined ? undefined : await cluster.partitionFor(topic, key.split('|')[0]);
   const wanted = ranges.filter((r) => keyPartition === undefined || r.partition === keyPartition);
   const from = stringFlag(flags, 'from-datetime');
   const at = from === undefined ? undefined : await cluster.offsetsAt(topic, parseDate(from));

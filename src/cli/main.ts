@@ -5,7 +5,7 @@ import { setLogLevel } from '../util/log';
 import { parseFlags, UsageError } from './args';
 import { stackCommand } from './stack';
 import { topologyCommand } from './topology';
-import { processCommand, resetCommand } from './process';
+import { processCommand, reprocessCommand, resetCommand } from './process';
 import { generateCommand, produceCommand } from './produce';
 import { produceWsCommand } from './produce-ws';
 import { featuresCommand } from './features';
@@ -26,7 +26,8 @@ const commands: Record<string, { run: Command; help: string }> = {
   generate: { run: generateCommand, help: 'generate --date D --out DIR   write a seeded Massive-layout test day' },
   rates: { run: ratesCommand, help: 'rates fetch --from D [--to D] | rates import FILE.csv   daily Treasury yields (Massive REST or CSV) into rates.treasury' },
   process: { run: processCommand, help: 'process <name>                run a processor as a consumer-group member (greeks, features, ...)' },
-  reset: { run: resetCommand, help: 'reset --group G --to-earliest|--to-datetime ISO   rewind a stopped group to reprocess' },
+  reset: { run: resetCommand, help: 'reset --group G --to-earliest|--to-datetime ISO [--dry-run]   rewind a stopped group (outputs written again, same generation)' },
+  reprocess: { run: reprocessCommand, help: 'reprocess --from D [--to D] [--processors greeks,features] [--dry-run]   recompute history as a new generation (stop the groups first)' },
   sink: { run: sinkCommand, help: 'sink parquet --topic T --out D   write a topic to Hive-partitioned Parquet (dir or s3://)' },
   'run-all': { run: runAllCommand, help: 'run-all [--from D --local DIR]  processors + sinks (+ producer) in one process' },
   demo: { run: demoCommand, help: 'demo                          the whole topology on the bundled sample day (npm run demo)' },

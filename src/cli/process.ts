@@ -1,9 +1,10 @@
 import { loadConfig } from '../config';
+import { Cluster, LiveMembersError } from '../ops/cluster';
+import { describePlan, executeRewinds, planReprocess, planReset, RefusedError } from '../ops/reprocess';
 import { ProcessorRuntime } from '../processors/runtime/runtime';
-import { LocalStack } from '../stack/stack';
 import { processorByName, PROCESSORS } from '../../topology/processors';
-import { buildTopology } from '../../topology/topology';
 import { parseFlags, stringFlag, UsageError } from './args';
+import { out } from './output';
 
 /** `optflow process <name>`: one member of the processor's consumer group, until SIGTERM/SIGINT. */
 export async function processCommand(argv: string[]): Promise<number> {
@@ -27,9 +28,10 @@ export async function processCommand(argv: string[]): Promise<number> {
 }
 
 /**
- * `optflow reset --group <group|processor> --to-earliest | --to-datetime <iso>`: rewinds a stopped
- * consumer group with Kafka's own tool. The next run replays from there and, with no restore metadata,
- * rebuilds its state from the records it reads.
+ * `optflow reset --group <group|processor> --to-earliest | --to-datetime <iso> [--dry-run]`: rewinds a
+ * stopped consumer group (src/ops/reprocess.ts, the same rewind as `reprocess`). A processor keeps its
+ * output version: the next run writes the same outputs again, with the same generation, after the old
+ * ones. To replace outputs (one version in the topic's latest and in the lake) use `optflow reprocess`.
  */
 export async function resetCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
@@ -44,17 +46,61 @@ export async function resetCommand(argv: string[]): Promise<number> {
   if (!groupArg || (!flags.values['to-earliest'] === !datetime)) {
     throw new UsageError('usage: optflow reset --group <group|processor> (--to-earliest | --to-datetime 2025-03-07T14:30:00Z) [--dry-run]');
   }
-  const topology = buildTopology(config);
-  const group = topology.processors.find((p) => p.name === groupArg)?.consumerGroup ?? groupArg;
-  const target = datetime ? ['--to-datetime', kafkaDatetime(datetime)] : ['--to-earliest'];
-  const args = ['--bootstrap-server', config.kafka.brokers.join(','), '--group', group, '--reset-offsets', '--all-topics', ...target];
-  args.push(flags.values['dry-run'] ? '--dry-run' : '--execute');
-  return new LocalStack(config).runKafkaTool('consumer-groups', args);
+  const target = datetime ? { ms: parseInstant(datetime) } : { earliest: true as const };
+  const dryRun = flags.values['dry-run'] === true;
+  const cluster = await Cluster.connect(config, 'reset');
+  try {
+    const rewind = await planReset(cluster, config, groupArg, target);
+    if (!dryRun) await executeRewinds(cluster, [rewind]);
+    const lines = [`${dryRun ? 'plan: reset' : 'reset'} ${rewind.group}`];
+    for (const o of rewind.offsets) lines.push(`  ${o.topic} p${o.partition} ${o.was ?? '-'}->${o.offset} (${o.why})`);
+    if (dryRun) lines.push('dry run: nothing was changed');
+    await out(`${lines.join('\n')}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof RefusedError || err instanceof LiveMembersError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  } finally {
+    await cluster.close();
+  }
 }
 
-/** Kafka's tool wants 'YYYY-MM-DDTHH:mm:SS.sss' with an optional zone; accept any ISO instant. */
-function kafkaDatetime(iso: string): string {
-  const t = new Date(iso);
-  if (Number.isNaN(t.getTime())) throw new UsageError(`not a date-time: ${iso}`);
-  return t.toISOString().replace('Z', '+00:00');
+/**
+ * `optflow reprocess --from D [--to D] [--processors greeks,features] [--dry-run]`: recompute history
+ * from day D as a new generation (src/ops/reprocess.ts). Refuses, changing nothing, while any affected
+ * group has a live member.
+ */
+export async function reprocessCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    processors: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  });
+  const fromDay = stringFlag(flags, 'from');
+  if (!fromDay) throw new UsageError(`usage: optflow reprocess --from YYYY-MM-DD [--to YYYY-MM-DD] [--processors ${PROCESSORS.map((p) => p.name).join(',')}] [--dry-run]`);
+  const config = loadConfig();
+  const chosen = stringFlag(flags, 'processors')?.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const dryRun = flags.values['dry-run'] === true;
+  const cluster = await Cluster.connect(config, 'reprocess');
+  try {
+    const plan = await planReprocess(cluster, config, { fromDay, toDay: stringFlag(flags, 'to'), processors: chosen });
+    if (!dryRun) await executeRewinds(cluster, plan.groups);
+    await out(`${describePlan(plan, !dryRun)}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof RefusedError || err instanceof LiveMembersError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  } finally {
+    await cluster.close();
+  }
+}
+
+/** Any ISO instant, as epoch ms. */
+function parseInstant(iso: string): number {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) throw new UsageError(`not a date-time: ${iso}`);
+  return t;
 }

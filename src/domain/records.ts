@@ -103,6 +103,8 @@ export interface EnrichedOptionTrade extends OptionTrade {
   aggressor_method: AggressorMethod | null;
   quote_age_ns: bigint | null;
   mid_offset_bps: number | null;
+  /** Reprocess generation, stamped by the runtime on output (absent = 0); see OutputVersion. */
+  generation?: number;
 }
 
 export interface DeadLetter {

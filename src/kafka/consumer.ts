@@ -1,6 +1,7 @@
-import { KafkaConsumer, LibrdKafkaError, Message } from '@confluentinc/kafka-javascript';
+import { CODES, KafkaConsumer, LibrdKafkaError, Message } from '@confluentinc/kafka-javascript';
 import { Config } from '../config';
 import { ClientProperties, clientProperties, routeLogs } from './client';
+import type { OffsetToCommit } from './producer';
 
 /**
  * The low-level consumer as the product uses it: read_committed, no auto commit, batches with the
@@ -132,8 +133,8 @@ export class LowLevelConsumer {
     );
   }
 
-  /** Synchronous commit with metadata (group members only: it carries the member's generation). */
-  commit(offsets: readonly { topic: string; partition: number; offset: bigint; metadata?: string | null }[]): void {
+  /** Synchronous commit with metadata (a member's carries its generation; see commitToEmptyGroup otherwise). */
+  commit(offsets: readonly OffsetToCommit[]): void {
     this.client.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset), ...(o.metadata ? { metadata: o.metadata } : {}) })));
   }
 
@@ -212,4 +213,27 @@ function topicPartitionIds(consumer: LowLevelConsumer, topic: string): Promise<n
       resolve(t.partitions.map((p) => p.id).sort((a, b) => a - b));
     }),
   );
+}
+
+/** The coordinator's answers to a commit from outside a group that has members. */
+const NOT_A_MEMBER = new Set([CODES.ERRORS.ERR_UNKNOWN_MEMBER_ID, CODES.ERRORS.ERR_ILLEGAL_GENERATION, CODES.ERRORS.ERR_REBALANCE_IN_PROGRESS]);
+
+/**
+ * Commits offsets with metadata for a group without joining it: one OffsetCommit request with no
+ * member id and generation -1. The group coordinator applies it as one write, and only while the
+ * group has no member; otherwise it rejects every partition and nothing is committed. Returns false
+ * when rejected for that reason.
+ */
+export async function commitToEmptyGroup(config: Pick<Config, 'kafka'>, clientSuffix: string, group: string, offsets: readonly OffsetToCommit[]): Promise<boolean> {
+  const consumer = new LowLevelConsumer(config, clientSuffix, { 'group.id': group });
+  await consumer.connect();
+  try {
+    consumer.commit(offsets);
+    return true;
+  } catch (err) {
+    if (NOT_A_MEMBER.has((err as LibrdKafkaError).code)) return false;
+    throw err;
+  } finally {
+    await consumer.disconnect();
+  }
 }

@@ -1,5 +1,6 @@
 import { Config } from '../config';
 import { Admin, createAdmin } from '../kafka/client';
+import { commitToEmptyGroup } from '../kafka/consumer';
 import { partitionOf } from '../kafka/partitioner';
 
 /**
@@ -87,8 +88,9 @@ export class Cluster {
     }));
   }
 
-  async committed(groupId: string, topics: string[]): Promise<CommittedOffset[]> {
-    const result = await this.admin.fetchOffsets({ groupId, topics });
+  /** Committed offsets of a group for the topics (all topics it committed when not given). */
+  async committed(groupId: string, topics?: string[]): Promise<CommittedOffset[]> {
+    const result = await this.admin.fetchOffsets(topics ? { groupId, topics } : { groupId });
     return result.flatMap((t) =>
       t.partitions.map((p) => ({
         topic: t.topic,
@@ -98,7 +100,28 @@ export class Cluster {
       })),
     );
   }
+
+  /**
+   * Commits a rewind (offsets with metadata) for a group with no live member, in ONE offset commit
+   * (the coordinator applies it as one write: a reader never sees half of a rewind). The coordinator
+   * refuses it, committing nothing, if a member has joined since the caller's check.
+   */
+  async commitToEmptyGroup(groupId: string, offsets: OffsetToCommit[]): Promise<void> {
+    if (!(await commitToEmptyGroup(this.config, 'rewind', groupId, offsets))) {
+      throw new LiveMembersError(`group ${groupId} gained a live member while rewinding; nothing was committed`);
+    }
+  }
 }
+
+/** An offset to commit for a group, with its metadata (null: none). */
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  metadata: string | null;
+}
+
+export class LiveMembersError extends Error {}
 
 /** Kafka's names of the client's ConsumerGroupStates values. */
 const GROUP_STATES = ['Unknown', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'];

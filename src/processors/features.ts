@@ -11,7 +11,9 @@ import { Aggregation, TumblingWindows } from './runtime/windows';
  * The features processor (DESIGN 5.3): per underlying and configured window (1m, 5m, 15m, 30m), one
  * record with the 149 named features, emitted once when the watermark passes end + allowed lateness.
  * Window state is a Collector (src/domain/features/window.ts keeps the values, computes at close),
- * so exact quantiles and the dip test see every trade. Output key: `underlying|window`.
+ * so exact quantiles and the dip test see every trade. Output key: `underlying|window|window_start_ns`
+ * (`windowKey`): it identifies the window, so the compacted topic and any key-value reader keep its
+ * latest version (the record's `generation` says which version it is).
  */
 
 type WindowItem = { kind: 'underlying'; trade: EquityTrade } | { kind: 'option'; trade: EnrichedOptionTrade };
@@ -37,7 +39,7 @@ function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggreg
   };
 }
 
-const FEATURES = output('features', 'Features');
+const FEATURES = output('features', 'Features', { eventTime: (v) => v.window_start_ns });
 
 export class FeaturesProcessor implements Processor {
   private readonly windows: { label: string; store: TumblingWindows<WindowItem, WindowState, FeatureRecord> }[];
@@ -67,9 +69,14 @@ export class FeaturesProcessor implements Processor {
 
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {
     for (const { label, store } of this.windows) {
-      for (const closed of store.close(watermark)) ctx.emit(FEATURES, `${closed.key}|${label}`, closed.result);
+      for (const closed of store.close(watermark)) ctx.emit(FEATURES, windowKey(closed.key, label, closed.result.window_start_ns), closed.result);
     }
   }
+}
+
+/** The key of a window record: underlying, window label and start (ns), e.g. `SPY|5m|1741357800000000000`. */
+export function windowKey(underlying: string, window: string, startNs: bigint): string {
+  return `${underlying}|${window}|${startNs}`;
 }
 
 export const features: ProcessorDefinition<FeaturesProcessor> = {

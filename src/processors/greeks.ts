@@ -188,7 +188,7 @@ export function enrichedFlags(trade: EnrichedOptionTrade): string[] {
   return [...describeFlags(trade.flags), `SIDE_${trade.aggressor_side ?? 'NONE'}`];
 }
 
-const ENRICHED = output('option.trades.enriched', 'EnrichedOptionTrade', enrichedFlags);
+const ENRICHED = output('option.trades.enriched', 'EnrichedOptionTrade', { flags: enrichedFlags, eventTime: (v) => v.sip_timestamp });
 
 export const greeks: ProcessorDefinition<GreeksProcessor> = {
   name: 'greeks',

@@ -30,7 +30,7 @@ const totals: Aggregation<EquityTrade, Totals, Totals> = {
   result: (s) => s,
 };
 
-const TRADE_COUNTS = output('equity.trade_counts.1m', 'TradeCounts');
+const TRADE_COUNTS = output('equity.trade_counts.1m', 'TradeCounts', { eventTime: (v) => v.window_start_ns });
 
 class TradeCountsProcessor implements Processor {
   private readonly windows: TumblingWindows<EquityTrade, Totals, Totals>;

@@ -110,7 +110,7 @@ describe('features end to end (generated sample day, real broker)', () => {
         for (const [label, minutes] of Object.entries(WINDOWS)) {
           const windows = first.filter((r) => r.value.underlying === u && r.value.window === label);
           expect(windows).toHaveLength(SESSION_MINUTES / minutes);
-          for (const r of windows) expect(r.key).toBe(`${u}|${label}`);
+          for (const r of windows) expect(r.key).toBe(`${u}|${label}|${r.value.window_start_ns}`);
         }
       }
       for (const { value } of first) for (const name of FEATURE_NAMES) expect(value).toHaveProperty(name);

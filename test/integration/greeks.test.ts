@@ -84,7 +84,8 @@ function reference(day: Day, env: Env): Map<string, EnrichedOptionTrade> {
     const snapshot: UnderlyingSnapshot | null = q ? { kind: 'quote', bid: q.bid_price, ask: q.ask_price, timestamp: q.sip_timestamp } : null;
     const cq = day.optionQuotes.filter((x) => x.ticker === trade.ticker && x.sip_timestamp <= t && x.sip_timestamp >= t - ASOF_LOOKBACK_NS).pop();
     const contract = { quote: cq ? { bid_price: cq.bid_price, ask_price: cq.ask_price, sip_timestamp: cq.sip_timestamp } : null, previousTradePrice: null, config: aggressor };
-    out.set(keyOf(trade), enrich(trade, snapshot, contract));
+    // as decoded from the topic: the generation is the schema default 0 (no reprocess)
+    out.set(keyOf(trade), { ...enrich(trade, snapshot, contract), generation: 0 });
   }
   return out;
 }

@@ -110,7 +110,7 @@ describe('the producer\'s real order, processors running alongside (real broker)
       }
       expect(windows).toHaveLength(WINDOW_COUNT);
       for (const { key, value } of windows) {
-        expect(key).toBe(`${value.underlying}|${value.window}`);
+        expect(key).toBe(`${value.underlying}|${value.window}|${value.window_start_ns}`);
         expect(value).toEqual(reference.windows.get(windowId(value)));
       }
       for (const u of UNDERLYINGS) {

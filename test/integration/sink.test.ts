@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { MANIFEST, S3Destination } from '../../src/sinks/parquet/destination';
+import { segmentFileName } from '../../src/sinks/parquet/layout';
 import { TopicSerde } from '../../src/avro/serde';
 import { EquityTrade } from '../../src/domain/records';
 import { applyTopology } from '../../topology/apply';
@@ -153,8 +155,16 @@ describe('parquet sink (real broker, DuckDB read-back)', () => {
       member.kill('SIGTERM');
       await waitExit(member);
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'lake/' }));
-      const keys = (listed.Contents ?? []).map((o) => o.Key!);
+      const all = (listed.Contents ?? []).map((o) => o.Key!);
+      const keys = all.filter((k) => k.endsWith('.parquet'));
       expect(keys.length).toBeGreaterThan(0);
+      // every partition directory names its current files in a manifest
+      for (const dir of new Set(keys.map((k) => path.posix.dirname(k)))) {
+        const manifest = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${dir}/${MANIFEST}` }));
+        const listedHere = keys.filter((k) => path.posix.dirname(k) === dir).map((k) => path.posix.basename(k)).sort();
+        expect(JSON.parse(await manifest.Body!.transformToString())).toEqual({ generation: 0, files: listedHere });
+      }
+      expect(all.length).toBe(keys.length + new Set(keys.map((k) => path.posix.dirname(k))).size);
       for (const key of keys) {
         expect(key).toMatch(/^lake\/equity\.trades\/dt=\d{4}-\d{2}-\d{2}\/underlying=[A-Z]+\/equity\.trades\+\d\+\d{20}\.parquet$/);
         const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -167,5 +177,30 @@ describe('parquet sink (real broker, DuckDB read-back)', () => {
       await t.close();
       fs.rmSync(local, { recursive: true, force: true });
     }
+  });
+
+  it('on S3 a newer generation replaces a partition directory: manifest first, then the old files go; an older one is superseded', async () => {
+    const bucket = uniqueName('lake').replace(/\./g, '-').toLowerCase();
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: process.env.S3_ENDPOINT, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const dest = new S3Destination(s3, { bucket, prefix: 'lake/features' });
+    const dir = 'dt=2025-03-07/underlying=SPY/window=5m';
+    const publish = async (name: string, generation: number) => {
+      const staging = await dest.stagingPath(`${dir}/${name}`);
+      fs.writeFileSync(staging, `${name} bytes`);
+      return dest.publish(staging, `${dir}/${name}`, generation);
+    };
+    const objects = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `lake/features/${dir}/` }))).Contents ?? []).map((o) => path.posix.basename(o.Key!)).sort();
+    const manifest = async () => JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `lake/features/${dir}/${MANIFEST}` }))).Body!.transformToString()) as unknown;
+    const old = [segmentFileName('features', 1, 10n), segmentFileName('features', 1, 90n)];
+    for (const name of old) expect(await publish(name, 0)).toBe('published');
+    expect(await manifest()).toEqual({ generation: 0, files: old });
+    const fresh = segmentFileName('features', 1, 500n, 1);
+    expect(await publish(fresh, 1)).toBe('replaced');
+    expect(await objects()).toEqual([MANIFEST, fresh].sort());
+    expect(await manifest()).toEqual({ generation: 1, files: [fresh] });
+    expect(await publish(fresh, 1)).toBe('published'); // a replayed segment
+    expect(await publish(segmentFileName('features', 0, 40n), 0)).toBe('superseded');
+    expect(await objects()).toEqual([MANIFEST, fresh].sort());
   });
 });

@@ -9,7 +9,7 @@ import { ALL_FEATURE_FIELDS, COUNT_NAMES, FEATURE_NAMES } from './names';
 interface AvroField {
   name: string;
   type: string | string[];
-  default?: null;
+  default?: null | number;
   doc?: string;
 }
 
@@ -26,6 +26,9 @@ const COUNT_DOCS: Readonly<Record<string, string>> = {
   puts_agg_buy: 'put trades with aggressor side BUY',
   puts_agg_sell: 'put trades with aggressor side SELL',
 };
+
+const GENERATION_DOC =
+  'reprocess generation of this record: optflow reprocess bumps it (0 before any reprocess); the record with the highest generation for a key (underlying, window, window_start_ns) supersedes the others';
 
 export function featuresSchema(): { type: 'record'; name: string; namespace: string; doc: string; fields: AvroField[] } {
   const userNames = new Set<string>(FEATURE_NAMES);
@@ -46,6 +49,8 @@ export function featuresSchema(): { type: 'record'; name: string; namespace: str
         default: null,
         ...(userNames.has(name) ? {} : { doc: 'not in FEATURE_NAMES (full family / extra)' }),
       })),
+      // Appended with a default (BACKWARD: records written before it read as generation 0).
+      { name: 'generation', type: 'int', default: 0, doc: GENERATION_DOC },
     ],
   };
 }

@@ -38,6 +38,8 @@ export type FeatureRecord = {
   window: string;
   window_start_ns: bigint;
   window_end_ns: bigint;
+  /** Reprocess generation, stamped by the runtime on output (absent = 0); see OutputVersion. */
+  generation?: number;
 } & Record<CountName, bigint> &
   Record<FeatureField, number | null>;
 

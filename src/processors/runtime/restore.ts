@@ -12,14 +12,48 @@ import { NO_WATERMARK, PartitionWatermarkState } from './watermarks';
  * the input a second time, while replay reads a bounded tail of it once, only on restore.
  */
 
+/**
+ * Which version of the outputs a task writes (`optflow reprocess`, src/ops/reprocess.ts). The
+ * reprocess rewinds the group and commits, with the rewound offsets, metadata that holds only this:
+ * the next generation and the first event time to emit. Every output record carries the generation
+ * (a consumer keeps the highest per key; the lake keeps the highest per partition), and outputs whose
+ * event time is before `fromNs` are not emitted: the rewind may start earlier than `fromNs` (it finds
+ * offsets by record timestamp, which is the produce time, never earlier than the event time), and
+ * those records only rebuild state, so the days before the reprocess keep their version untouched.
+ * The task carries the version forward in every commit, so a restart keeps it.
+ */
+export interface OutputVersion {
+  generation: number;
+  /** Outputs (and late records) with an event time before this are not emitted; 0n: no bound. */
+  fromNs: bigint;
+}
+
+export const INITIAL_VERSION: OutputVersion = { generation: 0, fromNs: 0n };
+
 export interface CommitMetadata extends PartitionWatermarkState {
   /** Next offset to process normally; offsets below it are replayed silently. */
   position: bigint;
   /** Task watermark at commit. */
   watermark: bigint;
+  version: OutputVersion;
 }
 
 const VERSION = 1;
+
+interface Encoded {
+  v: number;
+  pos?: string;
+  mx?: string;
+  mk?: string;
+  wm?: string;
+  /** Output version (absent in metadata written before reprocess existed: generation 0). */
+  gen?: number;
+  from?: string;
+}
+
+function versionFields(v: OutputVersion): Pick<Encoded, 'gen' | 'from'> {
+  return v.generation === 0 && v.fromNs === 0n ? {} : { gen: v.generation, from: v.fromNs.toString() };
+}
 
 export function encodeMetadata(m: CommitMetadata): string {
   return JSON.stringify({
@@ -28,18 +62,47 @@ export function encodeMetadata(m: CommitMetadata): string {
     mx: m.maxEventTime.toString(),
     mk: m.markerFloor.toString(),
     wm: m.watermark.toString(),
+    ...versionFields(m.version),
   });
 }
 
-export function decodeMetadata(text: string | null | undefined): CommitMetadata | undefined {
+/** The metadata of a rewind: a version and no restore state (the next owner starts from the offset). */
+export function encodeRewindMetadata(version: OutputVersion): string {
+  return JSON.stringify({ v: VERSION, gen: version.generation, from: version.fromNs.toString() });
+}
+
+function parse(text: string | null | undefined): Encoded | undefined {
   if (!text) return undefined;
   try {
-    const o = JSON.parse(text) as { v: number; pos: string; mx: string; mk: string; wm: string };
-    if (o.v !== VERSION) return undefined;
-    return { position: BigInt(o.pos), maxEventTime: BigInt(o.mx), markerFloor: BigInt(o.mk), watermark: BigInt(o.wm) };
+    const o = JSON.parse(text) as Encoded;
+    return o.v === VERSION ? o : undefined;
   } catch {
     return undefined;
   }
+}
+
+function versionOf(o: Encoded): OutputVersion {
+  return { generation: o.gen ?? 0, fromNs: o.from !== undefined ? BigInt(o.from) : 0n };
+}
+
+/** The restore state, or undefined when there is none (nothing committed, a reset, or a rewind). */
+export function decodeMetadata(text: string | null | undefined): CommitMetadata | undefined {
+  const o = parse(text);
+  if (!o || o.pos === undefined || o.mx === undefined || o.mk === undefined || o.wm === undefined) return undefined;
+  return { position: BigInt(o.pos), maxEventTime: BigInt(o.mx), markerFloor: BigInt(o.mk), watermark: BigInt(o.wm), version: versionOf(o) };
+}
+
+/** The output version of committed metadata, restore state or rewind (INITIAL_VERSION when none). */
+export function decodeVersion(text: string | null | undefined): OutputVersion {
+  const o = parse(text);
+  return o ? versionOf(o) : INITIAL_VERSION;
+}
+
+/** The latest of several versions (the highest generation). */
+export function latestVersion(versions: Iterable<OutputVersion>): OutputVersion {
+  let out = INITIAL_VERSION;
+  for (const v of versions) if (v.generation > out.generation) out = v;
+  return out;
 }
 
 /**

@@ -11,7 +11,7 @@ import { ProcessMetrics } from '../../kafka/metrics';
 import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { buildTopology, processorSpec, ProcessorSpec, Topology } from '../../../topology/topology';
 import { logger } from '../../util/log';
-import { CommitMetadata, decodeMetadata, encodeMetadata } from './restore';
+import { CommitMetadata, decodeMetadata, decodeVersion, encodeMetadata, latestVersion, OutputVersion } from './restore';
 import { EncodedOutput, Task } from './task';
 import { SchemaName } from '../../avro/types';
 import { instantiate, OutputSpec, ProcessorDefinition, SchemaValues, TableRecord } from './types';
@@ -212,6 +212,8 @@ export class ProcessorRuntime {
       watermarks: new WatermarkTracker(topics, BigInt(et.max_out_of_orderness_ms) * 1_000_000n, et.idle_timeout_ms, now, this.processorOutputs()),
       stateHorizonNs: this.definition.stateHorizonNs(this.config),
       committed,
+      // The version a reprocess set (or the one carried by the last commit): all inputs hold the same.
+      version: latestVersion([...committed.values()].map((c) => c.version)),
       encode: (output, key, value) => this.encodeOutput(output, key, value),
       lateTopic: this.lateTopic,
       dlqTopic: this.dlqTopic,
@@ -222,6 +224,7 @@ export class ProcessorRuntime {
     this.tasks.set(partition, { task, producer, lateCounted: 0, lastCommitMs: now });
     this.log.info('task_started', {
       partition,
+      generation: task.version.generation,
       committed: Object.fromEntries([...committed].map(([t, c]) => [t, { restore_point: c.restorePoint, position: c.metadata?.position }])),
     });
     return starts;
@@ -234,8 +237,8 @@ export class ProcessorRuntime {
 
   /**
    * Outputs another processor reads: the task's watermark goes there as markers on partition p. They
-   * are keyed by underlying like the inputs, so task p writes partition p (others, e.g. features keyed
-   * by underlying|window, mix tasks in a partition and get none).
+   * are co-partitioned with the inputs (task p writes partition p of every output). Outputs nobody
+   * reads get none (features is compacted: a null-value marker would be a tombstone).
    */
   private watermarkedOutputs(): string[] {
     const read = new Set(this.topology.processors.flatMap((p) => p.inputs));
@@ -250,12 +253,12 @@ export class ProcessorRuntime {
     return { topic, key, value: serde.encode(value) };
   }
 
-  private async committedState(partition: number): Promise<Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>> {
+  private async committedState(partition: number): Promise<Map<string, { restorePoint: bigint; metadata?: CommitMetadata; version: OutputVersion }>> {
     const fetched = await this.member!.consumer.committed([...this.inputs.keys()].map((topic) => ({ topic, partition })));
-    const out = new Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>();
+    const out = new Map<string, { restorePoint: bigint; metadata?: CommitMetadata; version: OutputVersion }>();
     for (const c of fetched) {
       if (c.offset === null) continue;
-      out.set(c.topic, { restorePoint: c.offset, metadata: decodeMetadata(c.metadata) });
+      out.set(c.topic, { restorePoint: c.offset, metadata: decodeMetadata(c.metadata), version: decodeVersion(c.metadata) });
     }
     return out;
   }

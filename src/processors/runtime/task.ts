@@ -1,8 +1,8 @@
 import type { OutgoingMessage } from '../../kafka/producer';
 import { DeadLetter } from '../../domain/records';
-import { CommitMetadata, RestorePointTracker } from './restore';
+import { CommitMetadata, INITIAL_VERSION, OutputVersion, RestorePointTracker } from './restore';
 import { SchemaName } from '../../avro/types';
-import { BoundProcessor, InputRecord, OutputSpec, ProcessorContext, SchemaValues, TableRecord } from './types';
+import { BoundProcessor, InputRecord, OutputSpec, ProcessorContext, SchemaValues, stampGeneration, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -30,6 +30,11 @@ export interface TaskOptions {
   stateHorizonNs: bigint;
   /** Committed state per input topic (undefined: nothing committed yet). */
   committed: Map<string, { restorePoint: bigint; metadata?: CommitMetadata }>;
+  /**
+   * Which version the task writes (restore.ts): its generation goes into every output, outputs and
+   * late records before `fromNs` are not emitted. Default: generation 0, no bound.
+   */
+  version?: OutputVersion;
   /** Encodes an output; returns it with the physical topic name. */
   encode<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): EncodedOutput;
   lateTopic: string;
@@ -50,9 +55,11 @@ export class Task implements ProcessorContext {
   private dirty = false;
   /** The watermark last handed to the outputs as markers. */
   private forwarded: bigint;
+  readonly version: OutputVersion;
 
   constructor(private readonly o: TaskOptions) {
     this.partition = o.partition;
+    this.version = o.version ?? INITIAL_VERSION;
     this.forwarded = o.watermarks.watermark;
     for (const topic of o.inputs) {
       const committed = o.committed.get(topic);
@@ -76,14 +83,28 @@ export class Task implements ProcessorContext {
     return false;
   }
 
+  /** Before the version's first event time: an output of the days a reprocess leaves as they are. */
+  private beforeVersion(eventTime: bigint | undefined): boolean {
+    return this.version.fromNs > 0n && eventTime !== undefined && eventTime < this.version.fromNs;
+  }
+
+  /**
+   * Outputs carry the task's generation, and task p writes partition p of their topic: inputs are
+   * co-partitioned by underlying, so every output stays co-partitioned with them whatever its key
+   * (features keys by window).
+   */
   emit<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): void {
     if (this.replaying) return;
-    this.outputs.push(this.o.encode(output, key, value));
+    if (this.beforeVersion(output.eventTime?.(value))) return;
+    const encoded = this.o.encode(output, key, stampGeneration(value, this.version.generation));
+    encoded.partition = this.partition;
+    this.outputs.push(encoded);
     this.dirty = true;
   }
 
   late(record: InputRecord<unknown>, reason: string, detail: string): void {
     if (this.replaying) return;
+    if (this.beforeVersion(record.eventTime)) return;
     this.counters.late += 1;
     this.pushDeadLetter(this.o.lateTopic, record.key, {
       reason,
@@ -197,7 +218,7 @@ export class Task implements ProcessorContext {
       return {
         topic,
         offset: restorePoint < position ? restorePoint : position,
-        metadata: { position, watermark: this.watermark, ...this.o.watermarks.snapshot(topic) },
+        metadata: { position, watermark: this.watermark, ...this.o.watermarks.snapshot(topic), version: this.version },
       };
     });
     const outputs = this.outputs;

@@ -113,10 +113,24 @@ export interface OutputSpec<S extends SchemaName = SchemaName> {
    * greeks flags that say how many trades got no IV or no aggressor side.
    */
   flags?(value: SchemaValues[S]): readonly string[];
+  /**
+   * The output's event time (ns): a reprocess emits only outputs at or after its first instant
+   * (restore.ts, OutputVersion). Without it, every output of a rewound range is emitted again.
+   */
+  eventTime?(value: SchemaValues[S]): bigint;
 }
 
-export function output<S extends SchemaName>(topic: string, schema: S, flags?: (value: SchemaValues[S]) => readonly string[]): OutputSpec<S> {
-  return flags ? { topic, schema, flags } : { topic, schema };
+/**
+ * The value with its reprocess generation (the `generation` field, default 0, of the output schemas
+ * that carry one; others ignore it). Generation 0 leaves the value as it is: the schema default writes 0.
+ */
+export function stampGeneration<S extends SchemaName>(value: SchemaValues[S], generation: number): SchemaValues[S] {
+  return generation === 0 ? value : { ...value, generation };
+}
+
+/** Declares an output: `topic` written with `schema`; optional flags to count and event time (see OutputSpec). */
+export function output<S extends SchemaName>(topic: string, schema: S, options: Pick<OutputSpec<S>, 'flags' | 'eventTime'> = {}): OutputSpec<S> {
+  return { topic, schema, ...options };
 }
 
 export interface ProcessorDefinition<P extends Processor = Processor> {

@@ -10,6 +10,8 @@ export interface PartitionedRecord {
   underlying?: string;
   ticker?: string;
   window?: string;
+  /** Reprocess generation (schemas that carry one; absent = 0). */
+  generation?: number;
 }
 
 export interface HivePartition {
@@ -48,8 +50,21 @@ export function partitionFields(fieldNames: string[]): string[] {
   return out;
 }
 
-export function segmentFileName(topic: string, partition: number, startOffset: bigint): string {
-  return `${topic}+${partition}+${startOffset.toString().padStart(20, '0')}.parquet`;
+/**
+ * `<topic>+<partition>+<first offset>.parquet`, and `...+g<generation>.parquet` for a generation above
+ * 0 (`optflow reprocess`): the name says which version a file holds, so a publish can tell older
+ * files of its partition directory from its own without opening them.
+ */
+export function segmentFileName(topic: string, partition: number, startOffset: bigint, generation = 0): string {
+  const base = `${topic}+${partition}+${startOffset.toString().padStart(20, '0')}`;
+  return generation > 0 ? `${base}+g${generation}.parquet` : `${base}.parquet`;
+}
+
+/** The generation a segment file name carries (0 without a `+g<n>` suffix); undefined for other names. */
+export function generationOfFile(name: string): number | undefined {
+  const m = /^[^.].*\+\d{20}(?:\+g(\d+))?\.parquet$/.exec(name);
+  if (!m) return undefined;
+  return m[1] === undefined ? 0 : Number(m[1]);
 }
 
 export interface SegmentLimits {
@@ -64,18 +79,21 @@ export interface SegmentStats {
   minEventTime: bigint;
   maxEventTime: bigint;
   day: string | null;
+  generation: number;
 }
 
 export function emptyStats(): SegmentStats {
-  return { records: 0, bytes: 0, minEventTime: 0n, maxEventTime: 0n, day: null };
+  return { records: 0, bytes: 0, minEventTime: 0n, maxEventTime: 0n, day: null, generation: 0 };
 }
 
 /**
- * Whether the segment must be sealed BEFORE adding a record of this size and event time. A function
- * of the records only (count, bytes, event-time span, UTC day), so replays cut at the same offsets.
+ * Whether the segment must be sealed BEFORE adding a record of this size, event time and generation.
+ * A function of the records only (count, bytes, event-time span, UTC day, generation), so replays cut
+ * at the same offsets. A segment holds one generation, so each file holds one version.
  */
-export function sealBefore(stats: SegmentStats, bytes: number, eventTime: bigint, limits: SegmentLimits): boolean {
+export function sealBefore(stats: SegmentStats, bytes: number, eventTime: bigint, limits: SegmentLimits, generation = 0): boolean {
   if (stats.records === 0) return false;
+  if (generation !== stats.generation) return true;
   if (stats.records >= limits.maxRecords || stats.bytes + bytes > limits.maxBytes) return true;
   if (utcDate(eventTime) !== stats.day) return true;
   const lo = eventTime < stats.minEventTime ? eventTime : stats.minEventTime;
@@ -95,11 +113,12 @@ export function sealAtMarker(stats: SegmentStats, watermark: bigint): boolean {
   return watermark >= dayEndNs;
 }
 
-export function addToStats(stats: SegmentStats, bytes: number, eventTime: bigint): void {
+export function addToStats(stats: SegmentStats, bytes: number, eventTime: bigint, generation = 0): void {
   if (stats.records === 0) {
     stats.minEventTime = eventTime;
     stats.maxEventTime = eventTime;
     stats.day = utcDate(eventTime);
+    stats.generation = generation;
   }
   stats.records += 1;
   stats.bytes += bytes;

@@ -1,4 +1,4 @@
-import { decodeMetadata, encodeMetadata, RestorePointTracker } from '../../../src/processors/runtime/restore';
+import { decodeMetadata, decodeVersion, encodeMetadata, encodeRewindMetadata, latestVersion, RestorePointTracker } from '../../../src/processors/runtime/restore';
 
 describe('RestorePointTracker', () => {
   it('returns the first offset whose event time is within the horizon', () => {
@@ -34,9 +34,24 @@ describe('RestorePointTracker', () => {
   });
 
   it('metadata round-trips exactly, including 64-bit values', () => {
-    const m = { position: 12345n, maxEventTime: 1679990400018381329n, markerFloor: -(2n ** 63n), watermark: 1679990400000000001n };
+    const m = { position: 12345n, maxEventTime: 1679990400018381329n, markerFloor: -(2n ** 63n), watermark: 1679990400000000001n, version: { generation: 3, fromNs: 1741305600000000000n } };
     expect(decodeMetadata(encodeMetadata(m))).toEqual(m);
+    expect(decodeVersion(encodeMetadata(m))).toEqual(m.version);
     expect(decodeMetadata('')).toBeUndefined();
     expect(decodeMetadata('garbage')).toBeUndefined();
+  });
+
+  it('metadata written before reprocess existed reads as generation 0; generation 0 writes no version fields', () => {
+    const old = '{"v":1,"pos":"7","mx":"5","mk":"4","wm":"3"}';
+    expect(decodeMetadata(old)).toEqual({ position: 7n, maxEventTime: 5n, markerFloor: 4n, watermark: 3n, version: { generation: 0, fromNs: 0n } });
+    expect(encodeMetadata(decodeMetadata(old)!)).toBe(old);
+    expect(decodeVersion(null)).toEqual({ generation: 0, fromNs: 0n });
+  });
+
+  it('a rewind carries a version and no restore state', () => {
+    const text = encodeRewindMetadata({ generation: 2, fromNs: 1741305600000000000n });
+    expect(decodeMetadata(text)).toBeUndefined();
+    expect(decodeVersion(text)).toEqual({ generation: 2, fromNs: 1741305600000000000n });
+    expect(latestVersion([{ generation: 1, fromNs: 5n }, decodeVersion(text), { generation: 0, fromNs: 0n }])).toEqual(decodeVersion(text));
   });
 });

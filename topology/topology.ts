@@ -1,6 +1,7 @@
 import { Config, physicalName } from '../src/config';
 import { Durability, durabilityOf } from '../src/kafka/topics';
 import { SchemaName } from '../src/avro/types';
+import type { PartitionColumn } from '../src/sinks/parquet/layout';
 import { PROCESSORS } from './processors';
 import { dlqTopicOf, lateTopicOf } from '../src/processors/runtime/types';
 
@@ -47,7 +48,8 @@ export interface SinkSpec {
   name: string;
   topic: string;
   consumerGroup: string;
-  partitionBy: string[];
+  /** Hive directories of the lake, in order: dt=/underlying=/window= (the sink reads this). */
+  partitionBy: PartitionColumn[];
 }
 
 export interface Topology {
@@ -92,18 +94,6 @@ export function buildTopology(config: Pick<Config, 'topics'>): Topology {
   };
 }
 
-const DESCRIPTIONS: Record<string, string> = {
-  'option.trades.enriched': 'trades + S, tau, r, q, IV, Greeks, flags, dADVV, gADVV, aggressor side',
-  features: 'one record per (underlying, window, start) and generation; compacted to the latest version of each window',
-  'equity.trade_counts.1m': 'trades, shares, notional per underlying and minute',
-};
-
-const PROCESSOR_DESCRIPTIONS: Record<string, string> = {
-  greeks: 'as-of join with the underlying NBBO; IV and Greeks (DESIGN 5.1); aggressor side (5.2)',
-  features: 'tumbling windows 1m/5m/15m/30m, the 149 named features at window close (DESIGN 5.3)',
-  'trade-counts': 'trades per underlying and minute: the reference processor of the runtime',
-};
-
 /**
  * Daily Treasury yields keyed by date: one partition (a small global table, not co-partitioned
  * with the market topics), compacted and kept forever (the latest record of each date).
@@ -117,24 +107,6 @@ const RATES_TOPIC: LogicalTopic = {
   cleanupPolicy: 'compact',
   description: 'US Treasury yields per date (optflow rates fetch|import), read whole by greeks',
 };
-
-/**
- * `features` holds window records that can be upserted: the key names the window (underlying, label,
- * start), partitioned like the inputs (task p writes partition p: partition = the underlying's), and
- * every record carries the generation of the run that wrote it (`optflow reprocess` bumps it).
- * Cleanup `compact,delete`: compaction keeps only the latest version of each window once a reprocess
- * has written it again (consumers reading the whole topic see one record per window, up to the
- * uncompacted head), and delete still drops windows older than 90 days. Window records carry no
- * watermark markers (a null value would be a tombstone). `option.trades.enriched` keeps `delete`:
- * a trade has no unique key (two prints of a contract may agree in every field), so compaction could
- * merge distinct trades; its records carry the generation, and the lake keeps only the latest.
- */
-const FEATURES_TOPIC = (spec: LogicalTopic): LogicalTopic => ({
-  ...spec,
-  keyedBy: 'underlying|window|window_start_ns',
-  retentionMs: 90 * 24 * HOUR,
-  cleanupPolicy: 'compact,delete',
-});
 
 function logicalTopology(config: Pick<Config, 'topics'>): Omit<Topology, 'topics'> & { topics: LogicalTopic[] } {
   const partitions = config.topics.partitions;
@@ -163,8 +135,13 @@ function logicalTopology(config: Pick<Config, 'topics'>): Omit<Topology, 'topics
   const processors: ProcessorSpec[] = PROCESSORS.map((def) => {
     for (const out of def.outputs) {
       if (topics.some((t) => t.name === out.topic)) continue;
-      const spec = topic(out.topic, out.schema, 'underlying', DESCRIPTIONS[out.topic] ?? out.topic);
-      topics.push(out.topic === 'features' ? FEATURES_TOPIC(spec) : spec);
+      const shape = out.shape;
+      const spec = topic(out.topic, out.schema, shape?.keyedBy ?? 'underlying', shape?.description ?? out.topic);
+      topics.push({
+        ...spec,
+        retentionMs: shape?.retentionHours !== undefined ? shape.retentionHours * HOUR : spec.retentionMs,
+        cleanupPolicy: shape?.cleanupPolicy ?? spec.cleanupPolicy,
+      });
     }
     const lateTopic = lateTopicOf(def.name);
     const dlqTopic = dlqTopicOf(def.name);
@@ -178,7 +155,7 @@ function logicalTopology(config: Pick<Config, 'topics'>): Omit<Topology, 'topics
       inputs: def.inputs.map((i) => i.topic),
       tables: (def.tables ?? []).map((t) => t.topic),
       outputs: [...def.outputs.map((o) => o.topic), lateTopic, dlqTopic],
-      description: PROCESSOR_DESCRIPTIONS[def.name] ?? def.name,
+      description: def.description,
     };
   });
   const sinkTopics = ['equity.trades', 'equity.quotes', 'option.trades', 'option.quotes', 'option.trades.enriched', 'features'];

@@ -188,10 +188,20 @@ export function enrichedFlags(trade: EnrichedOptionTrade): string[] {
   return [...describeFlags(trade.flags), `SIDE_${trade.aggressor_side ?? 'NONE'}`];
 }
 
-const ENRICHED = output('option.trades.enriched', 'EnrichedOptionTrade', { flags: enrichedFlags, eventTime: (v) => v.sip_timestamp });
+/**
+ * Cleanup `delete`, not compaction: a trade has no unique key (two prints of a contract may agree in
+ * every field), so compaction could merge distinct trades; its records carry the generation, and the
+ * lake keeps only the latest.
+ */
+const ENRICHED = output('option.trades.enriched', 'EnrichedOptionTrade', {
+  flags: enrichedFlags,
+  eventTime: (v) => v.sip_timestamp,
+  shape: { description: 'trades + S, tau, r, q, IV, Greeks, flags, dADVV, gADVV, aggressor side' },
+});
 
 export const greeks: ProcessorDefinition<GreeksProcessor> = {
   name: 'greeks',
+  description: 'as-of join with the underlying NBBO; IV and Greeks (DESIGN 5.1); aggressor side (5.2)',
   inputs: [
     input('option.trades', 'OptionTrade', (p, record, ctx) => p.onTrade(record, ctx)),
     input('equity.quotes', 'EquityQuote', (p, record) => p.onUnderlyingQuote(record)),

@@ -134,9 +134,12 @@ async function adminView(groupId: string, topics: string[], processor: boolean):
   const view = new Map<string, { position: bigint | null; high: bigint }>();
   for (const topic of topics) {
     const ends = await e.t.admin.fetchTopicOffsets(topic);
-    for (const c of await committedPartitions(e.t.admin, groupId, topic)) {
-      const position = c.offset === '-1' ? null : processor ? decodeMetadata(c.metadata)!.position : BigInt(c.offset);
-      view.set(`${topic}:${c.partition}`, { position, high: BigInt(ends.find((o) => o.partition === c.partition)!.high) });
+    // every partition: the Confluent admin lists only those with a committed offset
+    const committed = await committedPartitions(e.t.admin, groupId, topic);
+    for (const end of ends) {
+      const c = committed.find((x) => x.partition === end.partition);
+      const position = !c || c.offset === '-1' ? null : processor ? decodeMetadata(c.metadata)!.position : BigInt(c.offset);
+      view.set(`${topic}:${end.partition}`, { position, high: BigInt(end.high) });
     }
   }
   return view;

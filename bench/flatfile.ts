@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../src/config';
 import { createAdmin } from '../src/kafka/client';
 import { readTopicToEnd } from '../src/kafka/consumer';
+import { createMissingTopics, durabilityOf } from '../src/kafka/topics';
 import { LocalStack } from '../src/stack/stack';
 import { datasetOf } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
@@ -53,9 +54,18 @@ async function timePipeline(root: string): Promise<{ seconds: number; produced: 
   if (result.failed.length > 0) throw new Error(`pipeline failed: ${result.failed.join(', ')}`);
   const produced = result.rows.reduce((n, r) => n + r.produced, 0);
   const recordBytes = await meanValueBytes(config, `${prefix}option.trades`);
+  await createPerfTopic(config, `${prefix}perf`);
   const perfSeconds = timeProducerPerfTest(config, prefix, produced, recordBytes);
   await dropTopics(config, prefix);
   return { seconds, produced, perfSeconds, recordBytes };
+}
+
+/** The perf test's topic, shaped like option.trades (the broker does not create topics on demand). */
+async function createPerfTopic(config: ReturnType<typeof loadConfig>, name: string): Promise<void> {
+  const admin = createAdmin(config, 'bench');
+  await admin.connect();
+  await createMissingTopics(admin, [{ name, partitions: config.topics.partitions, configs: {}, durability: durabilityOf(config) }]);
+  await admin.disconnect();
 }
 
 async function dropTopics(config: ReturnType<typeof loadConfig>, prefix: string): Promise<void> {

@@ -1,6 +1,9 @@
 import { Config, physicalName } from '../src/config';
+import { Durability, durabilityOf } from '../src/kafka/topics';
 import { SchemaName } from '../src/avro/types';
+import type { PartitionColumn } from '../src/sinks/parquet/layout';
 import { PROCESSORS } from './processors';
+import { dlqTopicOf, lateTopicOf } from '../src/processors/runtime/types';
 
 /**
  * The topology as data: every topic, processor and sink, with partitions, retention and cleanup policy.
@@ -21,11 +24,19 @@ export interface TopicSpec {
    */
   cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
   description: string;
+  /** Replication factor and min ISR from [topics] (-1 = the broker's default). */
+  durability: Durability;
 }
+
+type LogicalTopic = Omit<TopicSpec, 'durability'>;
 
 export interface ProcessorSpec {
   name: string;
   consumerGroup: string;
+  /** Input records later than allowed lateness, with the reason. */
+  lateTopic: string;
+  /** Poison input records, with the reason. */
+  dlqTopic: string;
   inputs: string[];
   /** Table topics read whole by every member (GlobalKTable-like). */
   tables: string[];
@@ -37,7 +48,8 @@ export interface SinkSpec {
   name: string;
   topic: string;
   consumerGroup: string;
-  partitionBy: string[];
+  /** Hive directories of the lake, in order: dt=/underlying=/window= (the sink reads this). */
+  partitionBy: PartitionColumn[];
 }
 
 export interface Topology {
@@ -47,6 +59,20 @@ export interface Topology {
 }
 
 const HOUR = 3_600_000;
+
+/** The declared processor `name`, with physical names; throws naming the declared ones. */
+export function processorSpec(topology: Topology, name: string): ProcessorSpec {
+  const spec = topology.processors.find((p) => p.name === name);
+  if (!spec) throw new Error(`unknown processor '${name}'; one of: ${topology.processors.map((p) => p.name).join(', ')}`);
+  return spec;
+}
+
+/** The Parquet sink of logical topic `topic`, with physical names. */
+export function sinkSpec(topology: Topology, topic: string, config: Pick<Config, 'topics'>): SinkSpec {
+  const spec = topology.sinks.find((s) => s.topic === physicalName(config, topic));
+  if (!spec) throw new Error(`no sink is declared for topic '${topic}'; sinks: ${topology.sinks.map((s) => s.name).join(', ')}`);
+  return spec;
+}
 export const MARKET_TOPICS = ['equity.trades', 'equity.quotes', 'option.trades', 'option.quotes'] as const;
 
 /** The topology with physical names (config.topics.prefix applied to topics and consumer groups). */
@@ -54,10 +80,12 @@ export function buildTopology(config: Pick<Config, 'topics'>): Topology {
   const logical = logicalTopology(config);
   const name = (n: string) => physicalName(config, n);
   return {
-    topics: logical.topics.map((t) => ({ ...t, name: name(t.name) })),
+    topics: logical.topics.map((t) => ({ ...t, name: name(t.name), durability: durabilityOf(config) })),
     processors: logical.processors.map((p) => ({
       ...p,
       consumerGroup: name(p.consumerGroup),
+      lateTopic: name(p.lateTopic),
+      dlqTopic: name(p.dlqTopic),
       inputs: p.inputs.map(name),
       tables: p.tables.map(name),
       outputs: p.outputs.map(name),
@@ -66,23 +94,11 @@ export function buildTopology(config: Pick<Config, 'topics'>): Topology {
   };
 }
 
-const DESCRIPTIONS: Record<string, string> = {
-  'option.trades.enriched': 'trades + S, tau, r, q, IV, Greeks, flags, dADVV, gADVV, aggressor side',
-  features: 'one record per (underlying, window, start) and generation; compacted to the latest version of each window',
-  'equity.trade_counts.1m': 'trades, shares, notional per underlying and minute',
-};
-
-const PROCESSOR_DESCRIPTIONS: Record<string, string> = {
-  greeks: 'as-of join with the underlying NBBO; IV and Greeks (DESIGN 5.1); aggressor side (5.2)',
-  features: 'tumbling windows 1m/5m/15m/30m, the 149 named features at window close (DESIGN 5.3)',
-  'trade-counts': 'trades per underlying and minute: the reference processor of the runtime',
-};
-
 /**
  * Daily Treasury yields keyed by date: one partition (a small global table, not co-partitioned
  * with the market topics), compacted and kept forever (the latest record of each date).
  */
-const RATES_TOPIC: TopicSpec = {
+const RATES_TOPIC: LogicalTopic = {
   name: 'rates.treasury',
   schema: 'TreasuryYields',
   keyedBy: 'date',
@@ -92,28 +108,10 @@ const RATES_TOPIC: TopicSpec = {
   description: 'US Treasury yields per date (optflow rates fetch|import), read whole by greeks',
 };
 
-/**
- * `features` holds window records that can be upserted: the key names the window (underlying, label,
- * start), partitioned like the inputs (task p writes partition p: partition = the underlying's), and
- * every record carries the generation of the run that wrote it (`optflow reprocess` bumps it).
- * Cleanup `compact,delete`: compaction keeps only the latest version of each window once a reprocess
- * has written it again (consumers reading the whole topic see one record per window, up to the
- * uncompacted head), and delete still drops windows older than 90 days. Window records carry no
- * watermark markers (a null value would be a tombstone). `option.trades.enriched` keeps `delete`:
- * a trade has no unique key (two prints of a contract may agree in every field), so compaction could
- * merge distinct trades; its records carry the generation, and the lake keeps only the latest.
- */
-const FEATURES_TOPIC = (spec: TopicSpec): TopicSpec => ({
-  ...spec,
-  keyedBy: 'underlying|window|window_start_ns',
-  retentionMs: 90 * 24 * HOUR,
-  cleanupPolicy: 'compact,delete',
-});
-
-function logicalTopology(config: Pick<Config, 'topics'>): Topology {
+function logicalTopology(config: Pick<Config, 'topics'>): Omit<Topology, 'topics'> & { topics: LogicalTopic[] } {
   const partitions = config.topics.partitions;
   const retentionMs = config.topics.retention_hours * HOUR;
-  const topic = (name: string, schema: SchemaName, keyedBy: string, description: string): TopicSpec => ({
+  const topic = (name: string, schema: SchemaName, keyedBy: string, description: string): LogicalTopic => ({
     name,
     schema,
     keyedBy,
@@ -122,11 +120,11 @@ function logicalTopology(config: Pick<Config, 'topics'>): Topology {
     cleanupPolicy: 'delete',
     description,
   });
-  const deadLetters = (name: string, description: string): TopicSpec => ({
+  const deadLetters = (name: string, description: string): LogicalTopic => ({
     ...topic(name, 'DeadLetter', 'original key', description),
     retentionMs: 30 * 24 * HOUR,
   });
-  const topics: TopicSpec[] = [
+  const topics: LogicalTopic[] = [
     topic('equity.trades', 'EquityTrade', 'ticker', 'stock trades (flat files + WebSocket)'),
     topic('equity.quotes', 'EquityQuote', 'ticker', 'stock NBBO quotes'),
     topic('option.trades', 'OptionTrade', 'underlying', 'option trades with parsed OPRA fields'),
@@ -137,18 +135,27 @@ function logicalTopology(config: Pick<Config, 'topics'>): Topology {
   const processors: ProcessorSpec[] = PROCESSORS.map((def) => {
     for (const out of def.outputs) {
       if (topics.some((t) => t.name === out.topic)) continue;
-      const spec = topic(out.topic, out.schema, 'underlying', DESCRIPTIONS[out.topic] ?? out.topic);
-      topics.push(out.topic === 'features' ? FEATURES_TOPIC(spec) : spec);
+      const shape = out.shape;
+      const spec = topic(out.topic, out.schema, shape?.keyedBy ?? 'underlying', shape?.description ?? out.topic);
+      topics.push({
+        ...spec,
+        retentionMs: shape?.retentionHours !== undefined ? shape.retentionHours * HOUR : spec.retentionMs,
+        cleanupPolicy: shape?.cleanupPolicy ?? spec.cleanupPolicy,
+      });
     }
-    topics.push(deadLetters(`${def.name}.dlq`, `poison input records of ${def.name}`));
-    topics.push(deadLetters(`${def.name}.late`, `input records of ${def.name} later than allowed lateness`));
+    const lateTopic = lateTopicOf(def.name);
+    const dlqTopic = dlqTopicOf(def.name);
+    topics.push(deadLetters(dlqTopic, `poison input records of ${def.name}`));
+    topics.push(deadLetters(lateTopic, `input records of ${def.name} later than allowed lateness`));
     return {
       name: def.name,
       consumerGroup: `optflow.${def.name}`,
+      lateTopic,
+      dlqTopic,
       inputs: def.inputs.map((i) => i.topic),
       tables: (def.tables ?? []).map((t) => t.topic),
-      outputs: [...def.outputs.map((o) => o.topic), `${def.name}.late`, `${def.name}.dlq`],
-      description: PROCESSOR_DESCRIPTIONS[def.name] ?? def.name,
+      outputs: [...def.outputs.map((o) => o.topic), lateTopic, dlqTopic],
+      description: def.description,
     };
   });
   const sinkTopics = ['equity.trades', 'equity.quotes', 'option.trades', 'option.quotes', 'option.trades.enriched', 'features'];

@@ -9,7 +9,7 @@
  *   model.predict(frame.rows);   // rows[i][j] = window i, feature FEATURE_NAMES[j] (NaN when null)
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel } from 'kafkajs';
+import { KafkaConsumer, type Message, type TopicPartitionOffset } from '@confluentinc/kafka-javascript';
 import { AVRO_OPTIONS, FEATURE_NAMES, type FeatureRecord } from 'optflow';
 
 export interface WindowKey {
@@ -35,12 +35,11 @@ export interface ReadOptions {
 
 export async function readFeatureFrame(options: ReadOptions): Promise<FeatureFrame> {
   const topic = options.topic ?? 'features';
-  const kafka = new Kafka({ clientId: 'features-frame', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const registry = new SchemaRegistry({ host: options.registryUrl }, { [SchemaType.AVRO]: AVRO_OPTIONS });
   // The latest version of a window: the highest generation (optflow reprocess bumps it), then the
   // highest offset (a plain reset re-run writes the same generation again, later in the partition).
   const latest = new Map<string, { at: [number, bigint]; record: FeatureRecord }>();
-  await consumeToEnd(kafka, topic, options.groupId ?? 'example.features-frame', async (partition, offset, value) => {
+  await consumeToEnd(options.brokers, topic, options.groupId ?? 'example.features-frame', async (partition, offset, value) => {
     const record = (await registry.decode(value)) as FeatureRecord;
     const key = `${record.underlying}|${record.window}|${record.window_start_ns}`;
     const seen = latest.get(key);
@@ -59,34 +58,39 @@ function byWindow(a: FeatureRecord, b: FeatureRecord): number {
   return a.underlying.localeCompare(b.underlying) || a.window.localeCompare(b.window) || Number(a.window_start_ns - b.window_start_ns);
 }
 
-/** From the group's committed position (earliest for a new group) to the end of every partition now. */
-async function consumeToEnd(kafka: Kafka, topic: string, groupId: string, onValue: (partition: number, offset: bigint, value: Buffer) => Promise<void>): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
-  await admin.disconnect();
-  const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
-  const next = new Map<number, bigint>();
-  const consumer = kafka.consumer({ groupId, readUncommitted: false });
-  let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
-  const reached = (partition: number, lastOffset: bigint) => {
-    if (lastOffset + 1n >= (ends.get(partition) ?? 0n)) pending.delete(partition);
-    if (pending.size === 0) finished();
-  };
-  // A transactional topic ends with a commit marker, never delivered: batch ends count it.
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => reached(payload.partition, BigInt(payload.lastOffset)));
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  if (pending.size === 0) finished();
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ partition, message }) => {
-      if (message.value && message.value.length > 0) await onValue(partition, BigInt(message.offset), message.value);
-      next.set(partition, BigInt(message.offset) + 1n);
-    },
-  });
-  await done;
-  await consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() })));
-  await consumer.disconnect();
+/**
+ * From the group's committed position (earliest for a new group) to the end of every partition, then
+ * commits. librdkafka says when a partition is at its end (`partition.eof`, counting the transaction
+ * markers a transactional topic ends with, which are never delivered).
+ */
+async function consumeToEnd(brokers: string[], topic: string, groupId: string, onValue: (partition: number, offset: bigint, value: Buffer) => Promise<void>): Promise<void> {
+  const consumer = new KafkaConsumer(
+    { 'bootstrap.servers': brokers.join(','), 'group.id': groupId, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  const atEnd = new Set<number>();
+  consumer.on('partition.eof', (e: TopicPartitionOffset) => atEnd.add(e.partition));
+  await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));
+  try {
+    consumer.subscribe([topic]);
+    const next = new Map<number, number>();
+    const partitions = await partitionCount(consumer, topic);
+    while (atEnd.size < partitions) {
+      const messages = await new Promise<Message[]>((resolve, reject) => consumer.consume(1000, (err, m) => (err ? reject(err) : resolve(m))));
+      for (const m of messages) {
+        atEnd.delete(m.partition);
+        if (m.value && m.value.length > 0) await onValue(m.partition, BigInt(m.offset), m.value);
+        next.set(m.partition, m.offset + 1);
+      }
+    }
+    if (next.size > 0) consumer.commitSync([...next].map(([partition, offset]) => ({ topic, partition, offset })));
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
+
+function partitionCount(consumer: KafkaConsumer, topic: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    consumer.getMetadata({ topic, timeout: 10_000 }, (err, metadata) => (err ? reject(err) : resolve(metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 0))),
+  );
 }

@@ -1,5 +1,7 @@
 import * as avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { Config } from '../config';
+import { registryAuth } from '../kafka/security';
 import { AVRO_OPTIONS, avroType, loadSchema, SchemaName } from './types';
 
 /**
@@ -25,8 +27,11 @@ export function subjectFor(topic: string): string {
   return `${topic}-value`;
 }
 
-export function createRegistry(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url, retry: { retries: 5 } }, { [SchemaType.AVRO]: AVRO_OPTIONS });
+/** A registry client; basic auth from SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO (see src/kafka/security.ts). */
+export function createRegistry(registry: string | Config['schema_registry'], env: NodeJS.ProcessEnv = process.env): SchemaRegistry {
+  const settings = typeof registry === 'string' ? { url: registry } : registry;
+  const auth = registryAuth(typeof registry === 'string' ? undefined : { schema_registry: registry }, env);
+  return new SchemaRegistry({ host: settings.url, retry: { retries: 5 }, ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}) }, { [SchemaType.AVRO]: AVRO_OPTIONS });
 }
 
 export function wireHeader(schemaId: number): Buffer {

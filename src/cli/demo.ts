@@ -36,7 +36,7 @@ async function ensureStack(config: Config): Promise<string> {
   const stack = new LocalStack(config);
   if (!usesLocalStack(config)) return `configured (kafka ${config.kafka.brokers.join(',')}, registry ${config.schema_registry.url})`;
   const status = await stack.status();
-  const needed = status.filter((s) => s.name !== 's3' && !s.serving).map((s) => s.name);
+  const needed = [...new Set(status.filter((s) => s.service !== 's3' && !s.serving).map((s) => s.service))];
   if (needed.length > 0) {
     say(`starting the local stack (${needed.join(', ')}) ...`);
     await stack.up(needed);

@@ -24,7 +24,7 @@ export async function featuresCommand(argv: string[]): Promise<number> {
   if (action !== 'tail') throw new UsageError(USAGE);
   const config = loadConfig();
   const topic = physicalName(config, 'features');
-  const serde = await TopicSerde.forTopic<FeatureRecord>(createRegistry(config.schema_registry.url), topic, 'Features');
+  const serde = await TopicSerde.forTopic<FeatureRecord>(createRegistry(config.schema_registry), topic, 'Features');
   const fromBeginning = Boolean(flags.values['from-beginning']);
   const member = new GroupMember(config, { group: `optflow.features-tail.${process.pid}.${Date.now()}`, topics: [topic], clientSuffix: 'features-tail' });
   const fields = stringFlag(flags, 'fields')?.split(',') ?? ['underlying_price_close', 'calls_dadvv_total', 'puts_dadvv_total', 'calls_gadvv_total', 'puts_below_intrinsic_pct'];

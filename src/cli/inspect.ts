@@ -35,7 +35,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     if (!(await cluster.topicExists(topic))) throw new UsageError(`no topic '${topic}' (optflow topology describe lists them)`);
     const spec = await readSpec(cluster, topic, flags);
     const print = printer(flags.values.table === true);
-    const decoder = new RecordDecoder(createRegistry(config.schema_registry.url));
+    const decoder = new RecordDecoder(createRegistry(config.schema_registry));
     const reader = new TopicReader(cluster.config);
     process.once('SIGINT', () => reader.stop());
     process.once('SIGTERM', () => reader.stop());

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../config';
+import { authenticate, KafkaRefusedError, whenRefused } from '../kafka/client';
 import { LocalStack } from '../stack/stack';
 import { setLogLevel } from '../util/log';
 import { parseFlags, UsageError } from './args';
@@ -44,7 +45,8 @@ async function kafkaToolCommand(argv: string[]): Promise<number> {
   const [tool, ...args] = argv;
   if (!tool) throw new UsageError('usage: optflow kafka <tool> [args]');
   const config = loadConfig();
-  const hasBootstrap = args.some((a) => a.startsWith('--bootstrap-server') || a.startsWith('--bootstrap-controller'));
+  // producer-perf-test takes its brokers in --producer-props bootstrap.servers=...
+  const hasBootstrap = tool === 'producer-perf-test' || args.some((a) => a.startsWith('--bootstrap-server') || a.startsWith('--bootstrap-controller'));
   const withBootstrap = hasBootstrap || args.includes('--help') ? args : ['--bootstrap-server', config.kafka.brokers.join(','), ...args];
   return new LocalStack(config).runKafkaTool(tool, withBootstrap);
 }
@@ -83,14 +85,46 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(rest);
+    // A cluster that refuses our credentials (or TLS trust) ends the command now: librdkafka would retry for ever.
+    if (usesKafka(name, rest)) await authenticate(loadConfig());
+    return await Promise.race([command.run(rest), whenRefused()]);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`optflow ${name}: ${err.message}\n`);
       return 2;
     }
+    const hint = securityHint(err);
+    if (hint) {
+      process.stderr.write(`optflow ${name}: ${(err as Error).message}\n  ${hint}\n`);
+      return 1;
+    }
     throw err;
   }
+}
+
+/** Commands whose clients talk to Kafka (not the stack, the Kafka CLI tools, generate, describe, names). */
+function usesKafka(name: string, argv: string[]): boolean {
+  if (name === 'topology') return argv[0] === 'apply';
+  if (name === 'features') return argv[0] === 'tail';
+  return ['produce', 'rates', 'process', 'reset', 'sink', 'run-all', 'status', 'inspect', 'registry'].includes(name);
+}
+
+/** What to check when the cluster refused us: retrying does not help, so the command stops at once. */
+function securityHint(err: unknown): string | undefined {
+  const { name = '', message = '' } = (err ?? {}) as Partial<Error>;
+  if (err instanceof KafkaRefusedError && /SSL handshake failed/i.test(message)) {
+    return 'TLS failed: check kafka.security_protocol and kafka.ssl_ca_file (the CA that signed the brokers\' certificates)';
+  }
+  if (err instanceof KafkaRefusedError || /SASLAuthentication/.test(name) || /authentication failed/i.test(message)) {
+    return 'Kafka rejected the credentials: check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD and kafka.sasl_mechanism (README, Production cluster)';
+  }
+  if (/Confluent_Schema_Registry - Unauthorized/.test(message)) {
+    return 'the schema registry refused the request: check SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO (user:password) and schema_registry.basic_auth';
+  }
+  if (/certificate|self.signed|unable to verify|ERR_TLS|wrong version number/i.test(message)) {
+    return 'TLS failed: check kafka.security_protocol and kafka.ssl_ca_file (the CA that signed the brokers\' certificates)';
+  }
+  return undefined;
 }
 
 export function registerCommand(name: string, run: Command, help: string): void {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
-import { generateDay, type GeneratorScale } from '../generator';
+import { generateDay, generateRealDay, type GeneratorScale } from '../generator';
 import { DATASETS, datasetOf } from '../producers/flatfile/datasets';
 import { createSource, FlatfileJob } from '../producers/flatfile/job';
 import { assertDate } from '../producers/flatfile/planner';
@@ -49,6 +49,7 @@ export async function produceCommand(argv: string[]): Promise<number> {
   process.removeListener('SIGTERM', stop);
   process.removeListener('SIGINT', stop);
   if (report.rows.length > 0) process.stdout.write(summaryTable(report.rows));
+  for (const r of report.rows) if ((r.quotesSkipped ?? 0) > 0) process.stdout.write(`${r.file}: ${r.quotesSkipped} option quotes no trade can see, not sent (massive.reduce_option_quotes)\n`);
   else process.stdout.write('nothing to do: every listed file is already ingested\n');
   if (report.failed.length > 0) {
     process.stderr.write(`\n${report.failed.length} file(s) FAILED (nothing of them past their last checkpoint was produced):\n${report.failed.map((k) => `  ${k}`).join('\n')}\n`);
@@ -66,7 +67,22 @@ function parseDatasets(value: string | undefined): ReturnType<typeof datasetOf>[
   }
 }
 
-const GENERATE_USAGE = 'usage: optflow generate --date YYYY-MM-DD --out <dir> [--seed N] [--scale small|bench] [--option-trade-columns 7|8] [--no-malformed]';
+const GENERATE_USAGE =
+  'usage: optflow generate --date YYYY-MM-DD --out <dir> [--seed N] [--scale small|bench] [--option-trade-columns 7|8] [--no-malformed]\n' +
+  '       optflow generate --date YYYY-MM-DD --out <dir> --scale real [--fraction F] [--seed N]   (a real-size SPY day; F scales its counts)';
+
+async function generateReal(date: string, outDir: string, seed: number, fraction: number): Promise<number> {
+  if (!(fraction > 0)) throw new UsageError(GENERATE_USAGE);
+  const started = Date.now();
+  const manifest = await generateRealDay({ date, outDir, seed, fraction });
+  writeFileSync(join(outDir, `${date}.manifest.json`), JSON.stringify(manifest, null, 1));
+  for (const f of manifest.files) process.stdout.write(`${f.key}  ${f.rows} rows  ${(f.bytes / 1e6).toFixed(1)} MB\n`);
+  const s = manifest.aggressorShare;
+  const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  process.stdout.write(`option trades by their own quote: BUY ${pct(s.buy)}, SELL ${pct(s.sell)}, INSIDE ${pct(s.inside)}, UNKNOWN ${pct(s.unknown)}\n`);
+  process.stdout.write(`seconds: ${((Date.now() - started) / 1000).toFixed(1)}\n`);
+  return 0;
+}
 
 /** `optflow generate`: a seeded Massive-layout day (four gz CSVs) plus its manifest. */
 export async function generateCommand(argv: string[]): Promise<number> {
@@ -77,11 +93,13 @@ export async function generateCommand(argv: string[]): Promise<number> {
     scale: { type: 'string' },
     'option-trade-columns': { type: 'string' },
     'no-malformed': { type: 'boolean' },
+    fraction: { type: 'string' },
   });
   const date = stringFlag(flags, 'date');
   const outDir = stringFlag(flags, 'out');
   const scale = stringFlag(flags, 'scale') ?? 'small';
   const columns = stringFlag(flags, 'option-trade-columns') ?? '8';
+  if (scale === 'real' && date && outDir) return generateReal(date, outDir, Number(stringFlag(flags, 'seed') ?? 1), Number(stringFlag(flags, 'fraction') ?? 1));
   if (!date || !outDir || (scale !== 'small' && scale !== 'bench') || (columns !== '7' && columns !== '8')) throw new UsageError(GENERATE_USAGE);
   const manifest = await generateDay({
     date, outDir, seed: Number(stringFlag(flags, 'seed') ?? 1), scale: scale as GeneratorScale,

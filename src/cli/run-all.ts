@@ -1,7 +1,7 @@
 import { createRegistry } from '../avro/serde';
 import { Config } from '../config';
 import { createAdmin } from '../kafka/client';
-import { applyTopology } from '../topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { ProcessorRuntime } from '../processors/runtime/runtime';
 import { ParquetSink } from '../sinks/parquet/connector';
 import { logger } from '../util/log';
@@ -34,7 +34,7 @@ export class TopologyRunner {
     const admin = createAdmin(this.config, 'run-all');
     await admin.connect();
     try {
-      await applyTopology(this.config, admin, createRegistry(this.config.schema_registry.url), buildTopology(this.config));
+      await applyTopology(this.config, admin, createRegistry(this.config.schema_registry), buildTopology(this.config));
     } finally {
       await admin.disconnect();
     }

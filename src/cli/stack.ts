@@ -1,5 +1,6 @@
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-import { ALL_SERVICES, LocalStack, ServiceName, ServiceStatus } from '../stack/stack';
+import { ALL_SERVICES, Layout, LocalStack, ServiceName, ServiceStatus } from '../stack/stack';
 import { UsageError } from './args';
 
 function services(names: string[]): ServiceName[] {
@@ -7,14 +8,25 @@ function services(names: string[]): ServiceName[] {
   return names.length > 0 ? (names as ServiceName[]) : ALL_SERVICES;
 }
 
+const USAGE = 'usage: optflow stack up [--brokers N] [--secure] | down | status [kafka|registry|s3 ...]';
+
 export async function stackCommand(argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
   const stack = new LocalStack(loadConfig());
   switch (action) {
-    case 'up':
-      await stack.up(services(rest));
+    case 'up': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { brokers: { type: 'string' }, secure: { type: 'boolean' } } });
+      const requested: Partial<Layout> = {};
+      if (values.brokers !== undefined) {
+        const n = Number(values.brokers);
+        if (!Number.isInteger(n) || n < 1 || n > 5) throw new UsageError('--brokers takes 1 to 5');
+        requested.brokers = n;
+      }
+      if (values.secure) requested.secure = true;
+      await stack.up(services(positionals), requested);
       await printStatus(stack);
       return 0;
+    }
     case 'down':
       await stack.down(services(rest));
       return 0;
@@ -23,7 +35,7 @@ export async function stackCommand(argv: string[]): Promise<number> {
       return all ? 0 : 3;
     }
     default:
-      throw new UsageError('usage: optflow stack up|down|status [kafka|registry|s3 ...]');
+      throw new UsageError(USAGE);
   }
 }
 
@@ -32,7 +44,7 @@ function stateOf(s: ServiceStatus): string {
   return s.serving ? 'serving' : s.running ? 'starting' : 'stopped';
 }
 
-/** One line per service; `serving` only for a process of the service that `stack down` stops. */
+/** One line per process (each Kafka node); `serving` only for a process of the service that `stack down` stops. */
 async function printStatus(stack: LocalStack): Promise<boolean> {
   const status = await stack.status();
   for (const s of status) {
@@ -40,6 +52,12 @@ async function printStatus(stack: LocalStack): Promise<boolean> {
     const taken = s.takenBy ? `  by ${s.takenBy}, not managed by optflow` : '';
     const exposed = s.exposed.length > 0 ? `  WARNING listens beyond loopback on ${s.exposed.join(', ')}: restart it (stack down, stack up)` : '';
     process.stdout.write(`${s.name.padEnd(9)} ${stateOf(s).padEnd(9)} ${s.address}${pid}${taken}${exposed}\n`);
+  }
+  const layout = stack.layout();
+  if (layout.brokers > 1) process.stdout.write(`kafka cluster: ${layout.brokers} nodes (RF ${Math.min(layout.brokers, 3)}, min ISR ${layout.brokers >= 3 ? 2 : 1} for internal topics); bootstrap ${stack.address('kafka')}\n`);
+  if (layout.secure) {
+    const m = stack.secureMaterial();
+    process.stdout.write(`secure: SASL_SSL, SCRAM-SHA-512, CA ${m.caFile}\n  clients: OPTFLOW_CONFIG=${m.clientConfigFile} and the variables in ${m.credentialsFile}\n`);
   }
   return status.every((s) => s.serving);
 }

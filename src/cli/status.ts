@@ -21,7 +21,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   if (!(interval > 0)) throw new UsageError('--interval must be a positive number of seconds');
   const config = loadConfig();
   const cluster = await Cluster.connect(config, 'status');
-  const reader = new StatusReader(cluster, config, buildTopology(config), createRegistry(config.schema_registry.url));
+  const reader = new StatusReader(cluster, config, buildTopology(config), createRegistry(config.schema_registry));
   let stopped = false;
   const stop = () => (stopped = true);
   process.once('SIGINT', stop);

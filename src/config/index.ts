@@ -16,8 +16,28 @@ const ratePoint = z.object({ tenor: z.string().regex(/^\d+(d|w|m|y)$/), rate: z.
 
 export const configSchema = z
   .object({
-    kafka: z.object({ brokers: z.array(z.string().min(1)).min(1), client_id: z.string().min(1) }).strict(),
-    schema_registry: z.object({ url: z.string().url() }).strict(),
+    kafka: z
+      .object({
+        brokers: z.array(z.string().min(1)).min(1),
+        client_id: z.string().min(1),
+        security_protocol: z.enum(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']),
+        sasl_mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
+        // "" = the system's trusted CAs (SSL) / no client certificate.
+        ssl_ca_file: z.string(),
+        ssl_cert_file: z.string(),
+        ssl_key_file: z.string(),
+      })
+      .strict()
+      .refine((k) => (k.ssl_cert_file === '') === (k.ssl_key_file === ''), {
+        message: 'set both kafka.ssl_cert_file and kafka.ssl_key_file, or neither',
+      }),
+    schema_registry: z
+      .object({
+        url: z.string().url(),
+        // true: HTTP basic auth with SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO (user:password) from the environment.
+        basic_auth: z.boolean(),
+      })
+      .strict(),
     stack: z
       .object({
         home: z.string().min(1),
@@ -27,11 +47,17 @@ export const configSchema = z
         registry_port: port,
         s3_port: port,
         kafka_heap: z.string().regex(/^\d+[mg]$/),
+        brokers: z.number().int().min(1).max(5),
+        secure: z.boolean(),
       })
-      .strict(),
+      .strict()
+      .refine((s) => !(s.secure && s.brokers > 1), { message: 'stack.secure runs a single broker (stack.brokers = 1)' }),
     topics: z
       .object({
         partitions: z.number().int().positive(),
+        // -1 = the broker's default.replication.factor / min.insync.replicas.
+        replication_factor: z.number().int().min(-1).refine((n) => n !== 0, 'a positive count, or -1 for the broker default'),
+        min_insync_replicas: z.number().int().min(-1).refine((n) => n !== 0, 'a positive count, or -1 for the broker default'),
         retention_hours: z.number().positive(),
         prefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ -'),
       })
@@ -54,6 +80,7 @@ export const configSchema = z
         spill_dir: z.string(),
         transaction_records: z.number().int().positive(),
         dedupe_retention_days: z.number().positive(),
+        reduce_option_quotes: z.boolean(),
       })
       .strict(),
     event_time: z

@@ -34,6 +34,13 @@ export interface AggressorConfig {
   tickRuleFallback: boolean;
 }
 
+/**
+ * How far back the greeks processor's as-of lookups reach (underlying and contract quotes). A quote
+ * older than the staleness bound but within this span is still found: the trade is UNKNOWN and
+ * carries the quote's age. The flat-file producer's option-quote reduction keeps what this span can see.
+ */
+export const ASOF_LOOKBACK_NS = 60_000_000_000n;
+
 export const DEFAULT_AGGRESSOR_CONFIG: Readonly<AggressorConfig> = {
   epsilon: 1e-4,
   stalenessNs: 1_000_000_000n,

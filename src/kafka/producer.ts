@@ -34,6 +34,29 @@ export interface ProducerOptions {
 const QUEUE_FULL = -184;
 const TIMEOUT_MS = 60_000;
 
+/**
+ * How long a transactional call may take before it is given up for hung. librdkafka does not always
+ * honour the timeout it is given: sendOffsetsToTransaction waits for ever when the group coordinator
+ * broker dies or is decommissioned (confluentinc/librdkafka#5456 and #5511, open in 2.15; seen here
+ * with a broker killed -9 under a processor).
+ */
+const HUNG_MS = TIMEOUT_MS + 15_000;
+
+/** A transactional call that did not return: its producer is abandoned (see RecordProducer.hung). */
+export class HungCallError extends Error {
+  override readonly name = 'HungCallError';
+}
+
+let hungCalls = 0;
+
+/**
+ * Native calls of this process that never returned. Each holds a libuv worker thread, and Node's exit
+ * waits for those threads: a process with one cannot exit normally (bin/optflow.js ends it by signal).
+ */
+export function hungNativeCalls(): number {
+  return hungCalls;
+}
+
 function promised(run: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => run((err) => (err ? reject(err) : resolve())));
 }
@@ -75,6 +98,12 @@ class Delivery {
 export class RecordProducer {
   private readonly client: Producer;
   private transactional: boolean;
+  /**
+   * A call of this producer hung: its native handle is left alone from then on (another call would
+   * queue behind the hung one, and disconnecting would block too). A new producer with the same
+   * transactional id fences it; the broker aborts its open transaction.
+   */
+  private hung = false;
 
   private constructor(config: Pick<Config, 'kafka'>, options: ProducerOptions) {
     this.transactional = options.transactionalId !== undefined;
@@ -138,22 +167,36 @@ export class RecordProducer {
     await delivery.wait();
   }
 
+  /** A transactional call, given up (and this producer with it) when it outlasts HUNG_MS. */
+  private watched(call: string, run: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> {
+    if (this.hung) return Promise.reject(new HungCallError(`${call}: an earlier call of this producer hung`));
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.hung = true;
+        hungCalls += 1;
+        reject(new HungCallError(`${call} did not return within ${HUNG_MS / 1000} s (librdkafka ignores its timeout when a coordinator broker is gone); the producer is abandoned`));
+      }, HUNG_MS);
+    });
+    return Promise.race([promised(run), hung]).finally(() => clearTimeout(timer));
+  }
+
   begin(): Promise<void> {
-    return promised((cb) => this.client.beginTransaction(cb));
+    return this.watched('beginTransaction', (cb) => this.client.beginTransaction(cb));
   }
 
   /** Adds input offsets to the open transaction, fenced by the consumer's group generation. */
   sendOffsets(offsets: readonly OffsetToCommit[], consumer: KafkaConsumer): Promise<void> {
     const list = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset), ...(o.metadata ? { metadata: o.metadata } : {}) }));
-    return promised((cb) => this.client.sendOffsetsToTransaction(list, consumer, TIMEOUT_MS, cb));
+    return this.watched('sendOffsetsToTransaction', (cb) => this.client.sendOffsetsToTransaction(list, consumer, TIMEOUT_MS, cb));
   }
 
   commit(): Promise<void> {
-    return promised((cb) => this.client.commitTransaction(TIMEOUT_MS, cb));
+    return this.watched('commitTransaction', (cb) => this.client.commitTransaction(TIMEOUT_MS, cb));
   }
 
   abort(): Promise<void> {
-    return promised((cb) => this.client.abortTransaction(TIMEOUT_MS, cb));
+    return this.watched('abortTransaction', (cb) => this.client.abortTransaction(TIMEOUT_MS, cb));
   }
 
   /** One transaction: messages (and input offsets of a consumer group), then commit; aborts on error. */
@@ -170,6 +213,7 @@ export class RecordProducer {
   }
 
   async disconnect(): Promise<void> {
+    if (this.hung) return;
     await promised((cb) => this.client.flush(10_000, cb)).catch(() => undefined);
     await promised((cb) => this.client.disconnect(5_000, (err) => cb(err))).catch(() => undefined);
   }

@@ -2,15 +2,54 @@ import { AdminClient } from '@confluentinc/kafka-javascript';
 import { Config } from '../config';
 import { Admin, clientProperties } from './client';
 
-/** A topic to create: name, partitions and topic configs (retention, cleanup policy, ...). */
+/**
+ * Topic creation for every topic optflow creates (the topology's, the producers' state topics, the
+ * registry's log), and the durability each gets from [topics]: the replication factor it is created
+ * with and its min.insync.replicas. -1 leaves either to the broker's default (default.replication.factor,
+ * min.insync.replicas), so the one-broker stack gets 1 and a cluster its own.
+ */
+
+export interface Durability {
+  /** -1 = the broker's default.replication.factor. */
+  replicationFactor: number;
+  /** -1 = the broker's default min.insync.replicas. */
+  minInsyncReplicas: number;
+}
+
+/** Both left to the broker (test topics, a cluster whose defaults are right). */
+export const BROKER_DEFAULT: Durability = { replicationFactor: -1, minInsyncReplicas: -1 };
+
+export function durabilityOf(config: Pick<Config, 'topics'>): Durability {
+  return { replicationFactor: config.topics.replication_factor, minInsyncReplicas: config.topics.min_insync_replicas };
+}
+
+/** The topic configs durability adds (none when the broker's default applies). */
+export function durabilityConfigs(d: Durability): Record<string, string> {
+  return d.minInsyncReplicas > 0 ? { 'min.insync.replicas': String(d.minInsyncReplicas) } : {};
+}
+
+/** "RF 3, min ISR 2" / "RF broker default, min ISR broker default". */
+export function describeDurability(d: Durability): string {
+  const n = (v: number) => (v > 0 ? String(v) : 'broker default');
+  return `RF ${n(d.replicationFactor)}, min ISR ${n(d.minInsyncReplicas)}`;
+}
+
+/** A topic to create: name, partitions, topic configs (retention, cleanup policy, ...) and its durability. */
 export interface TopicToCreate {
   name: string;
   partitions: number;
   configs: Record<string, string>;
+  durability: Durability;
 }
 
-/** Creates the topics that do not exist yet (another process creating one at the same time is fine). */
-export async function createMissingTopics(admin: Admin, topics: readonly TopicToCreate[]): Promise<string[]> {
+/** The part of the admin client topic creation uses (a recorder in unit tests). */
+export type TopicAdmin = Pick<Admin, 'listTopics' | 'createTopics' | 'fetchTopicMetadata'>;
+
+/**
+ * Creates the topics that do not exist yet, each with its replication factor and min ISR (another
+ * process creating one at the same time is fine), and waits for their leaders.
+ */
+export async function createMissingTopics(admin: TopicAdmin, topics: readonly TopicToCreate[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t.name));
   if (missing.length === 0) return [];
@@ -19,7 +58,8 @@ export async function createMissingTopics(admin: Admin, topics: readonly TopicTo
       topics: missing.map((t) => ({
         topic: t.name,
         numPartitions: t.partitions,
-        configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+        replicationFactor: t.durability.replicationFactor,
+        configEntries: Object.entries({ ...t.configs, ...durabilityConfigs(t.durability) }).map(([name, value]) => ({ name, value })),
       })),
     });
   } catch (err) {
@@ -29,8 +69,11 @@ export async function createMissingTopics(admin: Admin, topics: readonly TopicTo
   return missing.map((t) => t.name);
 }
 
-/** Until every topic has a leader for each partition in the metadata (a new topic takes a moment). */
-export async function waitForTopics(admin: Admin, names: readonly string[], attempts = 40): Promise<void> {
+/**
+ * Until every topic has a leader for each partition in the metadata (a new topic takes a moment; on a
+ * cluster of several brokers the one asked may not know it yet).
+ */
+export async function waitForTopics(admin: Pick<Admin, 'fetchTopicMetadata'>, names: readonly string[], attempts = 40): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       const meta = await admin.fetchTopicMetadata({ topics: [...names] });

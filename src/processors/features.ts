@@ -39,7 +39,24 @@ function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggreg
   };
 }
 
-const FEATURES = output('features', 'Features', { eventTime: (v) => v.window_start_ns });
+/**
+ * `features` holds window records that can be upserted: the key names the window (underlying, label,
+ * start), partitioned like the inputs (task p writes partition p: partition = the underlying's), and
+ * every record carries the generation of the run that wrote it (`optflow reprocess` bumps it).
+ * Cleanup `compact,delete`: compaction keeps only the latest version of each window once a reprocess
+ * has written it again (consumers reading the whole topic see one record per window, up to the
+ * uncompacted head), and delete still drops windows older than 90 days. Window records carry no
+ * watermark markers (a null value would be a tombstone).
+ */
+const FEATURES = output('features', 'Features', {
+  eventTime: (v) => v.window_start_ns,
+  shape: {
+    keyedBy: 'underlying|window|window_start_ns',
+    retentionHours: 90 * 24,
+    cleanupPolicy: 'compact,delete',
+    description: 'one record per (underlying, window, start) and generation; compacted to the latest version of each window',
+  },
+});
 
 export class FeaturesProcessor implements Processor {
   private readonly windows: { label: string; store: TumblingWindows<WindowItem, WindowState, FeatureRecord> }[];
@@ -81,6 +98,7 @@ export function windowKey(underlying: string, window: string, startNs: bigint): 
 
 export const features: ProcessorDefinition<FeaturesProcessor> = {
   name: 'features',
+  description: 'tumbling windows 1m/5m/15m/30m, the 149 named features at window close (DESIGN 5.3)',
   inputs: [
     input('option.trades.enriched', 'EnrichedOptionTrade', (p, record, ctx) => p.onOptionTrade(record, ctx)),
     input('equity.trades', 'EquityTrade', (p, record, ctx) => p.onUnderlyingTrade(record, ctx)),

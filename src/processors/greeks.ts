@@ -1,5 +1,5 @@
 import { Config } from '../config';
-import { ContractQuote, AggressorConfig } from '../domain/aggressor';
+import { ASOF_LOOKBACK_NS, ContractQuote, AggressorConfig } from '../domain/aggressor';
 import { ContractContext, createGreeksEnricher, EnrichTrade, GreeksConfig, TradeRate, UnderlyingSnapshot } from '../domain/greeks/enrich';
 import { describeFlags } from '../domain/pricing/flags';
 import { rateCurveFromTenors, RateCurve, RateSource } from '../domain/pricing/rates';
@@ -28,11 +28,11 @@ import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorCont
 /** Daily Treasury yields by date: a table every greeks member reads whole (read but unused when rate_source = config). */
 const RATES_TABLE = table('rates.treasury', 'TreasuryYields', (p: GreeksProcessor, date, yields) => p.onCurve(date, yields));
 
-/** How far back an as-of lookup may reach. Older than the staleness bound is flagged stale anyway. */
-export const ASOF_LOOKBACK_NS = 60_000_000_000n;
+/** How far back an as-of lookup may reach (domain/aggressor.ts). Older than the staleness bound is flagged stale anyway. */
+export { ASOF_LOOKBACK_NS };
 
 const MS = 1_000_000n;
-const PRUNE_STEP_NS = 1_000_000_000n;
+const PRUNE_STEP_NS = 10_000_000_000n;
 
 export function greeksConfigFrom(config: Config): GreeksConfig {
   const g = config.greeks;
@@ -80,6 +80,7 @@ export class GreeksProcessor implements Processor {
   private readonly underlyingTrades = new AsOfIndex<UnderlyingSnapshot>();
   private readonly contractQuotes = new AsOfIndex<ContractQuote>();
   private readonly contractTrades = new AsOfIndex<number>();
+  /** Trades waiting for the watermark, in release order (compareTrades). */
   private pending: OptionTrade[] = [];
   private prunedTo = 0n;
   private readonly useTrades: boolean;
@@ -133,7 +134,16 @@ export class GreeksProcessor implements Processor {
       return;
     }
     if (t <= ctx.watermark) this.release(trade, ctx);
-    else this.pending.push(trade);
+    else this.enqueue(trade);
+  }
+
+  /** Inserts in release order; trades arrive nearly in that order, so this is almost always an append. */
+  private enqueue(trade: OptionTrade): void {
+    const pending = this.pending;
+    let i = pending.length;
+    while (i > 0 && compareTrades(pending[i - 1], trade) > 0) i--;
+    if (i === pending.length) pending.push(trade);
+    else pending.splice(i, 0, trade);
   }
 
   private release(trade: OptionTrade, ctx: ProcessorContext): void {
@@ -151,16 +161,18 @@ export class GreeksProcessor implements Processor {
   }
 
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {
-    if (this.pending.length > 0) {
-      const ready = this.pending.filter((x) => x.sip_timestamp <= watermark).sort(compareTrades);
-      if (ready.length > 0) {
-        this.pending = this.pending.filter((x) => x.sip_timestamp > watermark);
-        for (const trade of ready) this.release(trade, ctx);
-      }
+    // The ready trades are a prefix of the pending ones (ordered by time first), released in order.
+    const pending = this.pending;
+    let ready = 0;
+    while (ready < pending.length && pending[ready].sip_timestamp <= watermark) ready++;
+    if (ready > 0) {
+      const released = pending.splice(0, ready);
+      for (const trade of released) this.release(trade, ctx);
     }
     // State reaches back as far as a non-late trade can look: restore replays exactly this span.
     // Lookups are bounded by their own look-back, so pruning at most once per second of event time
-    // (not on every watermark step, i.e. nearly every record) changes no result.
+    // (not on every watermark step, i.e. nearly every record) changes no result. Every 10 s, not 1 s: a prune
+    // visits every contract series, and a real day lists thousands of contracts (issue 13).
     const horizon = watermark - this.allowedLatenessNs - ASOF_LOOKBACK_NS;
     if (horizon - this.prunedTo < PRUNE_STEP_NS) return;
     this.prunedTo = horizon;
@@ -176,10 +188,20 @@ export function enrichedFlags(trade: EnrichedOptionTrade): string[] {
   return [...describeFlags(trade.flags), `SIDE_${trade.aggressor_side ?? 'NONE'}`];
 }
 
-const ENRICHED = output('option.trades.enriched', 'EnrichedOptionTrade', { flags: enrichedFlags, eventTime: (v) => v.sip_timestamp });
+/**
+ * Cleanup `delete`, not compaction: a trade has no unique key (two prints of a contract may agree in
+ * every field), so compaction could merge distinct trades; its records carry the generation, and the
+ * lake keeps only the latest.
+ */
+const ENRICHED = output('option.trades.enriched', 'EnrichedOptionTrade', {
+  flags: enrichedFlags,
+  eventTime: (v) => v.sip_timestamp,
+  shape: { description: 'trades + S, tau, r, q, IV, Greeks, flags, dADVV, gADVV, aggressor side' },
+});
 
 export const greeks: ProcessorDefinition<GreeksProcessor> = {
   name: 'greeks',
+  description: 'as-of join with the underlying NBBO; IV and Greeks (DESIGN 5.1); aggressor side (5.2)',
   inputs: [
     input('option.trades', 'OptionTrade', (p, record, ctx) => p.onTrade(record, ctx)),
     input('equity.quotes', 'EquityQuote', (p, record) => p.onUnderlyingQuote(record)),

@@ -30,7 +30,10 @@ const totals: Aggregation<EquityTrade, Totals, Totals> = {
   result: (s) => s,
 };
 
-const TRADE_COUNTS = output('equity.trade_counts.1m', 'TradeCounts', { eventTime: (v) => v.window_start_ns });
+const TRADE_COUNTS = output('equity.trade_counts.1m', 'TradeCounts', {
+  eventTime: (v) => v.window_start_ns,
+  shape: { description: 'trades, shares, notional per underlying and minute' },
+});
 
 class TradeCountsProcessor implements Processor {
   private readonly windows: TumblingWindows<EquityTrade, Totals, Totals>;
@@ -63,6 +66,7 @@ class TradeCountsProcessor implements Processor {
 
 export const tradeCounts: ProcessorDefinition<TradeCountsProcessor> = {
   name: 'trade-counts',
+  description: 'trades per underlying and minute: the reference processor of the runtime',
   inputs: [input('equity.trades', 'EquityTrade', (p, record, ctx) => p.onTrade(record, ctx))],
   outputs: [TRADE_COUNTS],
   stateHorizonNs: (config) => MINUTE_NS + allowedLatenessNs(config),

@@ -5,7 +5,7 @@ import { TreasuryYields } from '../domain/rates/treasury';
 import { Admin, createAdmin } from '../kafka/client';
 import { RecordProducer } from '../kafka/producer';
 import { GlobalTables } from '../kafka/global-table';
-import { applyTopology } from '../topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { Logger } from '../util/log';
 
@@ -30,7 +30,7 @@ export async function publishYields(config: Config, rows: TreasuryYields[], log:
   const admin = createAdmin(config, 'rates-admin');
   await admin.connect();
   try {
-    const registry = createRegistry(config.schema_registry.url);
+    const registry = createRegistry(config.schema_registry);
     await applyTopology(config, admin, registry, buildTopology(config), [topic]);
     const serde = await TopicSerde.forTopic<TreasuryYields>(registry, topic, 'TreasuryYields');
     const current = await readCurrent(admin, config, topic, serde, log);

@@ -1,8 +1,8 @@
 import { Config } from '../config';
-import { createAdmin } from '../kafka/client';
+import { Admin, createAdmin } from '../kafka/client';
 import { readTopicToEnd } from '../kafka/consumer';
 import { RecordProducer } from '../kafka/producer';
-import { createMissingTopics } from '../kafka/topics';
+import { createMissingTopics, durabilityOf, type TopicAdmin } from '../kafka/topics';
 import { RegistryLog } from './server';
 import { RegistryEvent } from './state';
 
@@ -15,7 +15,7 @@ export const SCHEMAS_TOPIC = '_schemas';
 export class KafkaRegistryLog implements RegistryLog {
   private producer?: RecordProducer;
 
-  constructor(private readonly config: Pick<Config, 'kafka'>) {}
+  constructor(private readonly config: Pick<Config, 'kafka' | 'topics'>) {}
 
   static keyOf(event: RegistryEvent): string {
     switch (event.type) {
@@ -28,11 +28,18 @@ export class KafkaRegistryLog implements RegistryLog {
     }
   }
 
-  async ensureTopic(): Promise<void> {
-    const admin = createAdmin(this.config, 'registry-admin');
+  /** Creates `_schemas` if missing, with the configured replication factor and min ISR (through `existing`, else an admin of its own). */
+  async ensureTopic(existing?: TopicAdmin): Promise<void> {
+    const create = (admin: TopicAdmin) =>
+      createMissingTopics(admin, [{ name: SCHEMAS_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' }, durability: durabilityOf(this.config) }]);
+    if (existing) {
+      await create(existing);
+      return;
+    }
+    const admin: Admin = createAdmin(this.config, 'registry-admin');
     await admin.connect();
     try {
-      await createMissingTopics(admin, [{ name: SCHEMAS_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } }]);
+      await create(admin);
     } finally {
       await admin.disconnect();
     }

@@ -1,4 +1,5 @@
 import { Config } from '../config';
+import { registryAuth } from '../kafka/security';
 import { logger } from '../util/log';
 import { KafkaRegistryLog } from './kafka-log';
 import { SchemaRegistryServer } from './server';
@@ -18,6 +19,7 @@ async function loadState(store: KafkaRegistryLog, attempts = 60): Promise<{ stat
       const events = await store.replay((e) => state.apply(e));
       return { state, events };
     } catch (err) {
+      // (Refused credentials end the process at once: the CLI races every command against whenRefused.)
       if (attempt >= attempts) throw err;
       log.warn('schemas_log_not_ready', { attempt, error: (err as Error).message });
       await new Promise((r) => setTimeout(r, 1000));
@@ -29,7 +31,7 @@ async function loadState(store: KafkaRegistryLog, attempts = 60): Promise<{ stat
 export async function serveRegistry(config: Config, port: number): Promise<SchemaRegistryServer> {
   const store = new KafkaRegistryLog(config);
   const { state, events } = await loadState(store);
-  const server = new SchemaRegistryServer(state, store);
+  const server = new SchemaRegistryServer(state, store, config.schema_registry.basic_auth ? registryAuth(config) : undefined);
   const bound = await server.listen(port);
   log.warn('registry_listening', { port: bound, replayed_events: events });
   const stop = async () => {

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { basicAuthHeader, type RegistryAuth } from '../kafka/security';
 import { logger } from '../util/log';
 import { COMPATIBILITY_LEVELS, Compatibility, RegistryError, RegistryEvent, RegistryState } from './state';
 
@@ -52,10 +53,15 @@ export class SchemaRegistryServer {
   private server?: http.Server;
   private writeChain: Promise<unknown> = Promise.resolve();
 
+  private readonly authorization?: string;
+
+  /** With `auth`, every request must carry it as HTTP basic auth (as Confluent's registry with basic auth on). */
   constructor(
     private readonly state: RegistryState,
     private readonly store: RegistryLog,
+    auth?: RegistryAuth,
   ) {
+    this.authorization = auth ? basicAuthHeader(auth) : undefined;
     const s = this.state;
     const subjectVersion = (p: string[]) => {
       const v = s.version(subjectOf(p[0]), p[1]);
@@ -154,6 +160,11 @@ export class SchemaRegistryServer {
       res.writeHead(status, { 'content-type': CONTENT_TYPE });
       res.end(JSON.stringify(payload));
     };
+    if (this.authorization !== undefined && req.headers.authorization !== this.authorization) {
+      res.writeHead(401, { 'content-type': CONTENT_TYPE, 'www-authenticate': 'Basic realm="optflow registry"' });
+      res.end(JSON.stringify({ error_code: 401, message: 'Unauthorized' }));
+      return;
+    }
     try {
       const text = Buffer.concat(chunks).toString('utf8');
       const body: unknown = text ? JSON.parse(text) : null;

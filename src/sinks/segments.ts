@@ -1,6 +1,6 @@
 import { Logger } from '../util/log';
 import { Destination, PublishOutcome } from './parquet/destination';
-import { addToStats, emptyStats, eventTimeOf, hiveDir, PartitionedRecord, sealAtMarker, sealBefore, segmentFileName, SegmentLimits, SegmentStats } from './parquet/layout';
+import { addToStats, emptyStats, eventTimeOf, hiveDir, PartitionColumn, PartitionedRecord, sealAtMarker, sealBefore, segmentFileName, SegmentLimits, SegmentStats } from './parquet/layout';
 
 /**
  * The sink's exactly-once protocol, independent of the file format and of the consumer-group loop.
@@ -52,6 +52,8 @@ export interface SegmentContext {
   /** Physical topic name (file metadata). */
   physicalTopic: string;
   destination: Destination;
+  /** Hive partition columns of the lake (SinkSpec.partitionBy). */
+  partitionBy: readonly PartitionColumn[];
   format: FileFormat;
   limits: SegmentLimits;
   host: SegmentHost;
@@ -134,7 +136,7 @@ export class PartitionSegments {
   }
 
   private async append(record: PartitionedRecord, generation: number): Promise<void> {
-    const dir = hiveDir(record);
+    const dir = hiveDir(record, this.ctx.partitionBy);
     let file = this.files.get(dir);
     if (!file) {
       const relative = `${dir}/${segmentFileName(this.ctx.topic, this.partition, this.start, generation)}`;

@@ -10,7 +10,7 @@ import { EnrichedOptionTrade, EquityTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
 import { MarketRecord } from '../../src/producers/flatfile/normalise';
-import { applyTopology } from '../../src/topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
 import { ChildProcesses, produceValues, readTopic, sendMarkers, spawnCli, waitExit } from './kafka-io';

@@ -16,6 +16,8 @@ import { datasetOf, type Dataset } from '../../src/producers/flatfile/datasets';
 import { dedupeKey } from '../../src/producers/flatfile/dedupe';
 import type { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { FlatFileParser } from '../../src/producers/flatfile/rows';
+import { compareKeys, marketSortKey } from '../../src/producers/flatfile/order';
+import { QuoteReduction, reduceSorted, TradeTimes } from '../../src/producers/flatfile/quote-reduction';
 import { loadState, stateTopics } from '../../src/producers/flatfile/state';
 import { connectTestKafka, uniqueName, type TestKafka } from './helpers';
 import { readTopic, readUntil, spawnCli, until, waitExit } from './kafka-io';
@@ -299,4 +301,44 @@ test('7-column option trades (no participant_timestamp) end to end', async () =>
   expect(records.length).toBe(validRows(file));
   expect(records.every((r) => 'participant_timestamp' in r && r.participant_timestamp === null)).toBe(true);
   expectEventTimeOrder(records);
+});
+
+/** The option quotes a reducing run must send: the quote file in the producer's sort order, decided by the day's trades. */
+async function reducedQuotes(quotes: GeneratedFile, trades: GeneratedFile): Promise<MarketRecord[]> {
+  const times = new TradeTimes();
+  for (const t of parseFile(trades.path, datasetOfFile(trades), trades.key)) times.add(t.ticker, t.sip_timestamp);
+  const sorted = parseFile(quotes.path, datasetOfFile(quotes), quotes.key).sort(
+    (a, b) => compareKeys(marketSortKey(a), marketSortKey(b)) || Number(a.origin_offset - b.origin_offset),
+  );
+  const kept: MarketRecord[] = [];
+  for await (const d of reduceSorted((async function* () { yield* sorted; })(), new QuoteReduction(times))) if (d.keep) kept.push(d.record);
+  return kept;
+}
+
+test('option-quote reduction on: kill -9 mid-day, then resume: exactly the reduced quotes of one clean run, the other topics whole', async () => {
+  const files = await generate({ seed: 17, malformed: false });
+  const e = await newEnv('reduce', { OPTFLOW__MASSIVE__TRANSACTION_RECORDS: '5000', OPTFLOW__MASSIVE__REDUCE_OPTION_QUOTES: 'true' });
+  await uploadAll(e.bucket, files);
+  const total = async (topic: string): Promise<number> => (await tk.admin.fetchTopicOffsets(`${e.prefix}${topic}`).catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
+  const child = spawnCli(['produce', 'flatfile', '--from', DATE], e.env);
+  await until('a few transactions committed', async () => (await total('equity.quotes')) >= 30_000, 240_000);
+  child.kill('SIGKILL');
+  await waitExit(child);
+  const { files: cut } = await loadState(tk.kafka, stateTopics({ topics: { ...tk.config.topics, prefix: e.prefix } }));
+  const quotes = files.find((f) => f.dataset === 'us_options_opra/quotes_v1')!;
+  const trades = files.find((f) => f.dataset === 'us_options_opra/trades_v1')!;
+  expect(files.every((f) => cut.get(f.key)?.status === 'in_progress' && cut.get(f.key)!.position > 0)).toBe(true);
+  expect(cut.get(quotes.key)!.reducedBy).toBe(`${trades.key}@${cut.get(trades.key)!.etag}`);
+  expect(await produce(e)).toBe(0);
+  const kept = await reducedQuotes(quotes, trades);
+  const all = parseFile(quotes.path, datasetOfFile(quotes), quotes.key);
+  expect(kept.length).toBeLessThan(all.length);
+  for (const f of files) {
+    const dataset = datasetOfFile(f);
+    const expected = f === quotes ? kept : parseFile(f.path, dataset, f.key);
+    const serde = await TopicSerde.forTopic<MarketRecord>(tk.registry, `${e.prefix}${dataset.topic}`, dataset.kind);
+    const read = await readTopic(tk.kafka, serde.topic, (b) => serde.decode(b), expected.length, 30_000);
+    expect(read.length).toBe(expected.length);
+    expect(multiset(read.map((r) => r.value))).toEqual(multiset(expected));
+  }
 });

@@ -79,7 +79,7 @@ describe('foundation: broker + registry + Avro wire format', () => {
     const schema = JSON.stringify({ type: 'record', name: 'Durable', namespace: 'test', fields: [{ name: 'x', type: 'int' }] });
     const { id } = await t.registry.register({ type: SchemaType.AVRO, schema }, { subject });
 
-    const store = new KafkaRegistryLog(t.kafka);
+    const store = new KafkaRegistryLog(t.config);
     const state = new RegistryState();
     await store.replay((e) => state.apply(e));
     const fresh = new SchemaRegistryServer(state, store);

@@ -5,7 +5,7 @@ import { bsmPrice } from '../../src/domain/pricing/bsm';
 import { FLAGS } from '../../src/domain/pricing/flags';
 import { EnrichedOptionTrade, EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../../src/domain/records';
 import { aggressorConfigFrom, ASOF_LOOKBACK_NS, greeksConfigFrom } from '../../src/processors/greeks';
-import { applyTopology } from '../../src/topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
 import { ChildProcesses, produceValues, readTopic, sendMarkers, until, waitExit, committedPartitions } from './kafka-io';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRegistry } from '../../src/avro/serde';
 import { Config, loadConfig } from '../../src/config';
 import { Admin, createAdmin } from '../../src/kafka/client';
-import { createMissingTopics } from '../../src/kafka/topics';
+import { BROKER_DEFAULT, createMissingTopics } from '../../src/kafka/topics';
 
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
   return loadConfig({ env: { ...process.env, NODE_ENV: 'test' }, overrides });
@@ -25,9 +25,9 @@ export async function connectTestKafka(overrides: Record<string, unknown> = {}):
   const config = testConfig(overrides);
   const admin = createAdmin(config, 'test');
   await admin.connect();
-  return { config, kafka: config, admin, registry: createRegistry(config.schema_registry.url), close: () => admin.disconnect() };
+  return { config, kafka: config, admin, registry: createRegistry(config.schema_registry), close: () => admin.disconnect() };
 }
 
 export async function createTopics(admin: Admin, names: string[], partitions = 3): Promise<void> {
-  await createMissingTopics(admin, names.map((name) => ({ name, partitions, configs: {} })));
+  await createMissingTopics(admin, names.map((name) => ({ name, partitions, configs: {}, durability: BROKER_DEFAULT })));
 }

@@ -13,7 +13,7 @@ import { DeadLetter, OptionTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { METRICS_ROLES } from '../../src/kafka/metrics';
 import { decodeMetadata } from '../../src/processors/runtime/restore';
-import { applyTopology } from '../../src/topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
 import { readTopic, until, waitExit, committedPartitions } from './kafka-io';
@@ -133,11 +133,11 @@ async function metricValues(url: string, name: string): Promise<number[]> {
 async function adminView(groupId: string, topics: string[], processor: boolean): Promise<Map<string, { position: bigint | null; high: bigint }>> {
   const view = new Map<string, { position: bigint | null; high: bigint }>();
   for (const topic of topics) {
-    // Every partition: the Confluent admin lists only the committed ones (features' partition p holds
-    // the windows of the underlyings on p, so one with none of them stays empty and uncommitted).
-    const committed = new Map((await committedPartitions(e.t.admin, groupId, topic)).map((c) => [c.partition, c]));
-    for (const end of await e.t.admin.fetchTopicOffsets(topic)) {
-      const c = committed.get(end.partition);
+    const ends = await e.t.admin.fetchTopicOffsets(topic);
+    // every partition: the Confluent admin lists only those with a committed offset
+    const committed = await committedPartitions(e.t.admin, groupId, topic);
+    for (const end of ends) {
+      const c = committed.find((x) => x.partition === end.partition);
       const position = !c || c.offset === '-1' ? null : processor ? decodeMetadata(c.metadata)!.position : BigInt(c.offset);
       view.set(`${topic}:${end.partition}`, { position, high: BigInt(end.high) });
     }

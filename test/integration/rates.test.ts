@@ -13,7 +13,7 @@ import { generateDay } from '../../src/generator';
 import { DATASETS } from '../../src/producers/flatfile/datasets';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
 import { MarketRecord } from '../../src/producers/flatfile/normalise';
-import { applyTopology } from '../../src/topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology, MARKET_TOPICS } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
 import { ChildProcesses, produceValues, readTopic, sendMarkers, until, waitExit, committedPartitions } from './kafka-io';

@@ -12,7 +12,7 @@ import { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { Cluster, LiveMembersError } from '../../src/ops/cluster';
 import { GroupMember } from '../../src/kafka/member';
 import { windowKey } from '../../src/processors/features';
-import { applyTopology } from '../../src/topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { duckdbRows, sqlString } from '../../src/util/duckdb';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, createTopics, TestKafka, uniqueName } from './helpers';

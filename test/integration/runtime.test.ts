@@ -2,7 +2,7 @@ import { ChildProcess } from 'node:child_process';
 import { TopicSerde } from '../../src/avro/serde';
 import { DeadLetter, EquityTrade } from '../../src/domain/records';
 import { TradeCounts } from '../../src/domain/records';
-import { applyTopology } from '../../src/topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
 import { ChildProcesses, produceValues, readTopic, sendMarkers, sendRaw, spawnCli, until, waitExit, committedPartitions } from './kafka-io';

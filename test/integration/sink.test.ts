@@ -6,7 +6,7 @@ import { MANIFEST, S3Destination } from '../../src/sinks/parquet/destination';
 import { segmentFileName } from '../../src/sinks/parquet/layout';
 import { TopicSerde } from '../../src/avro/serde';
 import { EquityTrade } from '../../src/domain/records';
-import { applyTopology } from '../../src/topology/apply';
+import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { query, sqlString } from '../unit/parquet/duckdb-read';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';

@@ -104,6 +104,9 @@ export function addOptionTrade(state: WindowState, trade: EnrichedOptionTrade, f
   return true;
 }
 
+/** `${group}_${stat}` for every group and stat, built once (closeWindow runs for every window). */
+const GROUP_STAT_FIELDS: readonly (readonly string[])[] = GROUP_NAMES.map((group) => STAT_NAMES.map((stat) => `${group}_${stat}`));
+
 /** The feature record of the window. Does not modify the state. */
 export function closeWindow(state: WindowState, config: FeatureConfig): FeatureRecord {
   const { key } = state;
@@ -132,10 +135,11 @@ export function closeWindow(state: WindowState, config: FeatureConfig): FeatureR
     groups.set(`${right}_dadvv_agg_sell`, side.sellDadvv);
   }
 
-  for (const group of GROUP_NAMES) {
+  for (const [g, group] of GROUP_NAMES.entries()) {
     const absent = state.classified === 0 && SPLIT_GROUPS.includes(group);
     const stats = absent ? null : computeStats(groups.get(group) as number[], { dip: dipMethod(config.dip, key, group) });
-    for (const stat of STAT_NAMES) fields[`${group}_${stat}`] = stats === null ? null : (stats as StatsRecord)[stat];
+    const names = GROUP_STAT_FIELDS[g];
+    for (let s = 0; s < STAT_NAMES.length; s++) fields[names[s]] = stats === null ? null : (stats as StatsRecord)[STAT_NAMES[s]];
   }
 
   return {

@@ -3,7 +3,7 @@ import { typeOf } from '../../avro/types';
 import { Config } from '../../config';
 import { DeadLetter } from '../../domain/records';
 import { Task } from './task';
-import { instantiate, ProcessorDefinition } from './types';
+import { dlqTopicOf, instantiate, lateTopicOf, ProcessorDefinition } from './types';
 import { WatermarkTracker } from './watermarks';
 
 /**
@@ -47,8 +47,8 @@ export class ProcessorDriver {
         if (!type) throw new Error(`${definition.name} emitted to undeclared topic ${output.topic}`);
         return { topic: output.topic, key, value: type.toBuffer(value) };
       },
-      lateTopic: `${definition.name}.late`,
-      dlqTopic: `${definition.name}.dlq`,
+      lateTopic: lateTopicOf(definition.name),
+      dlqTopic: dlqTopicOf(definition.name),
       deadLetter: (letter) => this.deadLetterType.toBuffer(letter),
     });
   }
@@ -64,7 +64,8 @@ export class ProcessorDriver {
     const input = this.inputTypes.get(topic);
     if (!input) throw new Error(`not an input topic: ${topic}`);
     const offset = this.nextOffset(topic);
-    const raw = input.type.toBuffer(value);
+    // The bytes are only needed for a late record's dead letter: encoded then, not for every record.
+    const raw = (): Buffer => input.type.toBuffer(value);
     this.task.process(topic, { topic, partition: 0, offset, key, value, eventTime: input.eventTime(value) }, raw, 0);
   }
 

@@ -9,7 +9,7 @@ import { markerMessages, markerOf } from '../../kafka/markers';
 import { GroupMember, TopicPartition } from '../../kafka/member';
 import { ProcessMetrics } from '../../kafka/metrics';
 import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
-import { PROCESSORS } from '../../../topology/processors';
+import { buildTopology, processorSpec, ProcessorSpec, Topology } from '../../../topology/topology';
 import { logger } from '../../util/log';
 import { CommitMetadata, decodeMetadata, decodeVersion, encodeMetadata, latestVersion, OutputVersion } from './restore';
 import { EncodedOutput, Task } from './task';
@@ -67,6 +67,8 @@ export class ProcessorRuntime {
   private metricsServer?: { port: number; close(): Promise<void> };
   private readonly m;
   readonly instanceId = randomBytes(4).toString('hex');
+  private readonly topology: Topology;
+  private readonly spec: ProcessorSpec;
   /** Wall-clock time of the last batch that carried records (for run-all's quiescence check). */
   lastActivityMs = Date.now();
 
@@ -76,7 +78,9 @@ export class ProcessorRuntime {
     private readonly options: RuntimeOptions = {},
   ) {
     this.log = logger(`processor.${definition.name}`);
-    this.group = physicalName(config, `optflow.${definition.name}`);
+    this.topology = buildTopology(config);
+    this.spec = processorSpec(this.topology, definition.name);
+    this.group = this.spec.consumerGroup;
     this.metrics = new ProcessMetrics({ processor: definition.name, instance: this.instanceId });
     const mm = this.metrics;
     this.m = {
@@ -100,15 +104,15 @@ export class ProcessorRuntime {
   }
 
   get lateTopic(): string {
-    return this.physical(`${this.definition.name}.late`);
+    return this.spec.lateTopic;
   }
 
   get dlqTopic(): string {
-    return this.physical(`${this.definition.name}.dlq`);
+    return this.spec.dlqTopic;
   }
 
   async start(): Promise<void> {
-    const registry = createRegistry(this.config.schema_registry.url);
+    const registry = createRegistry(this.config.schema_registry);
     for (const input of this.definition.inputs) {
       const topic = this.physical(input.topic);
       this.inputs.set(topic, { logical: input.topic, serde: await TopicSerde.forTopic(registry, topic, input.schema), eventTime: input.eventTime });
@@ -228,7 +232,7 @@ export class ProcessorRuntime {
 
   /** Inputs written by a processor of the topology: they carry its watermark and are never idle. */
   private processorOutputs(): Set<string> {
-    return new Set(PROCESSORS.flatMap((p) => p.outputs.map((o) => this.physical(o.topic))).filter((t) => this.inputs.has(t)));
+    return new Set(this.topology.processors.flatMap((p) => p.outputs).filter((t) => this.inputs.has(t)));
   }
 
   /**
@@ -237,7 +241,7 @@ export class ProcessorRuntime {
    * reads get none (features is compacted: a null-value marker would be a tombstone).
    */
   private watermarkedOutputs(): string[] {
-    const read = new Set(PROCESSORS.flatMap((p) => p.inputs.map((i) => this.physical(i.topic))));
+    const read = new Set(this.topology.processors.flatMap((p) => p.inputs));
     return [...this.outputs.keys()].filter((t) => read.has(t));
   }
 

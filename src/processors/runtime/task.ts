@@ -49,7 +49,7 @@ export class Task implements ProcessorContext {
   private outputs: EncodedOutput[] = [];
   private replaying = false;
   private current?: InputRecord<unknown>;
-  private currentRaw?: Buffer;
+  private currentRaw?: Buffer | (() => Buffer);
   private currentTopic?: string;
   readonly counters: TaskCounters = { recordsIn: 0, late: 0, dlq: 0, replayed: 0 };
   private dirty = false;
@@ -113,7 +113,7 @@ export class Task implements ProcessorContext {
       position: record.offset,
       partition: record.partition,
       event_time: record.eventTime,
-      raw: this.current === record && this.currentRaw ? this.currentRaw : Buffer.alloc(0),
+      raw: this.current === record && this.currentRaw ? (typeof this.currentRaw === 'function' ? this.currentRaw() : this.currentRaw) : Buffer.alloc(0),
       recorded_at_ms: BigInt(Date.now()),
     });
   }
@@ -128,8 +128,12 @@ export class Task implements ProcessorContext {
     return until !== undefined && offset < until;
   }
 
-  /** `topic` is the physical input topic; the processor sees `record.topic`, the logical name. */
-  process(topic: string, record: InputRecord<unknown>, raw: Buffer, nowMs: number): void {
+  /**
+   * `topic` is the physical input topic; the processor sees `record.topic`, the logical name. `raw`
+   * (the record's bytes, for a late record's dead letter) may be a function that encodes them on
+   * demand (the in-memory driver: its inputs are values).
+   */
+  process(topic: string, record: InputRecord<unknown>, raw: Buffer | (() => Buffer), nowMs: number): void {
     this.replaying = this.isReplay(topic, record.offset);
     this.current = record;
     this.currentRaw = raw;

@@ -118,6 +118,19 @@ export interface OutputSpec<S extends SchemaName = SchemaName> {
    * (restore.ts, OutputVersion). Without it, every output of a rewound range is emitted again.
    */
   eventTime?(value: SchemaValues[S]): bigint;
+  /** How the topology declares the output topic (the topology's defaults where absent). */
+  readonly shape?: OutputTopicShape;
+}
+
+/** An output topic's declaration in the topology: key, retention, cleanup and what it holds. */
+export interface OutputTopicShape {
+  /** What the record key is (partitioning stays by underlying: task p writes partition p). Default: underlying. */
+  keyedBy?: string;
+  /** Default: topics.retention_hours. */
+  retentionHours?: number;
+  /** Default: delete. */
+  cleanupPolicy?: 'delete' | 'compact,delete';
+  description: string;
 }
 
 /**
@@ -129,12 +142,14 @@ export function stampGeneration<S extends SchemaName>(value: SchemaValues[S], ge
 }
 
 /** Declares an output: `topic` written with `schema`; optional flags to count and event time (see OutputSpec). */
-export function output<S extends SchemaName>(topic: string, schema: S, options: Pick<OutputSpec<S>, 'flags' | 'eventTime'> = {}): OutputSpec<S> {
+export function output<S extends SchemaName>(topic: string, schema: S, options: Pick<OutputSpec<S>, 'flags' | 'eventTime' | 'shape'> = {}): OutputSpec<S> {
   return { topic, schema, ...options };
 }
 
 export interface ProcessorDefinition<P extends Processor = Processor> {
   name: string;
+  /** One line for `topology describe`. */
+  description: string;
   inputs: InputSpec<P>[];
   outputs: OutputSpec[];
   /** Table topics this processor reads whole (see TableSpec). */
@@ -173,4 +188,14 @@ export function instantiate<P extends Processor>(definition: ProcessorDefinition
     onWatermark: (watermark, ctx) => processor.onWatermark(watermark, ctx),
     close: () => processor.close?.(),
   };
+}
+
+/** A processor's late topic (logical name; the topology declares it, the in-memory driver uses the same). */
+export function lateTopicOf(processor: string): string {
+  return `${processor}.late`;
+}
+
+/** A processor's dead-letter topic for poison input records (logical name). */
+export function dlqTopicOf(processor: string): string {
+  return `${processor}.dlq`;
 }

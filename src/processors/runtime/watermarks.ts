@@ -78,7 +78,10 @@ export class WatermarkTracker {
   }
 
   partitionWatermark(input: string): bigint {
-    const s = this.state(input);
+    return this.watermarkOf(this.state(input));
+  }
+
+  private watermarkOf(s: PartitionState): bigint {
     const fromEvents = s.maxEventTime === NO_WATERMARK ? NO_WATERMARK : s.maxEventTime - this.maxOutOfOrdernessNs;
     return fromEvents > s.markerFloor ? fromEvents : s.markerFloor;
   }
@@ -92,10 +95,10 @@ export class WatermarkTracker {
   advance(nowMs: number): bigint {
     let min: bigint | undefined;
     let allIdle = true;
-    for (const [input, s] of this.partitions) {
+    for (const s of this.partitions.values()) {
       if (this.isIdle(s, nowMs)) continue;
       allIdle = false;
-      const w = this.partitionWatermark(input);
+      const w = this.watermarkOf(s);
       if (min === undefined || w < min) min = w;
     }
     if (allIdle) {

@@ -29,6 +29,8 @@ export interface FileCheckpoint {
   priorEmitted: number;
   /** Latest event time among the file's accepted records (ns, decimal), for the day's watermark. */
   maxEventTimeNs?: string;
+  /** Option quotes: the option-trades file@ETag whose trades reduced the sequence ('' = every quote; absent = before reduction existed). */
+  reducedBy?: string;
   error?: string;
   updatedAtMs: number;
 }
@@ -43,6 +45,8 @@ export type FileAction =
       resumeFrom: number;
       /** That run's committed counts, carried on. */
       resumed: { producedRecords: number; deadLetters: number };
+      /** The interrupted run's option-quote reduction (checkpoint.ts reducedBy). */
+      reducedBy?: string;
       dedupe: boolean;
     };
 
@@ -66,6 +70,7 @@ export function fileAction(checkpoint: FileCheckpoint | undefined, etag: string,
     return {
       kind: 'ingest', generation: c.generation, priorEmitted: c.priorEmitted, resumeFrom: resuming ? c.position : 0,
       resumed: resuming ? { producedRecords: c.producedRecords, deadLetters: c.deadLetters } : NOTHING_RESUMED, dedupe: c.generation > 0,
+      ...(resuming && c.reducedBy !== undefined ? { reducedBy: c.reducedBy } : {}),
     };
   }
   // A new ETag: everything earlier generations emitted (this one's included, even if cut short) stays downstream.

@@ -31,6 +31,7 @@ import { avroCodec, compareKeys, ExternalSorter, marketSortKey, type SortKey } f
 import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
 import type { RootMap } from './opra-lite';
+import { QuoteReduction, reduceSorted, TradeTimes } from './quote-reduction';
 import { FlatFileParser, type Rejection } from './rows';
 import type { FlatFileSource } from './source';
 import { GENERATION_HEADER, type StateTopics } from './state';
@@ -73,6 +74,20 @@ export interface ReadOutput {
   deadLetters: ExternalSorter<Rejection>;
   maxEventTimeNs: bigint | null;
   etag: string;
+  /** For an option-trades file read with collectTrades: its trades' times per contract. */
+  tradeTimes: TradeTimes | null;
+}
+
+/** What a file's read does besides sorting: collect trade times (option trades), pre-filter quotes (option quotes). */
+export interface ReadExtras {
+  collectTrades: boolean;
+  reduction: QuoteReduction | null;
+}
+
+/** How a day's option-quote file is reduced: by the trades of `by` (file key @ ETag), or not at all. */
+export interface DayReduction {
+  by: string;
+  reduction: QuoteReduction;
 }
 
 const SEND_BATCH_BYTES = 512 * 1024;
@@ -96,7 +111,7 @@ function rejectionCodec(): { encode(r: Rejection): Buffer; decode(b: Buffer): Re
   return { encode: (r) => Buffer.from(JSON.stringify(r), 'utf8'), decode: (b) => JSON.parse(b.toString('utf8')) as Rejection };
 }
 
-async function readFile(file: PlannedFile, body: Readable, etag: string, s: IngestSettings, progress: FileProgress): Promise<ReadOutput> {
+async function readFile(file: PlannedFile, body: Readable, etag: string, s: IngestSettings, progress: FileProgress, extras: ReadExtras): Promise<ReadOutput> {
   const records = new ExternalSorter<MarketRecord>({
     key: marketSortKey, codec: avroCodec(typeOf(file.dataset.kind)), maxRecordsInMemory: s.sortMemoryRecords, tmpDir: s.spillDir,
   });
@@ -107,6 +122,8 @@ async function readFile(file: PlannedFile, body: Readable, etag: string, s: Inge
   const parser = new FlatFileParser({ dataset: file.dataset, origin: file.key, universe: s.universe, rootMap: s.rootMap });
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   let maxEventTimeNs: bigint | null = null;
+  const tradeTimes = extras.collectTrades ? new TradeTimes() : null;
+  const reduction = extras.reduction;
   const stream: { failure: Error | null } = { failure: null };
   pipeline(body, byteMeter((n) => (progress.bytesRead += n)), gunzip, (err) => {
     if (err) stream.failure = err;
@@ -115,6 +132,11 @@ async function readFile(file: PlannedFile, body: Readable, etag: string, s: Inge
     const absorb = async (batch: { records: MarketRecord[]; rejections: Rejection[] }): Promise<void> => {
       for (const r of batch.records) {
         if (maxEventTimeNs === null || r.sip_timestamp > maxEventTimeNs) maxEventTimeNs = r.sip_timestamp;
+        if (reduction !== null && !reduction.candidate(r.ticker, r.sip_timestamp)) {
+          progress.quotesSkipped++;
+          continue;
+        }
+        tradeTimes?.add(r.ticker, r.sip_timestamp);
         await records.add(r);
       }
       for (const rejection of batch.rejections) await deadLetters.add(rejection);
@@ -137,7 +159,26 @@ async function readFile(file: PlannedFile, body: Readable, etag: string, s: Inge
     if ((cause as Error).name === 'HeaderError') throw new CorruptFileError(`bad header: ${(cause as Error).message}`);
     throw cause;
   }
-  return { records, deadLetters, maxEventTimeNs, etag };
+  return { records, deadLetters, maxEventTimeNs, etag, tradeTimes: tradeTimes?.seal() ?? null };
+}
+
+/** The trade times of an option-trades file that is not produced in this run (its quotes file is). */
+export async function readTradeTimes(file: PlannedFile, source: FlatFileSource, s: IngestSettings): Promise<TradeTimes> {
+  const opened = await source.open(file.key);
+  const parser = new FlatFileParser({ dataset: file.dataset, origin: file.key, universe: s.universe, rootMap: s.rootMap });
+  const times = new TradeTimes();
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const stream: { failure: Error | null } = { failure: null };
+  pipeline(opened.body, gunzip, (err) => {
+    if (err) stream.failure = err;
+  });
+  const absorb = (records: readonly MarketRecord[]): void => {
+    for (const r of records) times.add(r.ticker, r.sip_timestamp);
+  };
+  for await (const chunk of gunzip) absorb(parser.push(chunk as Buffer).records);
+  if (stream.failure) throw stream.failure;
+  absorb(parser.finish().records);
+  return times.seal();
 }
 
 /** One open chunk of the day's output: messages per topic, packed hashes per file, item count. */
@@ -174,9 +215,18 @@ export interface DayFile {
   progress: FileProgress;
   /** For a re-publication: what earlier generations emitted. */
   filter: RepublishFilter | null;
+  /** For an option-quote file: the reduction its sequence is decided by (null: every quote is sent). */
+  reduction: QuoteReduction | null;
+  /** For an option-quote file, what its checkpoint records: the trades file@ETag it is reduced by, or '' (none). */
+  reducedBy?: string;
 }
 
-export type DayItem = { file: number; kind: 'record'; record: MarketRecord } | { file: number; kind: 'dead'; rejection: Rejection };
+/** `skip`: an option quote no trade can see (quote-reduction.ts): an item of the file's sequence, not sent. */
+export type DayItem = { file: number; kind: 'record'; record: MarketRecord; skip: boolean } | { file: number; kind: 'dead'; rejection: Rejection };
+
+async function* unreduced(records: AsyncIterable<MarketRecord>): AsyncGenerator<{ record: MarketRecord; keep: boolean }> {
+  for await (const record of records) yield { record, keep: true };
+}
 
 /**
  * The day's records in event-time order: a merge of the files' sorted streams by (time, key,
@@ -184,13 +234,13 @@ export type DayItem = { file: number; kind: 'record'; record: MarketRecord } | {
  * needs each file's own sequence to be (positions are counted per file).
  */
 async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem> {
-  const streams = files.map((f) => f.read.records.sorted());
-  const heads: (MarketRecord | null)[] = [];
+  const streams = files.map((f) => (f.reduction !== null ? reduceSorted(f.read.records.sorted(), f.reduction) : unreduced(f.read.records.sorted())));
+  const heads: ({ record: MarketRecord; keep: boolean } | null)[] = [];
   const keys: (SortKey | null)[] = [];
   const pull = async (i: number): Promise<void> => {
     const next = await streams[i].next();
     heads[i] = next.done ? null : next.value;
-    keys[i] = next.done ? null : marketSortKey(next.value);
+    keys[i] = next.done ? null : marketSortKey(next.value.record);
   };
   for (let i = 0; i < streams.length; i++) await pull(i);
   try {
@@ -198,7 +248,8 @@ async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem
       let best = -1;
       for (let i = 0; i < keys.length; i++) if (keys[i] !== null && (best < 0 || compareKeys(keys[i]!, keys[best]!) < 0)) best = i;
       if (best < 0) return;
-      yield { file: best, kind: 'record', record: heads[best]! };
+      const head = heads[best]!;
+      yield { file: best, kind: 'record', record: head.record, skip: !head.keep };
       await pull(best);
     }
   } finally {
@@ -233,7 +284,7 @@ function cursorOf(day: DayFile, ports: IngestPorts): FileCursor {
   const { file, action, read, progress, filter } = day;
   const checkpoint: FileCheckpoint = {
     key: file.key, etag: read.etag, status: 'in_progress', generation: action.generation, position: action.resumeFrom,
-    ...action.resumed, priorEmitted: action.priorEmitted, updatedAtMs: Date.now(), maxEventTimeNs: read.maxEventTimeNs?.toString(),
+    ...action.resumed, ...(day.reducedBy !== undefined ? { reducedBy: day.reducedBy } : {}), priorEmitted: action.priorEmitted, updatedAtMs: Date.now(), maxEventTimeNs: read.maxEventTimeNs?.toString(),
   };
   progress.itemsTotal = read.records.stats.records + read.deadLetters.stats.records;
   progress.itemsDone = action.resumeFrom;
@@ -247,6 +298,10 @@ function cursorOf(day: DayFile, ports: IngestPorts): FileCursor {
 function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
   cursor.position++;
   if (cursor.position <= cursor.day.action.resumeFrom) return false;
+  if (item.kind === 'record' && item.skip) {
+    cursor.day.progress.quotesSkipped++;
+    return false;
+  }
   const [hi, lo] = hash64(item.kind === 'record' ? dedupeKey(item.record) : deadLetterKey(item.rejection.reason, item.rejection.raw));
   const { checkpoint } = cursor;
   const { progress } = cursor.day;
@@ -387,7 +442,16 @@ export interface DayFileReader {
   priorHashes: IngestPorts['priorHashes'];
 }
 
-export async function readDayFile(file: PlannedFile, reader: DayFileReader, s: IngestSettings, progress: FileProgress, filesInDay: number): Promise<DayFile | { skipped: string }> {
+/**
+ * `dayReduction`: for an option-quote file, the reduction the day offers (null: none). A resumed
+ * file keeps the reduction its checkpoint records, whatever the configuration says now: positions
+ * count items of the reduced (or unreduced) sequence. `collectTrades`: gather the trade times of an
+ * option-trades file.
+ */
+export async function readDayFile(
+  file: PlannedFile, reader: DayFileReader, s: IngestSettings, progress: FileProgress, filesInDay: number,
+  options: { collectTrades?: boolean; dayReduction?: DayReduction | null } = {},
+): Promise<DayFile | { skipped: string }> {
   const opened = await reader.source.open(file.key);
   const action = reader.decide(opened.etag);
   if (action.kind === 'skip') {
@@ -395,7 +459,10 @@ export async function readDayFile(file: PlannedFile, reader: DayFileReader, s: I
     return { skipped: action.reason };
   }
   let filter: RepublishFilter | null;
+  let reduction: DayReduction | null = null;
+  const isQuotes = file.dataset.kind === 'OptionQuote';
   try {
+    if (isQuotes) reduction = reductionFor(file, action, options.dayReduction ?? null);
     filter = action.dedupe ? await priorFilter(file, action, reader.priorHashes) : null;
   } catch (err) {
     opened.body.destroy();
@@ -403,12 +470,27 @@ export async function readDayFile(file: PlannedFile, reader: DayFileReader, s: I
   }
   progress.bytesTotal = opened.size || file.size;
   const share = { ...s, sortMemoryRecords: Math.max(1, Math.floor(s.sortMemoryRecords / Math.max(1, filesInDay))) };
-  const read = await readFile(file, opened.body, opened.etag, share, progress);
+  const extras = { collectTrades: options.collectTrades ?? false, reduction: reduction?.reduction ?? null };
+  const read = await readFile(file, opened.body, opened.etag, share, progress, extras);
   log.info('file_read', {
     file: file.key, seconds: (Date.now() - progress.phaseStartedAtMs) / 1000, records: read.records.stats.records,
     dead_letters: read.deadLetters.stats.records, spilled_runs: read.records.stats.runs, resume_from: action.resumeFrom,
+    ...(isQuotes ? { reduced_by: reduction?.by ?? '', quotes_skipped_at_read: progress.quotesSkipped } : {}),
   });
-  return { file, action, read, progress, filter };
+  return { file, action, read, progress, filter, reduction: reduction?.reduction ?? null, ...(isQuotes ? { reducedBy: reduction?.by ?? '' } : {}) };
+}
+
+/** The reduction of a quote file: the day's, unless an interrupted run of this generation recorded another. */
+function reductionFor(file: PlannedFile, action: IngestAction, offered: DayReduction | null): DayReduction | null {
+  if (action.resumeFrom === 0) return offered;
+  const recorded = action.reducedBy ?? '';
+  if (recorded === '') return null;
+  if (offered?.by === recorded) return offered;
+  throw new Error(
+    `${file.key}: the interrupted run reduced its option quotes by the trades of ${recorded}, ` +
+      `now ${offered ? `the trades are ${offered.by}` : 'no reduction is offered (massive.reduce_option_quotes off, or no option-trades file in this run)'}; ` +
+      'resume with the same trades file and reduce_option_quotes on',
+  );
 }
 
 export async function disposeDay(files: readonly DayFile[]): Promise<void> {

@@ -11,12 +11,14 @@ import { Admin, createAdmin } from '../../kafka/client';
 import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { markerMessages, topicPartitions } from '../../kafka/markers';
 import { ProcessMetrics } from '../../kafka/metrics';
-import { applyTopology } from '../../topology/apply';
+import { durabilityOf } from '../../kafka/topics';
+import { applyTopology } from '../../../topology/apply';
 import { logger } from '../../util/log';
 import { buildTopology } from '../../../topology/topology';
 import { dayKey, fileAction, sameFiles, type DayCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
 import type { Dataset } from './datasets';
-import { commitFailure, CorruptFileError, disposeDay, produceDay, readDayFile, type DayFile, type IngestPorts, type IngestSettings } from './ingest';
+import { commitFailure, CorruptFileError, disposeDay, produceDay, readDayFile, readTradeTimes, type DayFile, type DayReduction, type IngestPorts, type IngestSettings } from './ingest';
+import { QuoteReduction, type TradeTimes } from './quote-reduction';
 import type { MarketRecord } from './normalise';
 import { listingRequests, planDays, type PlannedDay, type PlannedFile } from './planner';
 import { newFileProgress, summaryRow, type FileProgress, type SummaryRow } from './progress';
@@ -55,6 +57,7 @@ function createMetrics(m: ProcessMetrics) {
     filtered: m.counter('optflow_flatfile_filtered_total', 'rows outside the universe', ['dataset']),
     dlq: m.counter('optflow_dlq_total', 'rows sent to the DLQ', ['reason']),
     duplicates: m.counter('optflow_flatfile_duplicates_total', 'items of a re-published file already produced', ['dataset']),
+    quotesSkipped: m.counter('optflow_flatfile_option_quotes_skipped_total', 'option quotes no trade of the day can see, not sent (massive.reduce_option_quotes)', ['dataset']),
     files: m.counter('optflow_flatfile_files_total', 'files finished', ['status']),
     transactions: m.counter('optflow_transactions_total', 'committed transactions'),
     watermark: m.gauge('optflow_flatfile_watermark_seconds', 'last end-of-day watermark sent, Unix seconds'),
@@ -135,7 +138,7 @@ export class FlatfileJob {
   private async connect(): Promise<void> {
     this.admin = createAdmin(this.config, 'flatfile-admin');
     await this.admin.connect();
-    const registry = createRegistry(this.config.schema_registry.url);
+    const registry = createRegistry(this.config.schema_registry);
     const topology = buildTopology(this.config);
     const wanted = this.options.datasets.flatMap((d) => [physicalName(this.config, d.topic), physicalName(this.config, `${d.topic}.dlq`)]);
     await applyTopology(this.config, this.admin, registry, topology, wanted);
@@ -143,7 +146,7 @@ export class FlatfileJob {
       this.serdes.set(d.id, await TopicSerde.forTopic<MarketRecord>(registry, physicalName(this.config, d.topic), d.kind));
       this.dlqSerdes.set(d.id, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(this.config, `${d.topic}.dlq`), 'DeadLetter'));
     }
-    await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days);
+    await ensureStateTopics(this.admin, this.topics, this.config.massive.dedupe_retention_days, durabilityOf(this.config));
     this.partitions = await topicPartitions(this.admin, this.options.datasets.map((d) => physicalName(this.config, d.topic)));
     // Initialising the transactional id fences a dead predecessor and aborts its open transaction,
     // so the checkpoints read next are exactly what is committed.
@@ -184,19 +187,36 @@ export class FlatfileJob {
     const progress = day.files.map((f) => newFileProgress(f.key, f.dataset.shortName, f.size, Date.now()));
     this.view.show({ date: day.date, index, count, files: progress });
     const read: DayFile[] = [];
+    const slots: (DayFile | null)[] = day.files.map(() => null);
+    const reduce = this.config.massive.reduce_option_quotes;
+    const trades = day.files.find((f) => f.dataset.kind === 'OptionTrade');
+    let tradeTimes: TradeTimes | null = null;
     try {
-      for (const [i, file] of day.files.entries()) {
+      // Option trades are read before option quotes: the quotes' reduction needs the day's trades.
+      const order = [...day.files.keys()].sort((a, b) => Number(day.files[a].dataset.kind === 'OptionQuote') - Number(day.files[b].dataset.kind === 'OptionQuote'));
+      for (const i of order) {
+        const file = day.files[i];
         if (this.aborted()) return;
-        const result = await this.readWithRetries(file, progress[i], day.files.length);
+        let dayReduction: DayReduction | null = null;
+        if (reduce && trades !== undefined && file.dataset.kind === 'OptionQuote') {
+          tradeTimes ??= await readTradeTimes(trades, this.source, this.settings());
+          dayReduction = { by: `${trades.key}@${trades.etag}`, reduction: new QuoteReduction(tradeTimes) };
+        }
+        const collectTrades = reduce && file === trades;
+        const result = await this.readWithRetries(file, progress[i], day.files.length, { collectTrades, dayReduction });
         if (progress[i].phase !== 'skipped' || !this.results.has(file.key)) this.results.set(file.key, progress[i]);
         if (result === 'failed') {
           this.failedDay = day.date;
           log.error('day_failed', { date: day.date, file: file.key, note: 'nothing of this day is produced, nor any later day; a re-publication of the file is picked up by the next run, or start after it with --from' });
           return;
         }
-        if (result !== 'skipped') read.push(result);
+        if (result !== 'skipped') {
+          slots[i] = result;
+          read.push(result);
+          if (collectTrades) tradeTimes = result.read.tradeTimes;
+        }
       }
-      if (read.length > 0) await this.produce(read);
+      if (read.length > 0) await this.produce(slots.filter((f): f is DayFile => f !== null));
     } finally {
       await disposeDay(read);
     }
@@ -207,7 +227,7 @@ export class FlatfileJob {
     return (etag) => fileAction(this.state.files.get(file.key), etag, !this.failedHere.has(`${file.key}\n${etag}`));
   }
 
-  private async readWithRetries(file: PlannedFile, progress: FileProgress, filesInDay: number): Promise<DayFile | 'skipped' | 'failed'> {
+  private async readWithRetries(file: PlannedFile, progress: FileProgress, filesInDay: number, options: Parameters<typeof readDayFile>[5]): Promise<DayFile | 'skipped' | 'failed'> {
     if (this.decide(file)(file.etag).kind === 'skip') {
       progress.phase = 'skipped';
       return 'skipped';
@@ -217,7 +237,7 @@ export class FlatfileJob {
         log.info('file_start', { file: file.key, etag: file.etag, bytes: file.size });
         progress.startedAtMs = progress.phaseStartedAtMs = Date.now();
         const reader = { source: this.source, decide: this.decide(file), priorHashes: this.ports().priorHashes };
-        const result = await readDayFile(file, reader, this.settings(), progress, filesInDay);
+        const result = await readDayFile(file, reader, this.settings(), progress, filesInDay, options);
         if (!('skipped' in result)) return result;
         progress.phase = 'skipped';
         return 'skipped';
@@ -244,7 +264,7 @@ export class FlatfileJob {
       if (vanished > 0) {
         log.warn('republished_rows_vanished', { file: file.key, count: vanished, note: 'they stay downstream; no retraction is emitted' });
       }
-      log.info('file_done', { file: file.key, produced: progress.produced, dead_letters: progress.deadLetters, duplicates: progress.duplicates, seconds: (progress.finishedAtMs - progress.startedAtMs) / 1000 });
+      log.info('file_done', { file: file.key, produced: progress.produced, dead_letters: progress.deadLetters, duplicates: progress.duplicates, quotes_skipped: progress.quotesSkipped, seconds: (progress.finishedAtMs - progress.startedAtMs) / 1000 });
     }
   }
 
@@ -279,6 +299,7 @@ export class FlatfileJob {
     this.m.bytesRead.inc({ dataset: dataset.shortName }, p.bytesRead);
     this.m.filtered.inc({ dataset: dataset.shortName }, p.filtered);
     this.m.duplicates.inc({ dataset: dataset.shortName }, p.duplicates);
+    if (p.quotesSkipped > 0) this.m.quotesSkipped.inc({ dataset: dataset.shortName }, p.quotesSkipped);
     this.m.recordsOut.inc({ topic: dataset.topic }, p.produced);
     for (const [reason, n] of Object.entries(p.invalid)) if (n) this.m.dlq.inc({ reason }, n);
     this.m.files.inc({ status: p.phase });

@@ -23,6 +23,8 @@ export interface FileProgress {
   deadLetters: number;
   filtered: number;
   duplicates: number;
+  /** Option quotes no trade of the day can see, not sent (quote-reduction.ts). */
+  quotesSkipped: number;
   invalid: Partial<Record<RejectReason, number>>;
   startedAtMs: number;
   phaseStartedAtMs: number;
@@ -33,7 +35,7 @@ export interface FileProgress {
 export function newFileProgress(key: string, dataset: string, bytesTotal: number, nowMs: number): FileProgress {
   return {
     key, dataset, phase: 'reading', bytesRead: 0, bytesTotal, csvBytes: 0, rowsRead: 0, itemsDone: 0, itemsTotal: 0,
-    produced: 0, deadLetters: 0, filtered: 0, duplicates: 0, invalid: {}, startedAtMs: nowMs, phaseStartedAtMs: nowMs,
+    produced: 0, deadLetters: 0, filtered: 0, duplicates: 0, quotesSkipped: 0, invalid: {}, startedAtMs: nowMs, phaseStartedAtMs: nowMs,
   };
 }
 
@@ -112,6 +114,8 @@ export interface SummaryRow {
   filtered: number;
   duplicates: number;
   deadLetters: number;
+  /** Option quotes not sent by the reduction (absent: none). */
+  quotesSkipped?: number;
   invalid: Partial<Record<RejectReason, number>>;
   seconds: number;
   csvBytes: number;
@@ -123,7 +127,7 @@ export function summaryRow(p: FileProgress, nowMs: number): SummaryRow {
   const finishedAtMs = p.finishedAtMs ?? nowMs;
   return {
     file: p.key, status: p.phase, rowsRead: p.rowsRead, produced: p.produced, filtered: p.filtered, duplicates: p.duplicates,
-    deadLetters: p.deadLetters, invalid: p.invalid, seconds: (finishedAtMs - p.startedAtMs) / 1000, csvBytes: p.csvBytes,
+    deadLetters: p.deadLetters, quotesSkipped: p.quotesSkipped, invalid: p.invalid, seconds: (finishedAtMs - p.startedAtMs) / 1000, csvBytes: p.csvBytes,
     startedAtMs: p.startedAtMs, finishedAtMs,
   };
 }

@@ -7,9 +7,8 @@
  * Both are written only inside the producer's transactions and read with read_committed.
  */
 import { physicalName, type Config } from '../../config';
-import type { Admin } from '../../kafka/client';
 import { readTopicToEnd, type ConsumedRecord } from '../../kafka/consumer';
-import { createMissingTopics } from '../../kafka/topics';
+import { createMissingTopics, type Durability, type TopicAdmin } from '../../kafka/topics';
 import { DAY_KEY_PREFIX, decodeCheckpoint, type DayCheckpoint, type FileCheckpoint } from './checkpoint';
 import { HashMultiset } from './dedupe';
 
@@ -22,12 +21,14 @@ export function stateTopics(config: Pick<Config, 'topics'>): StateTopics {
   return { progress: physicalName(config, '_optflow.flatfile.progress'), hashes: physicalName(config, '_optflow.flatfile.hashes') };
 }
 
-export async function ensureStateTopics(admin: Admin, topics: StateTopics, dedupeRetentionDays: number): Promise<void> {
+/** Creates the state topics if missing, with the configured replication factor and min ISR. */
+export async function ensureStateTopics(admin: TopicAdmin, topics: StateTopics, dedupeRetentionDays: number, durability: Durability): Promise<void> {
   await createMissingTopics(admin, [
-    { name: topics.progress, partitions: 1, configs: { 'cleanup.policy': 'compact' } },
+    { name: topics.progress, partitions: 1, configs: { 'cleanup.policy': 'compact' }, durability },
     {
       name: topics.hashes,
       partitions: 1,
+      durability,
       configs: {
         'cleanup.policy': 'delete',
         'retention.ms': String(Math.round(dedupeRetentionDays * 86_400_000)),

@@ -25,7 +25,7 @@ import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { ProcessMetrics } from '../../kafka/metrics';
 import { markerMessages, topicPartitions } from '../../kafka/markers';
 import { partitionOf } from '../../kafka/partitioner';
-import { applyTopology } from '../../topology/apply';
+import { applyTopology } from '../../../topology/apply';
 import { logger } from '../../util/log';
 import { buildTopology } from '../../../topology/topology';
 import { BoundedBuffer } from './buffer';
@@ -106,7 +106,7 @@ export class WebSocketProducer {
     const topics = FEED_TOPICS[this.options.feed];
     this.admin = createAdmin(config, `ws-${this.options.feed}-admin`);
     await this.admin.connect();
-    const registry = createRegistry(config.schema_registry.url);
+    const registry = createRegistry(config.schema_registry);
     const dlqTopics = [...new Set([...topics, FALLBACK_DLQ_TOPIC])];
     const wanted = [...topics.map((t) => physicalName(config, t)), ...dlqTopics.map((t) => physicalName(config, `${t}.dlq`))];
     await applyTopology(config, this.admin, registry, buildTopology(config), wanted);

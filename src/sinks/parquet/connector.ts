@@ -1,6 +1,6 @@
 import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde';
 import { loadSchema, SchemaName } from '../../avro/types';
-import { Config, physicalName } from '../../config';
+import { Config } from '../../config';
 import { Admin, createAdmin } from '../../kafka/client';
 import { ConsumedRecord, PartitionEnd, TopicPartitionOffset } from '../../kafka/consumer';
 import { GroupMember, TopicPartition } from '../../kafka/member';
@@ -8,8 +8,9 @@ import { ProcessMetrics } from '../../kafka/metrics';
 import { logger } from '../../util/log';
 import { createS3Client } from '../../util/s3';
 import { Destination, LocalDestination, parseS3Url, S3Destination } from './destination';
-import { PartitionedRecord, partitionFields } from './layout';
+import { PartitionColumn, PartitionedRecord, partitionFields } from './layout';
 import { markerOf } from '../../kafka/markers';
+import { buildTopology, sinkSpec } from '../../../topology/topology';
 import { AvroRecordSchema } from './schema';
 import { ParquetFormat } from './format';
 import { parseCommitted, PartitionSegments, SegmentContext } from '../segments';
@@ -39,6 +40,7 @@ export function destinationFor(out: string, config: Config): Destination {
 export class ParquetSink {
   private readonly topic: string;
   private readonly group: string;
+  private readonly partitionBy: readonly PartitionColumn[];
   private serde?: TopicSerde<PartitionedRecord>;
   private member?: GroupMember;
   private admin?: Admin;
@@ -56,8 +58,10 @@ export class ParquetSink {
     private readonly schemaName: SchemaName,
     private readonly options: ParquetSinkOptions,
   ) {
-    this.topic = physicalName(config, options.topic);
-    this.group = physicalName(config, `optflow.sink.${options.topic}`);
+    const spec = sinkSpec(buildTopology(config), options.topic, config);
+    this.topic = spec.topic;
+    this.group = spec.consumerGroup;
+    this.partitionBy = spec.partitionBy;
     this.destination = destinationFor(options.out.startsWith('s3://') ? options.out : `${options.out}/${options.topic}`, config);
     this.metrics = new ProcessMetrics({ sink: 'parquet', topic: options.topic });
     this.m = {
@@ -76,10 +80,11 @@ export class ParquetSink {
       topic: this.options.topic,
       physicalTopic: this.topic,
       destination: this.destination,
+      partitionBy: this.partitionBy,
       format: new ParquetFormat(avroSchema, {
         rowGroupRows: s.row_group_rows,
         compression: s.compression === 'SNAPPY' ? 'snappy' : 'zstd',
-        omitFields: partitionFields(avroSchema.fields.map((f) => f.name)),
+        omitFields: partitionFields(avroSchema.fields.map((f) => f.name), this.partitionBy),
       }),
       limits: { maxRecords: s.max_file_records, maxBytes: s.target_file_mb * 1024 * 1024, maxSpanNs: BigInt(s.max_file_span_minutes) * 60_000_000_000n },
       host: { commit: (partition, offset, metadata) => this.commit(partition, offset, metadata) },
@@ -97,7 +102,7 @@ export class ParquetSink {
   }
 
   async start(): Promise<void> {
-    this.serde = await TopicSerde.forTopic<PartitionedRecord>(createRegistry(this.config.schema_registry.url), this.topic, this.schemaName);
+    this.serde = await TopicSerde.forTopic<PartitionedRecord>(createRegistry(this.config.schema_registry), this.topic, this.schemaName);
     this.admin = createAdmin(this.config, `sink-${this.options.topic}-admin`);
     await this.admin.connect();
     this.metricsServer = await this.metrics.serve(this.config, this.options.metricsPort);

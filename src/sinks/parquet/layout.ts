@@ -34,20 +34,29 @@ function safe(value: string): string {
   return value.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-export function hiveDir(record: PartitionedRecord): string {
-  const parts = [`dt=${utcDate(eventTimeOf(record))}`];
-  const underlying = record.underlying ?? record.ticker;
-  if (underlying !== undefined) parts.push(`underlying=${safe(underlying)}`);
-  if (record.window !== undefined) parts.push(`window=${safe(record.window)}`);
+/** The column a record puts under `dt=`, `underlying=` (a stock record's ticker) or `window=`; undefined = not partitioned by it. */
+function columnValue(record: PartitionedRecord, column: PartitionColumn): string | undefined {
+  if (column === 'dt') return utcDate(eventTimeOf(record));
+  if (column === 'underlying') return record.underlying ?? record.ticker;
+  return record.window;
+}
+
+/** Hive columns a sink may partition by (SinkSpec.partitionBy). */
+export type PartitionColumn = 'dt' | 'underlying' | 'window';
+
+/** The record's partition directory under the sink's declared `partitionBy`, e.g. dt=2025-03-07/underlying=SPY. */
+export function hiveDir(record: PartitionedRecord, partitionBy: readonly PartitionColumn[]): string {
+  const parts: string[] = [];
+  for (const column of partitionBy) {
+    const value = columnValue(record, column);
+    if (value !== undefined) parts.push(`${column}=${safe(value)}`);
+  }
   return parts.join('/');
 }
 
 /** Record fields that the directory carries (left out of the files, see ParquetWriterOptions.omitFields). */
-export function partitionFields(fieldNames: string[]): string[] {
-  const out: string[] = [];
-  if (fieldNames.includes('underlying')) out.push('underlying');
-  if (fieldNames.includes('window')) out.push('window');
-  return out;
+export function partitionFields(fieldNames: string[], partitionBy: readonly PartitionColumn[]): string[] {
+  return partitionBy.filter((column) => column !== 'dt' && fieldNames.includes(column));
 }
 
 /**

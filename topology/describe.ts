@@ -1,4 +1,5 @@
-import { Topology } from '../../topology/topology';
+import { Topology } from './topology';
+import { describeDurability } from '../src/kafka/topics';
 
 /** The topology as text: topics, then who reads and writes what. */
 export function describeTopology(t: Topology): string {
@@ -7,7 +8,7 @@ export function describeTopology(t: Topology): string {
   for (const topic of t.topics) {
     const kept = topic.retentionMs < 0 ? 'forever' : `${(topic.retentionMs / 86_400_000).toFixed(0)}d`;
     lines.push(
-      `  ${topic.name.padEnd(width)}  ${String(topic.partitions).padStart(2)} partitions  ${topic.cleanupPolicy}, ${kept}  key=${topic.keyedBy}  value=${topic.schema}`,
+      `  ${topic.name.padEnd(width)}  ${String(topic.partitions).padStart(2)} partitions  ${describeDurability(topic.durability)}  ${topic.cleanupPolicy}, ${kept}  key=${topic.keyedBy}  value=${topic.schema}`,
     );
   }
   lines.push(

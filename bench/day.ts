@@ -1,0 +1,354 @@
+/**
+ * `npm run bench:day [-- --scale F] [--keep]`: a real-size trading day (src/generator/real.ts; F scales
+ * its counts, default 1) end to end on the local stack, each stage a separate CLI process run alone:
+ * the flatfile producer, the greeks processor, the features processor, then the Parquet sinks. Per
+ * stage: wall time, records/s, peak RSS (VmHWM from /proc), and the ratio to its physical limit,
+ * measured in the same run on the same machine:
+ *   - gunzip of the same files (node zlib, the producer's decompressor) and its rows/s;
+ *   - Kafka's own kafka-producer-perf-test / kafka-consumer-perf-test on the same broker, with
+ *     records of the day's average Avro size;
+ *   - the pure core: greeks and features on the same day in memory (ProcessorDriver), fed in the
+ *     producer's order (its own read, sort, merge and option-quote reduction).
+ * Topics live under a unique prefix and are deleted at the end unless --keep.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { typeOf } from '../src/avro/types';
+import { loadConfig, physicalName, type Config } from '../src/config';
+import type { EnrichedOptionTrade } from '../src/domain/records';
+import { generateRealDay, type RealDayManifest } from '../src/generator';
+import { createAdmin } from '../src/kafka/client';
+import { partitionOf } from '../src/kafka/partitioner';
+import { fileAction } from '../src/producers/flatfile/checkpoint';
+import { DATASETS, flatFileKey } from '../src/producers/flatfile/datasets';
+import { HashMultiset } from '../src/producers/flatfile/dedupe';
+import { daySequence, disposeDay, readDayFile, type DayFile } from '../src/producers/flatfile/ingest';
+import { recordKey } from '../src/producers/flatfile/local-day';
+import type { MarketRecord } from '../src/producers/flatfile/normalise';
+import { newFileProgress } from '../src/producers/flatfile/progress';
+import { QuoteReduction, type TradeTimes } from '../src/producers/flatfile/quote-reduction';
+import { LocalSource } from '../src/producers/flatfile/source';
+import { features } from '../src/processors/features';
+import { greeks } from '../src/processors/greeks';
+import { ProcessorDriver } from '../src/processors/runtime/driver';
+
+const DATE = '2025-03-07';
+const ROOT = resolve(__dirname, '..', '..');
+const END_OF_DAY = BigInt(Date.UTC(2025, 2, 8, 5)) * 1_000_000n;
+const WINDOWS_PER_UNDERLYING = 390 + 78 + 26 + 13;
+const SINK_TOPICS = ['equity.trades', 'equity.quotes', 'option.trades', 'option.quotes', 'option.trades.enriched', 'features'];
+
+interface Args {
+  scale: number;
+  keep: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { scale: 1, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--scale') args.scale = Number(argv[++i]);
+    else if (argv[i] === '--keep') args.keep = true;
+  }
+  if (!(args.scale > 0)) throw new Error('--scale must be > 0 (1 = a real day, 0.05 = a twentieth)');
+  return args;
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function theDay(scale: number): Promise<{ dir: string; manifest: RealDayManifest }> {
+  const dir = resolve(ROOT, 'bench', 'out', `day-${scale}`);
+  const path = join(dir, `${DATE}.manifest.json`);
+  if (existsSync(path)) return { dir, manifest: JSON.parse(readFileSync(path, 'utf8')) as RealDayManifest };
+  mkdirSync(dir, { recursive: true });
+  out(`generating the real-size day at scale ${scale} (once, into ${dir}) ...`);
+  const started = Date.now();
+  const manifest = await generateRealDay({ date: DATE, outDir: dir, seed: 1, fraction: scale });
+  writeFileSync(path, JSON.stringify(manifest));
+  out(`  generated in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { dir, manifest };
+}
+
+/** Peak RSS of a child, from /proc/<pid>/status VmHWM (kB), sampled until it exits. */
+class Rss {
+  peakKb = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), 250);
+  }
+
+  sample(): void {
+    try {
+      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      if (m) this.peakKb = Math.max(this.peakKb, Number(m[1]));
+    } catch {
+      // exited
+    }
+  }
+
+  stop(): number {
+    this.sample();
+    clearInterval(this.timer);
+    return this.peakKb / 1024;
+  }
+}
+
+function cli(args: string[], env: Record<string, string>, capture = false): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, 'bin', 'optflow.js'), ...args], {
+    env: { ...process.env, ...env }, stdio: ['ignore', capture ? 'pipe' : 'ignore', 'inherit'],
+  });
+}
+
+function exited(child: ChildProcess): Promise<number> {
+  return new Promise((res) => (child.exitCode !== null ? res(child.exitCode) : child.once('exit', (code) => res(code ?? 1))));
+}
+
+async function captured(child: ChildProcess): Promise<string> {
+  let text = '';
+  child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
+  const code = await exited(child);
+  if (code !== 0) throw new Error(`exit ${code}: ${text}`);
+  return text;
+}
+
+interface StageResult {
+  stage: string;
+  seconds: number;
+  records: number;
+  rssMb: number;
+  limit?: { name: string; perSecond: number };
+}
+
+/** gunzip of each file of the day (node zlib, streaming): MB/s of CSV and rows/s. */
+async function gunzipLimit(manifest: RealDayManifest): Promise<{ seconds: number; csvMb: number; rows: number }> {
+  let bytes = 0;
+  const started = process.hrtime.bigint();
+  for (const f of manifest.files) {
+    await pipeline(createReadStream(f.path), createGunzip({ chunkSize: 256 * 1024 }), new Writable({ write: (chunk: Buffer, _e, done) => ((bytes += chunk.length), done()) }));
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, csvMb: bytes / 1e6, rows: manifest.files.reduce((n, f) => n + f.rows, 0) };
+}
+
+/** Kafka's own producer and consumer perf tests on the same broker (records of `size` bytes, 6 partitions, acks=all). */
+async function kafkaLimits(config: Config, env: Record<string, string>, prefix: string, records: number, size: number): Promise<{ produce: number; consume: number }> {
+  const topic = `${prefix}perf`;
+  const brokers = config.kafka.brokers.join(',');
+  const create = cli(['kafka', 'topics', '--create', '--topic', topic, '--partitions', String(config.topics.partitions), '--replication-factor', '1'], env, true);
+  await captured(create);
+  const produced = await captured(cli([
+    'kafka', 'producer-perf-test', '--topic', topic, '--num-records', String(records), '--record-size', String(size), '--throughput', '-1',
+    '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all', 'linger.ms=5', 'batch.size=262144', 'compression.type=none',
+  ], env, true));
+  // "N records sent, X records/sec (Y MB/sec), ..."
+  const p = /([\d.]+) records\/sec/.exec(produced.trim().split('\n').pop() ?? '');
+  const consumed = await captured(cli(['kafka', 'consumer-perf-test', '--topic', topic, '--messages', String(records), '--timeout', '60000'], env, true));
+  // CSV: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, ...
+  const row = consumed.trim().split('\n').pop()!.split(',').map((s) => s.trim());
+  return { produce: p ? Number(p[1]) : NaN, consume: Number(row[5]) };
+}
+
+/** The day as the producer sends it (read, sort, merge, option-quote reduction), through greeks then features in memory. */
+export async function pureCore(dir: string, config: Config): Promise<{ greeks: { records: number; seconds: number }; features: { records: number; seconds: number }; sides: Record<string, number>; avgBytes: number }> {
+  const source = new LocalSource(dir);
+  const settings = { universe: config.universe.underlyings, rootMap: config.universe.roots, sortMemoryRecords: config.massive.sort_memory_records, transactionRecords: 20_000 };
+  const files: DayFile[] = [];
+  let trades: TradeTimes | null = null;
+  for (const dataset of [...DATASETS].sort((a, b) => Number(a.kind === 'OptionQuote') - Number(b.kind === 'OptionQuote'))) {
+    const key = flatFileKey(dataset.id, DATE);
+    const reader = { source, decide: (etag: string) => fileAction(undefined, etag, true), priorHashes: async () => new HashMultiset(16) };
+    const dayReduction = dataset.kind === 'OptionQuote' && trades ? { by: 'bench', reduction: new QuoteReduction(trades) } : null;
+    const read = await readDayFile({ dataset, date: DATE, key, etag: 'e', size: 0 }, reader, settings, newFileProgress(key, dataset.shortName, 0, 0), 4, { collectTrades: dataset.kind === 'OptionTrade', dayReduction });
+    if ('skipped' in read) throw new Error('unexpected skip');
+    if (read.read.tradeTimes) trades = read.read.tradeTimes;
+    files.push(read);
+  }
+  const order = DATASETS.map((d) => files.findIndex((f) => f.file.dataset === d));
+  const ordered = order.map((i) => files[i]);
+  const drivers = new Map<number, ProcessorDriver>();
+  const stockTrades = new Map<number, MarketRecord[]>();
+  let batch: { topic: string; record: MarketRecord; partition: number }[] = [];
+  let greeksCpu = 0;
+  let records = 0;
+  let bytes = 0;
+  const run = (): void => {
+    const c0 = process.cpuUsage();
+    for (const b of batch) {
+      let d = drivers.get(b.partition);
+      if (!d) drivers.set(b.partition, (d = new ProcessorDriver(greeks, config)));
+      d.pipe(b.topic, b.record, recordKey(b.record));
+    }
+    const c = process.cpuUsage(c0);
+    greeksCpu += (c.user + c.system) / 1e6;
+    batch = [];
+  };
+  try {
+    for await (const item of daySequence(ordered)) {
+      if (item.kind !== 'record' || item.skip) continue;
+      const topic = ordered[item.file].file.dataset.topic;
+      const partition = partitionOf(recordKey(item.record), config.topics.partitions);
+      batch.push({ topic, record: item.record, partition });
+      if (topic === 'equity.trades') (stockTrades.get(partition) ?? stockTrades.set(partition, []).get(partition)!).push(item.record);
+      if (records++ % 1000 === 0) bytes += typeOf(ordered[item.file].file.dataset.kind).toBuffer(item.record).length + 5;
+      if (batch.length >= 100_000) run();
+    }
+    run();
+  } finally {
+    await disposeDay(files);
+  }
+  const sides: Record<string, number> = {};
+  let featuresCpu = 0;
+  let featuresIn = 0;
+  for (const [partition, d] of drivers) {
+    const c0 = process.cpuUsage();
+    d.advanceWatermark(END_OF_DAY);
+    const enriched = d.drain().map((o) => o.value as EnrichedOptionTrade);
+    const c = process.cpuUsage(c0);
+    greeksCpu += (c.user + c.system) / 1e6;
+    for (const t of enriched) sides[t.aggressor_side ?? 'NONE'] = (sides[t.aggressor_side ?? 'NONE'] ?? 0) + 1;
+    const input = [
+      ...enriched.map((r) => ({ topic: 'option.trades.enriched', r: r as { sip_timestamp: bigint } })),
+      ...(stockTrades.get(partition) ?? []).map((r) => ({ topic: 'equity.trades', r: r as { sip_timestamp: bigint } })),
+    ].sort((a, b) => (a.r.sip_timestamp < b.r.sip_timestamp ? -1 : a.r.sip_timestamp > b.r.sip_timestamp ? 1 : 0));
+    const f = new ProcessorDriver(features, config);
+    const f0 = process.cpuUsage();
+    for (const { topic, r } of input) f.pipe(topic, r, recordKey(r as MarketRecord));
+    f.advanceWatermark(END_OF_DAY);
+    f.drain();
+    const fc = process.cpuUsage(f0);
+    featuresCpu += (fc.user + fc.system) / 1e6;
+    featuresIn += input.length;
+  }
+  return { greeks: { records, seconds: greeksCpu }, features: { records: featuresIn, seconds: featuresCpu }, sides, avgBytes: Math.round((bytes / Math.max(1, Math.ceil(records / 1000))) ) };
+}
+
+/**
+ * End offsets minus the group's committed offsets over the partitions that hold data (`keys`' partitions:
+ * the others carry only watermark markers, which a sink never commits); uncommitted = from the start.
+ */
+async function lag(config: Config, group: string, topics: string[], keys: (topic: string) => string[]): Promise<number> {
+  const admin = createAdmin(config, 'bench');
+  await admin.connect();
+  try {
+    let total = 0;
+    for (const topic of topics) {
+      const data = new Set(keys(topic).map((k) => partitionOf(k, config.topics.partitions)));
+      const ends = await admin.fetchTopicOffsets(topic);
+      // the Confluent admin answers [] for a group that never committed
+      const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] })).find((t) => t.topic === topic);
+      for (const e of ends) {
+        if (!data.has(e.partition)) continue;
+        const c = committed?.partitions.find((p) => p.partition === e.partition);
+        const at = c && Number(c.offset) >= 0 ? Number(c.offset) : Number(e.low);
+        total += Math.max(0, Number(e.high) - at);
+      }
+    }
+    return total;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Runs a member until its group has no lag on `inputs` (after `started`), then SIGTERM; wall time to lag 0. */
+async function member(
+  stage: string, args: string[], env: Record<string, string>, config: Config, group: string, inputs: string[], records: number, keys: (topic: string) => string[],
+): Promise<StageResult> {
+  const started = Date.now();
+  const child = cli(args, env);
+  const rss = new Rss(child.pid!);
+  try {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (child.exitCode !== null) throw new Error(`${stage} exited with ${child.exitCode}`);
+      // After a partition's last record come at most its transaction's marker, the end-of-day marker and their two control records.
+      if ((await lag(config, group, inputs, keys)) <= inputs.length * 4) break;
+    }
+  } finally {
+    rss.sample();
+    child.kill('SIGTERM');
+    await exited(child);
+  }
+  return { stage, seconds: (Date.now() - started) / 1000, records, rssMb: rss.stop() };
+}
+
+export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const args = parseArgs(argv);
+  const { dir, manifest } = await theDay(args.scale);
+  const prefix = `bench-day-${Date.now().toString(36)}.`;
+  const env: Record<string, string> = { OPTFLOW__TOPICS__PREFIX: prefix, OPTFLOW__UNIVERSE__UNDERLYINGS: JSON.stringify(manifest.underlyings) };
+  const config = loadConfig({ overrides: { topics: { prefix }, universe: { underlyings: manifest.underlyings } } });
+  const count = (dataset: string) => manifest.files.find((f) => f.dataset === dataset)!.validRows;
+  const optionTrades = count('us_options_opra/trades_v1');
+  const stockTrades = count('us_stocks_sip/trades_v1');
+  out(`day ${DATE} at scale ${args.scale}: ${manifest.files.map((f) => `${f.dataset.split('/')[0].replace('us_', '')}/${f.dataset.split('/')[1]} ${f.rows.toLocaleString('en-US')}`).join(', ')}`);
+  out(`  ${(manifest.files.reduce((n, f) => n + f.bytes, 0) / 1e6).toFixed(0)} MB gz; topics under prefix ${prefix}`);
+
+  const gz = await gunzipLimit(manifest);
+  out(`gunzip: ${gz.seconds.toFixed(1)} s, ${(gz.csvMb / gz.seconds).toFixed(0)} MB/s, ${Math.round(gz.rows / gz.seconds).toLocaleString('en-US')} rows/s`);
+  const core = await pureCore(dir, config);
+  const coreRate = (s: { records: number; seconds: number }) => s.records / s.seconds;
+  out(`pure core (CPU s): greeks ${core.greeks.records.toLocaleString('en-US')} records in ${core.greeks.seconds.toFixed(1)} s = ${Math.round(coreRate(core.greeks)).toLocaleString('en-US')}/s; ` +
+    `features ${core.features.records.toLocaleString('en-US')} in ${core.features.seconds.toFixed(1)} s = ${Math.round(coreRate(core.features)).toLocaleString('en-US')}/s`);
+  const sideTotal = Object.values(core.sides).reduce((a, b) => a + b, 0);
+  out(`aggressor sides of ${sideTotal.toLocaleString('en-US')} option trades: ${Object.entries(core.sides).map(([k, v]) => `${k} ${(100 * v / sideTotal).toFixed(1)}%`).join(', ')}`);
+
+  const perfRecords = Math.min(2_000_000, Math.max(200_000, core.greeks.records));
+  const kafka = await kafkaLimits(config, env, prefix, perfRecords, Math.max(50, core.avgBytes));
+  out(`kafka perf tests (${perfRecords.toLocaleString('en-US')} records of ${core.avgBytes} B): produce ${Math.round(kafka.produce).toLocaleString('en-US')}/s, consume ${Math.round(kafka.consume).toLocaleString('en-US')}/s`);
+
+  const results: StageResult[] = [];
+  const apply = cli(['topology', 'apply'], env);
+  if ((await exited(apply)) !== 0) throw new Error('topology apply failed');
+  {
+    const started = Date.now();
+    const child = cli(['produce', 'flatfile', '--from', DATE, '--to', DATE, '--local', dir, '--job', `bench-${prefix}`], env);
+    const rss = new Rss(child.pid!);
+    const code = await exited(child);
+    if (code !== 0) throw new Error(`producer exited with ${code}`);
+    results.push({ stage: 'flatfile producer', seconds: (Date.now() - started) / 1000, records: core.greeks.records, rssMb: rss.stop(), limit: { name: 'kafka-producer-perf-test', perSecond: kafka.produce } });
+  }
+  const t = (logical: string) => physicalName(config, logical);
+  const keys = (topic: string): string[] =>
+    topic === t('features') ? manifest.underlyings.flatMap((u) => config.features.windows.map((w) => `${u}|${w}`)) : manifest.underlyings;
+  const g = await member('greeks', ['process', 'greeks'], env, config, t('optflow.greeks'), ['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes'].map(t), core.greeks.records, keys);
+  results.push({ ...g, limit: { name: 'pure core', perSecond: coreRate(core.greeks) } });
+  const f = await member('features', ['process', 'features'], env, config, t('optflow.features'), ['option.trades.enriched', 'equity.trades'].map(t), optionTrades + stockTrades, keys);
+  results.push({ ...f, limit: { name: 'pure core', perSecond: coreRate(core.features) } });
+  const lake = resolve(ROOT, 'bench', 'out', `day-lake-${prefix.slice(0, -1)}`);
+  for (const topic of SINK_TOPICS) {
+    const records = topic === 'features' ? WINDOWS_PER_UNDERLYING * manifest.underlyings.length : topic === 'option.trades.enriched' ? optionTrades : topic === 'option.quotes' ? core.greeks.records - optionTrades - stockTrades - count('us_stocks_sip/quotes_v1') : count(DATASETS.find((d) => d.topic === topic)!.id);
+    const s = await member(`sink ${topic}`, ['sink', 'parquet', '--topic', topic, '--out', lake], env, config, t(`optflow.sink.${topic}`), [t(topic)], records, keys);
+    results.push({ ...s, limit: { name: 'kafka-consumer-perf-test', perSecond: kafka.consume } });
+  }
+  rmSync(lake, { recursive: true, force: true });
+
+  out('');
+  out('stage                          wall s    records   records/s  peak RSS MB  limit                        limit/s   ratio');
+  for (const r of results) {
+    const rate = r.records / r.seconds;
+    const lim = r.limit;
+    out(`${r.stage.padEnd(28)} ${r.seconds.toFixed(1).padStart(8)} ${String(r.records).padStart(10)} ${Math.round(rate).toString().padStart(11)} ${r.rssMb.toFixed(0).padStart(12)}  ${(lim?.name ?? '').padEnd(26)} ${lim ? Math.round(lim.perSecond).toString().padStart(9) : ''} ${lim ? (rate / lim.perSecond).toFixed(2).padStart(7) : ''}`);
+  }
+  out(`whole day, stages one after another: ${results.reduce((s, r) => s + r.seconds, 0).toFixed(0)} s wall`);
+  out(`gunzip limit: ${(gz.csvMb / gz.seconds).toFixed(0)} MB/s of CSV; the producer read ${(gz.csvMb / results[0].seconds).toFixed(0)} MB/s end to end (${((gz.csvMb / results[0].seconds) / (gz.csvMb / gz.seconds)).toFixed(2)} of it)`);
+  if (!args.keep) {
+    const admin = createAdmin(config, 'bench');
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((x) => x.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    await admin.disconnect();
+  } else out(`topics kept under ${prefix}`);
+}
+
+if (require.main === module) {
+  run().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,169 @@
+/**
+ * Option quotes in proportion to trades (issue 13). The greeks processor reads a contract's quotes
+ * only through one lookup: the contract's as-of quote at each of its trades, i.e. the latest quote
+ * with time ≤ t no older than the look-back (ASOF_LOOKBACK_NS; a quote older than the staleness
+ * bound is still found and reported as stale with its age, so the look-back, not the staleness
+ * bound, is what must be kept). Every other quote cannot change an output. This module decides, for
+ * a day's option-quote file in its sorted order, which quotes some trade of the same day can see:
+ *
+ *   keep q (contract c, time tq) ⇔ c trades at exactly tq, or c trades at some t with
+ *   tq < t ≤ tq + look-back and the next quote of c (in sorted order) is at ≥ t, or there is none.
+ *
+ * All quotes at a trade's own time are kept, and so is the last quote before it: whichever of them
+ * the processor sees depends only on how far the partition has been read, and it sees the same one
+ * with or without the others. Proof that the rule is lossless, and exact: test/unit/flatfile/quote-reduction.test.ts
+ * (brute force) and test/unit/flatfile/quote-reduction-day.test.ts (a day through greeks and features).
+ *
+ * Two stages, both pure functions of the day's option-trade file and the quote file, so a resumed
+ * run (which skips `position` items of the file's sequence) sees the same sequence as the run it
+ * resumes:
+ *   - at read time, `candidate` drops quotes with no trade of their contract in [tq, tq + look-back]
+ *     before they reach the sort (most of OPRA: contracts that do not trade that minute). Every such
+ *     quote is also dropped by the exact rule, and dropping it changes no other quote's decision
+ *     (a later quote at tq' with no trade in [tq', tq' + look-back] lies after every trade an earlier
+ *     kept quote serves).
+ *   - on the sorted stream, `reduceSorted` applies the exact rule with a look-ahead of at most the
+ *     look-back in event time: a quote is decided when the next quote of its contract arrives or the
+ *     stream passes the contract's next trade. Dropped quotes still count as items of the file's
+ *     sequence (checkpoint positions), like duplicates of a re-publication.
+ */
+import { ASOF_LOOKBACK_NS } from '../../domain/aggressor';
+
+/** The option trades' times of a day, per contract, sorted. */
+export class TradeTimes {
+  private building: Map<string, bigint[]> | null = new Map();
+  private readonly times = new Map<string, BigInt64Array>();
+  private count = 0;
+
+  add(ticker: string, time: bigint): void {
+    const b = this.building;
+    if (b === null) throw new Error('TradeTimes: add() after seal()');
+    const list = b.get(ticker);
+    if (list === undefined) b.set(ticker, [time]);
+    else list.push(time);
+    this.count++;
+  }
+
+  /** Ends building: sorts each contract's times into a typed array. */
+  seal(): this {
+    if (this.building === null) return this;
+    for (const [ticker, list] of this.building) this.times.set(ticker, BigInt64Array.from(list).sort());
+    this.building = null;
+    return this;
+  }
+
+  get trades(): number {
+    return this.count;
+  }
+
+  get contracts(): number {
+    return this.building?.size ?? this.times.size;
+  }
+
+  /** The contract's sorted trade times (empty when it has none). */
+  of(ticker: string): BigInt64Array {
+    if (this.building !== null) throw new Error('TradeTimes: read before seal()');
+    return this.times.get(ticker) ?? EMPTY;
+  }
+}
+
+const EMPTY = new BigInt64Array(0);
+
+/** Index of the first element ≥ t (a.length when none). */
+function lowerBound(a: BigInt64Array, t: bigint): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+interface NextTrades {
+  /** A trade of the contract at exactly tq. */
+  at: boolean;
+  /** The first trade after tq within the look-back, or null. */
+  after: bigint | null;
+}
+
+export class QuoteReduction {
+  constructor(readonly trades: TradeTimes, readonly lookbackNs: bigint = ASOF_LOOKBACK_NS) {
+    trades.seal();
+  }
+
+  nextTrades(ticker: string, tq: bigint): NextTrades {
+    const times = this.trades.of(ticker);
+    let i = lowerBound(times, tq);
+    const at = i < times.length && times[i] === tq;
+    while (i < times.length && times[i] === tq) i++;
+    const after = i < times.length && times[i] - tq <= this.lookbackNs ? times[i] : null;
+    return { at, after };
+  }
+
+  /** Read-time pre-filter: false only for quotes the exact rule drops whatever else is quoted. */
+  candidate(ticker: string, tq: bigint): boolean {
+    const times = this.trades.of(ticker);
+    const i = lowerBound(times, tq);
+    return i < times.length && times[i] - tq <= this.lookbackNs;
+  }
+}
+
+export interface Reduced<T> {
+  record: T;
+  keep: boolean;
+}
+
+interface Pending<T> extends Reduced<T> {
+  decided: boolean;
+  /** The contract's first trade after the quote, within the look-back; null once decided. */
+  after: bigint | null;
+}
+
+/**
+ * The exact rule on a stream of one day's option quotes sorted by event time (ties in any fixed
+ * order): every quote once, in order, with its decision. Holds at most the look-back's worth of
+ * undecided quotes.
+ */
+export async function* reduceSorted<T extends { ticker: string; sip_timestamp: bigint }>(
+  quotes: AsyncIterable<T>,
+  reduction: QuoteReduction,
+): AsyncGenerator<Reduced<T>> {
+  const queue: Pending<T>[] = [];
+  let head = 0;
+  const open = new Map<string, Pending<T>>();
+  const decide = (p: Pending<T>, keep: boolean): void => {
+    p.keep = keep;
+    p.decided = true;
+    p.after = null;
+  };
+  for await (const record of quotes) {
+    const tq = record.sip_timestamp;
+    const previous = open.get(record.ticker);
+    // The previous quote serves its next trade unless this quote comes before that trade.
+    if (previous !== undefined) decide(previous, previous.keep || previous.after! <= tq);
+    const next = reduction.nextTrades(record.ticker, tq);
+    const entry: Pending<T> = { record, keep: next.at, decided: next.after === null, after: next.after };
+    if (entry.decided) open.delete(record.ticker);
+    else open.set(record.ticker, entry);
+    queue.push(entry);
+    // The stream has reached tq: a quote whose next trade is at or before tq serves it (no later quote of its contract can come first).
+    while (head < queue.length) {
+      const p = queue[head];
+      if (!p.decided) {
+        if (p.after! > tq) break;
+        decide(p, true);
+        if (open.get(p.record.ticker) === p) open.delete(p.record.ticker);
+      }
+      yield { record: p.record, keep: p.keep };
+      queue[head++] = undefined as unknown as Pending<T>;
+    }
+    if (head > 4096 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+  }
+  // No later quote of its contract: each undecided quote serves its next trade.
+  for (; head < queue.length; head++) yield { record: queue[head].record, keep: queue[head].decided ? queue[head].keep : true };
+}

@@ -1,0 +1,107 @@
+import { QuoteReduction, reduceSorted, TradeTimes } from '../../../src/producers/flatfile/quote-reduction';
+import { AsOfSeries } from '../../../src/processors/asof';
+
+/**
+ * The option-quote reduction against brute force: for every trade, and for every point at which the
+ * processor may look it up (all quotes before the trade's time, and any number of the quotes at its
+ * very time), the as-of quote over the reduced quotes is the as-of quote over all quotes, through
+ * the processor's own AsOfSeries. And the reduction is exact: every kept quote is some trade's as-of
+ * quote at some such point.
+ */
+
+interface Q {
+  id: number;
+  ticker: string;
+  sip_timestamp: bigint;
+}
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+async function* from<T>(xs: readonly T[]): AsyncGenerator<T> {
+  for (const x of xs) yield x;
+}
+
+/** Every quote some lookup can return: per trade, per prefix of the quotes at its own time. */
+function seenBy(quotes: readonly Q[], trades: readonly { ticker: string; t: bigint }[], lookback: bigint): Set<number> {
+  const seen = new Set<number>();
+  for (const { ticker, t } of trades) {
+    for (const q of asOfAtEveryPoint(quotes, ticker, t, lookback)) if (q !== undefined) seen.add(q.id);
+  }
+  return seen;
+}
+
+/** The as-of lookup after all quotes before t and after each number k of the quotes at t. */
+function asOfAtEveryPoint(quotes: readonly Q[], ticker: string, t: bigint, lookback: bigint): (Q | undefined)[] {
+  const mine = quotes.filter((q) => q.ticker === ticker);
+  const before = mine.filter((q) => q.sip_timestamp < t);
+  const at = mine.filter((q) => q.sip_timestamp === t);
+  const out: (Q | undefined)[] = [];
+  for (let k = 0; k <= at.length; k++) {
+    const series = new AsOfSeries<Q>();
+    for (const q of [...before, ...at.slice(0, k)]) series.insert(q.sip_timestamp, q);
+    out.push(series.asOf(t, t - lookback)?.value);
+  }
+  return out;
+}
+
+describe('option-quote reduction', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('is lossless and exact on random contracts with ties and stale quotes (seed %i)', async (seed) => {
+    const rnd = prng(seed);
+    const tickers = ['A', 'B', 'C', 'D'];
+    const lookback = 12n;
+    const quotes: Q[] = [];
+    for (let i = 0; i < 400; i++) quotes.push({ id: i, ticker: tickers[Math.floor(rnd() * tickers.length)], sip_timestamp: BigInt(Math.floor(rnd() * 300)) });
+    // Sorted by time, ties in a fixed (here: id) order, as the producer's sort delivers them.
+    quotes.sort((a, b) => (a.sip_timestamp < b.sip_timestamp ? -1 : a.sip_timestamp > b.sip_timestamp ? 1 : a.id - b.id));
+    const trades: { ticker: string; t: bigint }[] = [];
+    for (let i = 0; i < 60; i++) {
+      const ticker = tickers[Math.floor(rnd() * tickers.length)];
+      // Some trades at a quote's exact time, some far from any quote (stale or none).
+      const t = rnd() < 0.3 ? quotes[Math.floor(rnd() * quotes.length)].sip_timestamp : BigInt(Math.floor(rnd() * 340));
+      trades.push({ ticker, t });
+    }
+    const times = new TradeTimes();
+    for (const tr of trades) times.add(tr.ticker, tr.t);
+    const reduction = new QuoteReduction(times, lookback);
+
+    const decided = await collect(reduceSorted(from(quotes), reduction));
+    expect(decided.map((d) => d.record.id)).toEqual(quotes.map((q) => q.id)); // every quote once, in order
+    const kept = decided.filter((d) => d.keep).map((d) => d.record);
+    expect(kept.length).toBeLessThan(quotes.length);
+    expect(kept.length).toBeGreaterThan(0);
+
+    for (const { ticker, t } of trades) {
+      expect(asOfAtEveryPoint(kept, ticker, t, lookback).map((q) => q?.id)).toEqual(asOfAtEveryPoint(quotes, ticker, t, lookback).map((q) => q?.id));
+    }
+    expect(new Set(kept.map((q) => q.id))).toEqual(seenBy(quotes, trades, lookback));
+    // The read-time pre-filter only drops quotes the exact rule drops.
+    for (const d of decided) if (!reduction.candidate(d.record.ticker, d.record.sip_timestamp)) expect(d.keep).toBe(false);
+  });
+
+  it('keeps a stale as-of quote (its age is part of the output) but nothing beyond the look-back', async () => {
+    const times = new TradeTimes();
+    times.add('A', 100n);
+    const reduction = new QuoteReduction(times, 50n);
+    const quotes: Q[] = [
+      { id: 0, ticker: 'A', sip_timestamp: 10n }, // 90 before the trade: beyond the look-back
+      { id: 1, ticker: 'A', sip_timestamp: 60n }, // 40 before: stale for a 1-unit staleness bound, still the as-of quote
+    ];
+    const decided = await collect(reduceSorted(from(quotes), reduction));
+    expect(decided.map((d) => d.keep)).toEqual([false, true]);
+  });
+});

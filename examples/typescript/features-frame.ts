@@ -68,8 +68,9 @@ async function consumeToEnd(brokers: string[], topic: string, groupId: string, o
     { 'bootstrap.servers': brokers.join(','), 'group.id': groupId, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true },
     { 'auto.offset.reset': 'earliest' },
   );
-  const atEnd = new Set<number>();
-  consumer.on('partition.eof', (e: TopicPartitionOffset) => atEnd.add(e.partition));
+  // partition -> the end offset librdkafka reached; an EOF event may arrive before the batch it ends
+  const atEnd = new Map<number, number>();
+  consumer.on('partition.eof', (e: TopicPartitionOffset) => atEnd.set(e.partition, e.offset));
   await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve())));
   try {
     consumer.subscribe([topic]);
@@ -78,7 +79,7 @@ async function consumeToEnd(brokers: string[], topic: string, groupId: string, o
     while (atEnd.size < partitions) {
       const messages = await new Promise<Message[]>((resolve, reject) => consumer.consume(1000, (err, m) => (err ? reject(err) : resolve(m))));
       for (const m of messages) {
-        atEnd.delete(m.partition);
+        if (m.offset >= (atEnd.get(m.partition) ?? Infinity)) atEnd.delete(m.partition);
         if (m.value && m.value.length > 0) await onValue(m.partition, BigInt(m.offset), m.value);
         next.set(m.partition, m.offset + 1);
       }

@@ -22,6 +22,7 @@ import { loadConfig, physicalName, type Config } from '../src/config';
 import type { EnrichedOptionTrade } from '../src/domain/records';
 import { generateRealDay, type RealDayManifest } from '../src/generator';
 import { createAdmin } from '../src/kafka/client';
+import { dropTopics } from './topics';
 import { partitionOf } from '../src/kafka/partitioner';
 import { fileAction } from '../src/producers/flatfile/checkpoint';
 import { DATASETS, flatFileKey } from '../src/producers/flatfile/datasets';
@@ -338,11 +339,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   out(`whole day, stages one after another: ${results.reduce((s, r) => s + r.seconds, 0).toFixed(0)} s wall`);
   out(`gunzip limit: ${(gz.csvMb / gz.seconds).toFixed(0)} MB/s of CSV; the producer read ${(gz.csvMb / results[0].seconds).toFixed(0)} MB/s end to end (${((gz.csvMb / results[0].seconds) / (gz.csvMb / gz.seconds)).toFixed(2)} of it)`);
   if (!args.keep) {
-    const admin = createAdmin(config, 'bench');
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((x) => x.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-    await admin.disconnect();
+    await dropTopics(config, prefix);
   } else out(`topics kept under ${prefix}`);
 }
 

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../src/config';
 import { createAdmin } from '../src/kafka/client';
+import { dropTopics } from './topics';
 import { readTopicToEnd } from '../src/kafka/consumer';
 import { createMissingTopics, durabilityOf } from '../src/kafka/topics';
 import { LocalStack } from '../src/stack/stack';
@@ -68,13 +69,6 @@ async function createPerfTopic(config: ReturnType<typeof loadConfig>, name: stri
   await admin.disconnect();
 }
 
-async function dropTopics(config: ReturnType<typeof loadConfig>, prefix: string): Promise<void> {
-  const admin = createAdmin(config, 'bench');
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-  if (topics.length > 0) await admin.deleteTopics({ topics });
-  await admin.disconnect();
-}
 
 export async function run(): Promise<void> {
   const root = resolve(process.cwd(), 'bench/out/flatfile');

@@ -12,6 +12,7 @@ import { createRegistry, TopicSerde } from '../src/avro/serde';
 import { Config, loadConfig, physicalName } from '../src/config';
 import { generateDay } from '../src/generator';
 import { createAdmin } from '../src/kafka/client';
+import { dropTopics } from './topics';
 import { readTopicToEnd } from '../src/kafka/consumer';
 import { markerOf } from '../src/kafka/markers';
 import { DATASETS } from '../src/producers/flatfile/datasets';
@@ -93,13 +94,6 @@ async function throughBroker(config: Config, definition: ProcessorDefinition, ex
   return { startup, seconds, records: expected - first };
 }
 
-async function dropTopics(config: Config, prefix: string): Promise<void> {
-  const admin = createAdmin(config, 'bench');
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-  if (topics.length > 0) await admin.deleteTopics({ topics });
-  await admin.disconnect();
-}
 
 /** Every topic of the topology (the processors' outputs, late and DLQ topics, the rates table), as `topology apply` does. */
 async function applyWholeTopology(config: Config): Promise<void> {

@@ -10,7 +10,7 @@ import { resolve, join } from 'node:path';
 import { TopologyRunner } from '../src/cli/run-all';
 import { Config, loadConfig } from '../src/config';
 import { generateDay, type GeneratedDayManifest } from '../src/generator';
-import { createAdmin } from '../src/kafka/client';
+import { dropTopics } from './topics';
 import { readTopicToEnd } from '../src/kafka/consumer';
 import { DATASETS } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
@@ -43,13 +43,6 @@ async function records(config: Config, topic: string): Promise<number> {
   return n;
 }
 
-async function dropTopics(config: Config, prefix: string): Promise<void> {
-  const admin = createAdmin(config, 'bench');
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-  if (topics.length > 0) await admin.deleteTopics({ topics });
-  await admin.disconnect();
-}
 
 function configFor(prefix: string): Config {
   return loadConfig({ overrides: { topics: { prefix }, universe: { underlyings: UNDERLYINGS }, event_time: { idle_timeout_ms: IDLE_TIMEOUT_MS } } });

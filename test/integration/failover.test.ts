@@ -8,11 +8,12 @@ import { EnrichedOptionTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { Admin, createAdmin } from '../../src/kafka/client';
 import { topicConfigValues } from '../../src/kafka/configs';
-import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
+import { readLocalDay } from '../../src/producers/flatfile/local-day';
 import { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { features } from '../../src/processors/features';
 import { greeks } from '../../src/processors/greeks';
 import { ProcessorDriver } from '../../src/processors/runtime/driver';
+import { byTime, driveDay, isDeadLetter, Timed } from './clean-run';
 import { query, sqlString } from '../unit/parquet/duckdb-read';
 import { uniqueName } from './helpers';
 import { ChildProcess } from 'node:child_process';
@@ -34,19 +35,9 @@ const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];
 const WINDOW_COUNT = UNDERLYINGS.length * (390 + 78 + 26 + 13);
 const END_OF_DAY = BigInt(Date.UTC(2025, 2, 8, 5)) * 1_000_000n;
 
-type Timed = { topic: string; record: MarketRecord | EnrichedOptionTrade };
-
-function byTime(streams: [string, readonly (MarketRecord | EnrichedOptionTrade)[]][]): Timed[] {
-  const all: Timed[] = streams.flatMap(([topic, records]) => records.map((record) => ({ topic, record })));
-  return all.sort((a, b) => (a.record.sip_timestamp < b.record.sip_timestamp ? -1 : a.record.sip_timestamp > b.record.sip_timestamp ? 1 : 0));
-}
-
 function drive<T>(driver: ProcessorDriver, arrivals: Timed[]): T[] {
-  for (const a of arrivals) driver.pipe(a.topic, a.record, recordKey(a.record as MarketRecord));
-  driver.advanceWatermark(END_OF_DAY);
-  return driver
-    .drain<T>()
-    .filter((o) => !o.topic.endsWith('.late') && !o.topic.endsWith('.dlq'))
+  return driveDay<T>(driver, arrivals, END_OF_DAY)
+    .filter((o) => !isDeadLetter(o))
     .map((o) => o.value);
 }
 

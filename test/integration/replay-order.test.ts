@@ -7,11 +7,12 @@ import { FeatureRecord } from '../../src/domain/features/window';
 import { EnrichedOptionTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { partitionOf } from '../../src/kafka/partitioner';
-import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
+import { readLocalDay } from '../../src/producers/flatfile/local-day';
 import { MarketRecord } from '../../src/producers/flatfile/normalise';
 import { features } from '../../src/processors/features';
 import { greeks } from '../../src/processors/greeks';
 import { ProcessorDriver } from '../../src/processors/runtime/driver';
+import { byTime, driveDay, isDeadLetter, Timed } from './clean-run';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';
 import { ChildProcesses, readTopic, spawnCli, waitExit } from './kafka-io';
 
@@ -29,18 +30,9 @@ const SESSION_MINUTES = 390;
 const WINDOW_COUNT = UNDERLYINGS.length * (390 + 78 + 26 + 13);
 const END_OF_DAY = BigInt(Date.UTC(2025, 2, 8, 5)) * 1_000_000n;
 
-type Timed = { topic: string; record: MarketRecord | EnrichedOptionTrade };
-
-function byTime(streams: [string, readonly (MarketRecord | EnrichedOptionTrade)[]][]): Timed[] {
-  const all: Timed[] = streams.flatMap(([topic, records]) => records.map((record) => ({ topic, record })));
-  return all.sort((a, b) => (a.record.sip_timestamp < b.record.sip_timestamp ? -1 : a.record.sip_timestamp > b.record.sip_timestamp ? 1 : 0));
-}
-
 function drive<T>(driver: ProcessorDriver, arrivals: Timed[]): T[] {
-  for (const a of arrivals) driver.pipe(a.topic, a.record, recordKey(a.record as MarketRecord));
-  driver.advanceWatermark(END_OF_DAY);
-  const out = driver.drain<T>();
-  expect(out.filter((o) => o.topic.endsWith('.late') || o.topic.endsWith('.dlq'))).toEqual([]);
+  const out = driveDay<T>(driver, arrivals, END_OF_DAY);
+  expect(out.filter(isDeadLetter)).toEqual([]);
   return out.map((o) => o.value);
 }
 

@@ -25,12 +25,13 @@ async function free(port: number): Promise<boolean> {
 
 /**
  * A base port whose node ports (base + 10 i, base + 1 + 10 i) are all free, then the registry's. From
- * 42002-46992 (registry and S3 below 47040): clear of the shared stack's defaults (19092, 18081, 19390)
- * and of the 39xxx / 59xxx ranges other stacks on a shared machine use.
+ * 22002-30992 (registry and S3 below 31040): below Linux's ephemeral range (32768-60999), where an
+ * outgoing connection can take a port between this check and the broker's bind, and clear of the
+ * shared stack's defaults (19092, 18081, 19390).
  */
 async function freePorts(brokers: number): Promise<{ kafka: number; registry: number }> {
   for (;;) {
-    const kafka = 42_000 + Math.floor(Math.random() * 500) * 10 + 2;
+    const kafka = 22_000 + Math.floor(Math.random() * 900) * 10 + 2;
     const wanted = Array.from({ length: brokers }, (_, i) => [kafka + NODE_PORT_STEP * i, kafka + 1 + NODE_PORT_STEP * i]).flat();
     const registry = kafka + NODE_PORT_STEP * brokers + 5;
     const all = await Promise.all([...wanted, registry].map(free));

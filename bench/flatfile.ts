@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../src/config';
 import { createAdmin } from '../src/kafka/client';
-import { dropTopics } from './topics';
+import { applyWholeTopology, dropTopics } from './topics';
 import { readTopicToEnd } from '../src/kafka/consumer';
 import { createMissingTopics, durabilityOf } from '../src/kafka/topics';
 import { LocalStack } from '../src/stack/stack';
@@ -46,6 +46,7 @@ async function meanValueBytes(config: ReturnType<typeof loadConfig>, topic: stri
 async function timePipeline(root: string): Promise<{ seconds: number; produced: number; perfSeconds: number; recordBytes: number }> {
   const prefix = `bench-flatfile-${Date.now().toString(36)}.`;
   const config = loadConfig({ overrides: { topics: { prefix } } });
+  await applyWholeTopology(config);
   const job = new FlatfileJob(config, new LocalSource(root), {
     from: DATE, to: DATE, datasets: [datasetOf('option-trades')], follow: false, jobName: 'bench', progress: 'log',
   });

@@ -11,8 +11,7 @@ import { resolve } from 'node:path';
 import { createRegistry, TopicSerde } from '../src/avro/serde';
 import { Config, loadConfig, physicalName } from '../src/config';
 import { generateDay } from '../src/generator';
-import { createAdmin } from '../src/kafka/client';
-import { dropTopics } from './topics';
+import { applyWholeTopology, dropTopics } from './topics';
 import { readTopicToEnd } from '../src/kafka/consumer';
 import { markerOf } from '../src/kafka/markers';
 import { DATASETS } from '../src/producers/flatfile/datasets';
@@ -22,8 +21,6 @@ import { ProcessorDriver } from '../src/processors/runtime/driver';
 import { ProcessorRuntime } from '../src/processors/runtime/runtime';
 import { ProcessorDefinition } from '../src/processors/runtime/types';
 import { processorByName } from '../topology/processors';
-import { buildTopology } from '../topology/topology';
-import { applyTopology } from '../topology/apply';
 
 const DATE = '2025-03-07';
 const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];
@@ -94,17 +91,6 @@ async function throughBroker(config: Config, definition: ProcessorDefinition, ex
   return { startup, seconds, records: expected - first };
 }
 
-
-/** Every topic of the topology (the processors' outputs, late and DLQ topics, the rates table), as `topology apply` does. */
-async function applyWholeTopology(config: Config): Promise<void> {
-  const admin = createAdmin(config, 'bench');
-  await admin.connect();
-  try {
-    await applyTopology(config, admin, createRegistry(config.schema_registry.url), buildTopology(config));
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 export async function run(): Promise<void> {
   const root = resolve(process.cwd(), 'bench/out/processors');

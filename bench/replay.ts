@@ -10,7 +10,7 @@ import { resolve, join } from 'node:path';
 import { TopologyRunner } from '../src/cli/run-all';
 import { Config, loadConfig } from '../src/config';
 import { generateDay, type GeneratedDayManifest } from '../src/generator';
-import { dropTopics } from './topics';
+import { applyWholeTopology, dropTopics } from './topics';
 import { readTopicToEnd } from '../src/kafka/consumer';
 import { DATASETS } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
@@ -49,6 +49,7 @@ function configFor(prefix: string): Config {
 }
 
 async function produce(config: Config, root: string, name: string): Promise<{ seconds: number; records: number }> {
+  await applyWholeTopology(config);
   const job = new FlatfileJob(config, new LocalSource(root), { from: DATE, to: DATE, datasets: [...DATASETS], follow: false, jobName: name, progress: 'log' });
   const started = Date.now();
   const report = await job.run();

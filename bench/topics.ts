@@ -1,5 +1,19 @@
+import { createRegistry } from '../src/avro/serde';
 import { Config } from '../src/config';
 import { createAdmin } from '../src/kafka/client';
+import { applyTopology } from '../topology/apply';
+import { buildTopology } from '../topology/topology';
+
+/** Every topic of the topology under the config's prefix, with its schema: what `optflow topology apply` does. */
+export async function applyWholeTopology(config: Config): Promise<void> {
+  const admin = createAdmin(config, 'bench');
+  await admin.connect();
+  try {
+    await applyTopology(config, admin, createRegistry(config.schema_registry.url), buildTopology(config));
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** Deletes a bench run's topics (every topic under its prefix). */
 export async function dropTopics(config: Pick<Config, 'kafka'>, prefix: string): Promise<void> {

@@ -98,3 +98,18 @@ export async function growPartitions(config: Pick<Config, 'kafka'>, grow: readon
     admin.disconnect();
   }
 }
+
+/** Raised when a role starts before its topics exist: topics come from `optflow topology apply` only. */
+export class MissingTopicsError extends Error {
+  constructor(readonly topics: readonly string[]) {
+    super(`topic${topics.length > 1 ? 's' : ''} ${topics.join(', ')} not found: run \`optflow topology apply\` first (it creates the topology's topics and registers their schemas)`);
+    this.name = 'MissingTopicsError';
+  }
+}
+
+/** Fails with MissingTopicsError unless every named topic exists. */
+export async function requireTopics(admin: Pick<Admin, 'listTopics'>, names: readonly string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = [...new Set(names)].filter((n) => !existing.has(n));
+  if (missing.length > 0) throw new MissingTopicsError(missing);
+}

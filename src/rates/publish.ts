@@ -5,8 +5,7 @@ import { TreasuryYields } from '../domain/rates/treasury';
 import { Admin, createAdmin } from '../kafka/client';
 import { RecordProducer } from '../kafka/producer';
 import { GlobalTables } from '../kafka/global-table';
-import { applyTopology } from '../../topology/apply';
-import { buildTopology } from '../../topology/topology';
+import { requireTopics } from '../kafka/topics';
 import { Logger } from '../util/log';
 
 /**
@@ -31,7 +30,7 @@ export async function publishYields(config: Config, rows: TreasuryYields[], log:
   await admin.connect();
   try {
     const registry = createRegistry(config.schema_registry);
-    await applyTopology(config, admin, registry, buildTopology(config), [topic]);
+    await requireTopics(admin, [topic]);
     const serde = await TopicSerde.forTopic<TreasuryYields>(registry, topic, 'TreasuryYields');
     const current = await readCurrent(admin, config, topic, serde, log);
     const changed = rows.filter((r) => current.get(r.date)?.equals(serde.type.toBuffer(r)) !== true);

@@ -19,7 +19,7 @@ import { FlatFileParser } from '../../src/producers/flatfile/rows';
 import { compareKeys, marketSortKey } from '../../src/producers/flatfile/order';
 import { QuoteReduction, reduceSorted, TradeTimes } from '../../src/producers/flatfile/quote-reduction';
 import { loadState, stateTopics } from '../../src/producers/flatfile/state';
-import { connectTestKafka, uniqueName, type TestKafka } from './helpers';
+import { applyTopologyUnder, connectTestKafka, uniqueName, type TestKafka } from './helpers';
 import { readTopic, readUntil, spawnCli, until, waitExit } from './kafka-io';
 
 const DATE = '2025-03-07';
@@ -61,6 +61,7 @@ async function newEnv(name: string, extra: Record<string, string> = {}): Promise
     SCHEMA_REGISTRY_URL: tk.config.schema_registry.url,
     ...extra,
   };
+  await applyTopologyUnder(tk, prefix);
   return { prefix, bucket, env };
 }
 
@@ -76,6 +77,16 @@ async function upload(bucket: string, key: string, body: Buffer): Promise<void> 
 
 async function uploadAll(bucket: string, files: GeneratedFile[]): Promise<void> {
   for (const f of files) await upload(bucket, f.key, readFileSync(f.path));
+}
+
+/** Produces the whole day, kill -9 once 30,000 stock quotes are committed; the checkpoints at the kill. */
+async function killMidDay(e: Env): Promise<Awaited<ReturnType<typeof loadState>>['files']> {
+  const total = async (topic: string): Promise<number> => (await tk.admin.fetchTopicOffsets(`${e.prefix}${topic}`).catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
+  const child = spawnCli(['produce', 'flatfile', '--from', DATE], e.env);
+  await until('a few transactions committed', async () => (await total('equity.quotes')) >= 30_000, 240_000);
+  child.kill('SIGKILL');
+  await waitExit(child);
+  return (await loadState(tk.kafka, stateTopics({ topics: { ...tk.config.topics, prefix: e.prefix } }))).files;
 }
 
 async function produce(e: Env, args: string[] = []): Promise<number | null> {
@@ -213,12 +224,7 @@ test('kill -9 mid-day with all four datasets, then resume: exactly one clean run
   const files = await generate({ seed: 13 });
   const e = await newEnv('killday', { OPTFLOW__MASSIVE__TRANSACTION_RECORDS: '5000' });
   await uploadAll(e.bucket, files);
-  const total = async (topic: string): Promise<number> => (await tk.admin.fetchTopicOffsets(`${e.prefix}${topic}`).catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
-  const child = spawnCli(['produce', 'flatfile', '--from', DATE], e.env);
-  await until('a few transactions committed', async () => (await total('equity.quotes')) >= 30_000, 240_000);
-  child.kill('SIGKILL');
-  await waitExit(child);
-  const { files: cut } = await loadState(tk.kafka, stateTopics({ topics: { ...tk.config.topics, prefix: e.prefix } }));
+  const cut = await killMidDay(e);
   expect(files.every((f) => cut.get(f.key)?.status === 'in_progress' && cut.get(f.key)!.position > 0)).toBe(true);
   expect(await produce(e)).toBe(0);
   for (const f of files) {
@@ -319,12 +325,7 @@ test('option-quote reduction on: kill -9 mid-day, then resume: exactly the reduc
   const files = await generate({ seed: 17, malformed: false });
   const e = await newEnv('reduce', { OPTFLOW__MASSIVE__TRANSACTION_RECORDS: '5000', OPTFLOW__MASSIVE__REDUCE_OPTION_QUOTES: 'true' });
   await uploadAll(e.bucket, files);
-  const total = async (topic: string): Promise<number> => (await tk.admin.fetchTopicOffsets(`${e.prefix}${topic}`).catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
-  const child = spawnCli(['produce', 'flatfile', '--from', DATE], e.env);
-  await until('a few transactions committed', async () => (await total('equity.quotes')) >= 30_000, 240_000);
-  child.kill('SIGKILL');
-  await waitExit(child);
-  const { files: cut } = await loadState(tk.kafka, stateTopics({ topics: { ...tk.config.topics, prefix: e.prefix } }));
+  const cut = await killMidDay(e);
   const quotes = files.find((f) => f.dataset === 'us_options_opra/quotes_v1')!;
   const trades = files.find((f) => f.dataset === 'us_options_opra/trades_v1')!;
   expect(files.every((f) => cut.get(f.key)?.status === 'in_progress' && cut.get(f.key)!.position > 0)).toBe(true);

@@ -3,6 +3,8 @@ import { createRegistry } from '../../src/avro/serde';
 import { Config, loadConfig } from '../../src/config';
 import { Admin, createAdmin } from '../../src/kafka/client';
 import { BROKER_DEFAULT, createMissingTopics } from '../../src/kafka/topics';
+import { applyTopology } from '../../topology/apply';
+import { buildTopology } from '../../topology/topology';
 
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
   return loadConfig({ env: { ...process.env, NODE_ENV: 'test' }, overrides });
@@ -30,4 +32,10 @@ export async function connectTestKafka(overrides: Record<string, unknown> = {}):
 
 export async function createTopics(admin: Admin, names: string[], partitions = 3): Promise<void> {
   await createMissingTopics(admin, names.map((name) => ({ name, partitions, configs: {}, durability: BROKER_DEFAULT })));
+}
+
+/** `optflow topology apply` under a topic prefix (topics and schemas), as a user runs it before producers. */
+export async function applyTopologyUnder(t: TestKafka, prefix: string, topics: Record<string, unknown> = {}): Promise<void> {
+  const config = testConfig({ topics: { prefix, ...topics } });
+  await applyTopology(config, t.admin, t.registry, buildTopology(config));
 }

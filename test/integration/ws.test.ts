@@ -10,7 +10,7 @@ import { TopicSerde } from '../../src/avro/serde';
 import type { DeadLetter, EquityQuote, EquityTrade } from '../../src/domain/records';
 import { WATERMARK_HEADER } from '../../src/kafka/markers';
 import { partitionOf } from '../../src/kafka/partitioner';
-import { connectTestKafka, uniqueName, type TestKafka } from './helpers';
+import { applyTopologyUnder, connectTestKafka, uniqueName, type TestKafka } from './helpers';
 import { readTopic, readUntil, spawnCli, until, waitExit } from './kafka-io';
 
 let tk: TestKafka;
@@ -83,6 +83,7 @@ const T2 = 1741358405987654321n; // after the reconnect
 it('produces live trades and quotes, dead-letters bad frames, reconnects and sends watermark markers', async () => {
   const fake = await fakeMassive();
   const prefix = `${uniqueName('ws')}.`;
+  await applyTopologyUnder(tk, prefix);
   const child = spawnCli(['produce', 'ws', '--feed', 'stocks'], {
     OPTFLOW__TOPICS__PREFIX: prefix,
     OPTFLOW__WEBSOCKET__URL_STOCKS: fake.url,
@@ -163,6 +164,7 @@ it('produces live trades and quotes, dead-letters bad frames, reconnects and sen
 it('heartbeats follow each partition\'s own underlyings: busy SPY and QQQ never advance quiet IWM\'s partition', async () => {
   const fake = await fakeMassive();
   const prefix = `${uniqueName('ws-multi')}.`;
+  await applyTopologyUnder(tk, prefix);
   const child = spawnCli(['produce', 'ws', '--feed', 'stocks'], {
     OPTFLOW__TOPICS__PREFIX: prefix,
     OPTFLOW__UNIVERSE__UNDERLYINGS: '["SPY","QQQ","IWM"]',

@@ -9,6 +9,7 @@ import { markerMessages, markerOf } from '../../kafka/markers';
 import { GroupMember, TopicPartition } from '../../kafka/member';
 import { ProcessMetrics } from '../../kafka/metrics';
 import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
+import { requireTopics } from '../../kafka/topics';
 import { buildTopology, processorSpec, ProcessorSpec, Topology } from '../../../topology/topology';
 import { logger } from '../../util/log';
 import { CommitMetadata, decodeMetadata, decodeVersion, encodeMetadata, latestVersion, OutputVersion } from './restore';
@@ -112,6 +113,10 @@ export class ProcessorRuntime {
   }
 
   async start(): Promise<void> {
+    this.admin = createAdmin(this.config, `${this.definition.name}-${this.instanceId}-admin`);
+    await this.admin.connect();
+    const declared = [...this.definition.inputs, ...this.definition.outputs].map((t) => this.physical(t.topic));
+    await requireTopics(this.admin, [...declared, this.dlqTopic, this.lateTopic]);
     const registry = createRegistry(this.config.schema_registry);
     for (const input of this.definition.inputs) {
       const topic = this.physical(input.topic);
@@ -124,8 +129,6 @@ export class ProcessorRuntime {
     this.watermarked = this.watermarkedOutputs();
     this.deadLetters = await TopicSerde.forTopic<DeadLetter>(registry, this.dlqTopic, 'DeadLetter');
     await TopicSerde.forTopic<DeadLetter>(registry, this.lateTopic, 'DeadLetter');
-    this.admin = createAdmin(this.config, `${this.definition.name}-${this.instanceId}-admin`);
-    await this.admin.connect();
     await this.loadTables(registry);
     this.metricsServer = await this.metrics.serve(this.config, this.options.metricsPort);
     this.member = new GroupMember(this.config, {
@@ -384,6 +387,11 @@ export class ProcessorRuntime {
     await this.admin?.disconnect();
     await this.metricsServer?.close();
     this.log.info('stopped', {});
+  }
+
+  /** Settles once the member stopped: null after stop(), or the error that stopped it. */
+  get stopped(): Promise<Error | null> {
+    return this.member?.stopped ?? Promise.resolve(null);
   }
 
   get metricsRegistry() {

@@ -11,10 +11,8 @@ import { Admin, createAdmin } from '../../kafka/client';
 import { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { markerMessages, topicPartitions } from '../../kafka/markers';
 import { ProcessMetrics } from '../../kafka/metrics';
-import { durabilityOf } from '../../kafka/topics';
-import { applyTopology } from '../../../topology/apply';
+import { durabilityOf, requireTopics } from '../../kafka/topics';
 import { logger } from '../../util/log';
-import { buildTopology } from '../../../topology/topology';
 import { dayKey, fileAction, sameFiles, type DayCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
 import type { Dataset } from './datasets';
 import { commitFailure, CorruptFileError, disposeDay, produceDay, readDayFile, readTradeTimes, type DayFile, type DayReduction, type IngestPorts, type IngestSettings } from './ingest';
@@ -139,9 +137,8 @@ export class FlatfileJob {
     this.admin = createAdmin(this.config, 'flatfile-admin');
     await this.admin.connect();
     const registry = createRegistry(this.config.schema_registry);
-    const topology = buildTopology(this.config);
     const wanted = this.options.datasets.flatMap((d) => [physicalName(this.config, d.topic), physicalName(this.config, `${d.topic}.dlq`)]);
-    await applyTopology(this.config, this.admin, registry, topology, wanted);
+    await requireTopics(this.admin, wanted);
     for (const d of this.options.datasets) {
       this.serdes.set(d.id, await TopicSerde.forTopic<MarketRecord>(registry, physicalName(this.config, d.topic), d.kind));
       this.dlqSerdes.set(d.id, await TopicSerde.forTopic<DeadLetter>(registry, physicalName(this.config, `${d.topic}.dlq`), 'DeadLetter'));

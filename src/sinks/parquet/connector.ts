@@ -2,6 +2,7 @@ import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde'
 import { loadSchema, SchemaName } from '../../avro/types';
 import { Config } from '../../config';
 import { Admin, createAdmin } from '../../kafka/client';
+import { requireTopics } from '../../kafka/topics';
 import { ConsumedRecord, PartitionEnd, TopicPartitionOffset } from '../../kafka/consumer';
 import { GroupMember, TopicPartition } from '../../kafka/member';
 import { ProcessMetrics } from '../../kafka/metrics';
@@ -102,9 +103,10 @@ export class ParquetSink {
   }
 
   async start(): Promise<void> {
-    this.serde = await TopicSerde.forTopic<PartitionedRecord>(createRegistry(this.config.schema_registry), this.topic, this.schemaName);
     this.admin = createAdmin(this.config, `sink-${this.options.topic}-admin`);
     await this.admin.connect();
+    await requireTopics(this.admin, [this.topic]);
+    this.serde = await TopicSerde.forTopic<PartitionedRecord>(createRegistry(this.config.schema_registry), this.topic, this.schemaName);
     this.metricsServer = await this.metrics.serve(this.config, this.options.metricsPort);
     this.member = new GroupMember(this.config, { group: this.group, topics: [this.topic], clientSuffix: `sink-${this.options.topic}`, tickMs: 1000, sessionTimeoutMs: 15_000 });
     await this.member.start({
@@ -177,12 +179,17 @@ export class ParquetSink {
   }
 
   private async commit(partition: number, offset: bigint, metadata: string | null): Promise<void> {
-    this.member!.consumer.commit([{ topic: this.topic, partition, offset, metadata }]);
+    await this.member!.consumer.commit([{ topic: this.topic, partition, offset, metadata }]);
   }
 
   private async flushIdle(): Promise<void> {
     const idleMs = this.config.sink.flush_idle_seconds * 1000;
     for (const segments of this.partitions.values()) await segments.flushIfIdle(Date.now(), idleMs);
+  }
+
+  /** Settles once the member stopped: null after stop(), or the error that stopped it. */
+  get stopped(): Promise<Error | null> {
+    return this.member?.stopped ?? Promise.resolve(null);
   }
 
   /** Graceful stop: publish the open segments (sealed first, as always), then leave the group. */

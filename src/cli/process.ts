@@ -4,6 +4,7 @@ import { describePlan, executeRewinds, planReprocess, planReset, RefusedError } 
 import { ProcessorRuntime } from '../processors/runtime/runtime';
 import { processorByName, PROCESSORS } from '../../topology/processors';
 import { parseFlags, stringFlag, UsageError } from './args';
+import { untilStopped } from './lifetime';
 import { out } from './output';
 
 /** `optflow process <name>`: one member of the processor's consumer group, until SIGTERM/SIGINT. */
@@ -15,16 +16,7 @@ export async function processCommand(argv: string[]): Promise<number> {
   const port = stringFlag(flags, 'metrics-port');
   const runtime = new ProcessorRuntime(config, processorByName(name), { metricsPort: port ? Number(port) : undefined });
   await runtime.start();
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.removeListener('SIGTERM', stop);
-      process.removeListener('SIGINT', stop);
-      runtime.stop().then(resolve, resolve);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
-  return 0;
+  return untilStopped(runtime, `process ${name}`);
 }
 
 /**

@@ -12,6 +12,7 @@ import { createSource, FlatfileJob } from '../producers/flatfile/job';
 import { DATASETS } from '../producers/flatfile/datasets';
 import { summaryTable } from '../producers/flatfile/progress';
 import { parseFlags, stringFlag, UsageError } from './args';
+import { firstFailure, untilStopped } from './lifetime';
 
 const log = logger('run-all');
 
@@ -48,6 +49,11 @@ export class TopologyRunner {
     return Date.now() - last;
   }
 
+  /** The first component that stopped by a failure, or null once all stopped cleanly. */
+  get stopped(): Promise<Error | null> {
+    return firstFailure([...this.runtimes, ...this.sinks].map((c) => c.stopped));
+  }
+
   /** Graceful: processors commit and leave, then sinks publish their open segments. */
   async stop(): Promise<void> {
     await Promise.all(this.runtimes.map((r) => r.stop()));
@@ -76,14 +82,10 @@ export async function runAllCommand(argv: string[]): Promise<number> {
   const runner = new TopologyRunner(config, { processors, out: flags.values['no-sinks'] ? null : (stringFlag(flags, 'out') ?? config.sink.out) });
   await runner.start();
   const controller = new AbortController();
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
-      controller.abort();
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  process.once('SIGTERM', () => controller.abort());
+  process.once('SIGINT', () => controller.abort());
+  const exit = untilStopped(runner, 'run-all');
+  void runner.stopped.then((failure) => failure && controller.abort());
   const from = stringFlag(flags, 'from');
   if (from) {
     const job = new FlatfileJob(config, createSource(config, stringFlag(flags, 'local')), {
@@ -99,7 +101,5 @@ export async function runAllCommand(argv: string[]): Promise<number> {
     const report = await job.run();
     if (report.rows.length > 0) process.stdout.write(summaryTable(report.rows));
   }
-  await stopped;
-  await runner.stop();
-  return 0;
+  return exit;
 }

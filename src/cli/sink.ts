@@ -2,6 +2,7 @@ import { loadConfig } from '../config';
 import { ParquetSink } from '../sinks/parquet/connector';
 import { buildTopology } from '../../topology/topology';
 import { parseFlags, stringFlag, UsageError } from './args';
+import { untilStopped } from './lifetime';
 
 /** `optflow sink parquet --topic <t> --out <dir | s3://bucket/prefix>`: one member of the topic's sink group. */
 export async function sinkCommand(argv: string[]): Promise<number> {
@@ -14,10 +15,5 @@ export async function sinkCommand(argv: string[]): Promise<number> {
   const port = stringFlag(flags, 'metrics-port');
   const sink = new ParquetSink(config, spec.schema, { topic, out: stringFlag(flags, 'out') ?? config.sink.out, metricsPort: port ? Number(port) : undefined });
   await sink.start();
-  await new Promise<void>((resolve) => {
-    const stop = () => sink.stop().then(resolve, resolve);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
-  return 0;
+  return untilStopped(sink, `sink parquet --topic ${topic}`);
 }

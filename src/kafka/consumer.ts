@@ -44,6 +44,33 @@ export interface CommittedOffset {
   metadata: string | null;
 }
 
+/** Answers while the group coordinator moves or is briefly unreachable (a broker restarting): retried. */
+const COORDINATOR_MOVING = new Set([
+  CODES.ERRORS.ERR__WAIT_COORD,
+  CODES.ERRORS.ERR__TRANSPORT,
+  CODES.ERRORS.ERR__TIMED_OUT,
+  CODES.ERRORS.ERR_REQUEST_TIMED_OUT,
+  CODES.ERRORS.ERR_COORDINATOR_NOT_AVAILABLE,
+  CODES.ERRORS.ERR_NOT_COORDINATOR,
+  CODES.ERRORS.ERR_COORDINATOR_LOAD_IN_PROGRESS,
+]);
+
+/**
+ * A group call (commit, committed offsets), retried with backoff for up to `budgetMs` while the
+ * coordinator is moving; any other error, or the budget spent, is thrown. Commits are idempotent.
+ */
+export async function whileCoordinatorMoves<T>(call: () => T | Promise<T>, budgetMs = 60_000): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!COORDINATOR_MOVING.has((err as LibrdKafkaError).code) || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(250 * attempt, 2_000)));
+    }
+  }
+}
+
 export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 function toRecord(m: Message): ConsumedRecord {
@@ -111,6 +138,10 @@ export class LowLevelConsumer {
   }
 
   committed(partitions: readonly { topic: string; partition: number }[]): Promise<CommittedOffset[]> {
+    return whileCoordinatorMoves(() => this.fetchCommitted(partitions));
+  }
+
+  private fetchCommitted(partitions: readonly { topic: string; partition: number }[]): Promise<CommittedOffset[]> {
     return new Promise((resolve, reject) =>
       this.client.committed([...partitions], 30_000, (err, list) => {
         if (err) return reject(err);
@@ -134,8 +165,9 @@ export class LowLevelConsumer {
   }
 
   /** Synchronous commit with metadata (a member's carries its generation; see commitToEmptyGroup otherwise). */
-  commit(offsets: readonly OffsetToCommit[]): void {
-    this.client.commitSync(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset), ...(o.metadata ? { metadata: o.metadata } : {}) })));
+  async commit(offsets: readonly OffsetToCommit[]): Promise<void> {
+    const list = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset), ...(o.metadata ? { metadata: o.metadata } : {}) }));
+    await whileCoordinatorMoves(() => this.client.commitSync(list));
   }
 
   /** True once librdkafka considers the assignment lost (session expired, generation fenced). */
@@ -228,7 +260,7 @@ export async function commitToEmptyGroup(config: Pick<Config, 'kafka'>, clientSu
   const consumer = new LowLevelConsumer(config, clientSuffix, { 'group.id': group });
   await consumer.connect();
   try {
-    consumer.commit(offsets);
+    await consumer.commit(offsets);
     return true;
   } catch (err) {
     if (NOT_A_MEMBER.has((err as LibrdKafkaError).code)) return false;

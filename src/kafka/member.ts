@@ -54,6 +54,14 @@ export class GroupMember {
   /** Next offset the user expects per assigned partition. */
   private readonly next = new Map<string, TopicPartitionOffset>();
   private user?: MemberUser;
+  private failure: Error | null = null;
+  private settle: (failure: Error | null) => void = () => undefined;
+  /**
+   * Settles once the member has stopped: null after stop(), or the error that stopped it. A role
+   * whose member failed cannot go on; its process exits non-zero so that a supervisor restarts it
+   * (the committed offsets and seals say where the new member resumes).
+   */
+  readonly stopped: Promise<Error | null> = new Promise((resolve) => (this.settle = resolve));
 
   constructor(
     config: Pick<Config, 'kafka'>,
@@ -87,8 +95,9 @@ export class GroupMember {
   }
 
   private fail(err: unknown): void {
-    this.log.error('member_failed', { error: err instanceof Error ? err.message : String(err) });
-    process.exitCode = 1;
+    if (this.stopping) return;
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.log.error('member_failed', { error: this.failure.message });
     void this.stop();
   }
 
@@ -164,16 +173,20 @@ export class GroupMember {
     this.consumer.assign([...this.next.values()]);
   }
 
-  /** Graceful stop: the user's revoke (final commits) runs when the group is left. */
+  /**
+   * Graceful stop: the user's revoke (final commits) runs when the group is left. After a failure the
+   * partitions are revoked as lost: nothing more is committed.
+   */
   async stop(): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping) return this.stopped.then(() => undefined);
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     await this.loopDone?.catch(() => undefined);
     await this.exclusive(async () => undefined);
     const assigned = [...this.next.values()].map((p) => ({ topic: p.topic, partition: p.partition }));
-    if (assigned.length > 0) await this.exclusive(() => this.user!.revoked(assigned, false)).catch(() => undefined);
+    if (assigned.length > 0) await this.exclusive(() => this.user!.revoked(assigned, this.failure !== null)).catch(() => undefined);
     this.next.clear();
-    await this.consumer.disconnect();
+    await this.consumer.disconnect().catch(() => undefined);
+    this.settle(this.failure);
   }
 }

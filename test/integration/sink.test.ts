@@ -141,6 +141,30 @@ describe('parquet sink (real broker, DuckDB read-back)', () => {
     }
   });
 
+  it('a member that fails (its lake cannot be written) ends its process with exit 1; a restart resumes with nothing lost', async () => {
+    const { prefix, t, serde } = await setup();
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'optflow-sink-fail-'));
+    const dataDir = path.join(out, 'equity.trades');
+    const input = trades(2000);
+    try {
+      // A regular file where the topic's directory goes: every partition directory fails with ENOTDIR.
+      fs.writeFileSync(dataDir, 'not a directory');
+      await produceValues(t.kafka, serde, input.map((v) => ({ key: v.ticker, value: v })));
+      const failing = sink(prefix, out);
+      // Before the fix the member stopped and the process stayed up, consuming nothing, for ever.
+      expect(await waitExit(failing)).toBe(1);
+      fs.rmSync(dataDir);
+      const member = sink(prefix, out);
+      await until('sink drained', () => drained(t, prefix), 120_000);
+      member.kill('SIGTERM');
+      expect(await waitExit(member)).toBe(0);
+      expect(await readRows(`${dataDir}/**/*.parquet`)).toEqual(expectedRows(input));
+    } finally {
+      await t.close();
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('writes to S3 (multipart-capable upload) and the objects read back exactly', async () => {
     const { prefix, t, serde } = await setup();
     const bucket = uniqueName('lake').replace(/\./g, '-').toLowerCase();

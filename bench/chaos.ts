@@ -89,6 +89,8 @@ function envFor(prefix: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     OPTFLOW__TOPICS__PREFIX: prefix,
+    // Small producer transactions: more commit points for a kill to fall between.
+    OPTFLOW__MASSIVE__TRANSACTION_RECORDS: '2000',
     OPTFLOW__METRICS__BASE_PORT: '0',
     OPTFLOW__LOG__LEVEL: 'warn',
   };
@@ -208,6 +210,10 @@ interface LakeDiff {
   differing: number;
 }
 
+function hasParquet(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.parquet'));
+}
+
 async function compareLakes(clean: RunPaths, faulted: RunPaths): Promise<LakeDiff[]> {
   const topics = [...new Set([...readdirSync(clean.lake), ...(existsSync(faulted.lake) ? readdirSync(faulted.lake) : [])])].sort();
   const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
@@ -218,8 +224,9 @@ async function compareLakes(clean: RunPaths, faulted: RunPaths): Promise<LakeDif
   try {
     for (const topic of topics) {
       const [a, b] = [join(clean.lake, topic), join(faulted.lake, topic)];
-      if (!existsSync(a) || !existsSync(b)) {
-        out.push({ topic, clean: existsSync(a) ? -1 : 0, faulted: existsSync(b) ? -1 : 0, differing: -1 });
+      if (!hasParquet(a) || !hasParquet(b)) {
+        // A stalled sink leaves no file: -1 marks the side that has some, and the lake differs.
+        out.push({ topic, clean: hasParquet(a) ? -1 : 0, faulted: hasParquet(b) ? -1 : 0, differing: -1 });
         continue;
       }
       await connection.run(`CREATE OR REPLACE VIEW a AS SELECT * FROM ${scan(a)}`);
@@ -267,12 +274,14 @@ async function runOnce(config: Config, run: RunPaths, dayDir: string, o: Options
   try {
     if (rng) {
       for (let i = 0; i < o.faults; i++) {
-        await sleep(rng.between(o.minGapMs, o.maxGapMs));
+        // The producer is done within seconds on this day: while it runs, faults come faster and
+        // half of them hit it, so that its kills and restarts land at varied points of the day.
+        await sleep(!producer.finished ? rng.between(300, 3_000) : rng.between(o.minGapMs, o.maxGapMs));
         const running = (list: Supervised[]) => list.filter((p) => p.running);
         const applicable = FAULT_KINDS.filter((k) =>
           k === 'kill9_producer' ? producer.running : k === 'kill9_processor' ? running(processors).length > 0 : k === 'kill9_sink' ? running(sinks).length > 0 : k === 'sigterm' ? running(all).length > 0 : true,
         );
-        const kind = rng.pick(applicable);
+        const kind = producer.running && rng.between(0, 1) === 0 ? 'kill9_producer' : rng.pick(applicable);
         const at = ((Date.now() - started) / 1000).toFixed(1);
         if (kind === 'broker_restart') {
           log(`  fault ${i + 1}/${o.faults} at ${at}s: broker restart`);

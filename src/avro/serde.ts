@@ -41,6 +41,15 @@ export function wireHeader(schemaId: number): Buffer {
   return header;
 }
 
+/** The writer's schema id from the Confluent wire header; poison when there is none. */
+function writerSchemaId(buffer: Buffer | null): number {
+  if (!buffer || buffer.length === 0) throw new PoisonRecordError('empty_value', 'record has no value');
+  if (buffer.length < 5 || buffer.readUInt8(0) !== MAGIC_BYTE) {
+    throw new PoisonRecordError('bad_magic_byte', `first byte is ${buffer.length ? buffer.readUInt8(0) : 'missing'}, expected ${MAGIC_BYTE}`);
+  }
+  return buffer.readUInt32BE(1);
+}
+
 export class TopicSerde<T> {
   private readonly resolvers = new Map<number, avro.Resolver>();
   private readonly header: Buffer;
@@ -66,12 +75,23 @@ export class TopicSerde<T> {
   }
 
   async decode(buffer: Buffer | null): Promise<T> {
-    if (!buffer || buffer.length === 0) throw new PoisonRecordError('empty_value', 'record has no value');
-    if (buffer.length < 5 || buffer.readUInt8(0) !== MAGIC_BYTE) {
-      throw new PoisonRecordError('bad_magic_byte', `first byte is ${buffer.length ? buffer.readUInt8(0) : 'missing'}, expected ${MAGIC_BYTE}`);
-    }
-    const id = buffer.readUInt32BE(1);
-    const reader = await this.readerFor(id);
+    const id = writerSchemaId(buffer);
+    return this.read(buffer!, id, await this.readerFor(id));
+  }
+
+  /**
+   * The value, decoded without waiting when its writer's schema is known here (ours, or resolved
+   * before); undefined when the registry must be asked first (then `decode`). Poison throws as in
+   * `decode`. The processors' hot path: no promise per record.
+   */
+  decodeKnown(buffer: Buffer | null): T | undefined {
+    const id = writerSchemaId(buffer);
+    if (id === this.schemaId) return this.read(buffer!, id, undefined);
+    const resolver = this.resolvers.get(id);
+    return resolver ? this.read(buffer!, id, resolver) : undefined;
+  }
+
+  private read(buffer: Buffer, id: number, reader: avro.Resolver | undefined): T {
     try {
       return (reader ? this.type.fromBuffer(buffer.subarray(5), reader) : this.type.fromBuffer(buffer.subarray(5))) as T;
     } catch (err) {

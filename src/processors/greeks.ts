@@ -80,8 +80,13 @@ export class GreeksProcessor implements Processor {
   private readonly underlyingTrades = new AsOfIndex<UnderlyingSnapshot>();
   private readonly contractQuotes = new AsOfIndex<ContractQuote>();
   private readonly contractTrades = new AsOfIndex<number>();
-  /** Trades waiting for the watermark, in release order (compareTrades). */
+  /**
+   * Trades waiting for the watermark, in release order (compareTrades), from `pendingHead` on: the
+   * released prefix is dropped in bulk, not shifted out on every watermark step (splice(0, k) moved
+   * the whole array each time: 12% of greeks through the broker, where the watermark steps per record).
+   */
   private pending: OptionTrade[] = [];
+  private pendingHead = 0;
   private prunedTo = 0n;
   private readonly useTrades: boolean;
   private readonly curves = new CurveBook();
@@ -141,7 +146,7 @@ export class GreeksProcessor implements Processor {
   private enqueue(trade: OptionTrade): void {
     const pending = this.pending;
     let i = pending.length;
-    while (i > 0 && compareTrades(pending[i - 1], trade) > 0) i--;
+    while (i > this.pendingHead && compareTrades(pending[i - 1], trade) > 0) i--;
     if (i === pending.length) pending.push(trade);
     else pending.splice(i, 0, trade);
   }
@@ -163,11 +168,16 @@ export class GreeksProcessor implements Processor {
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {
     // The ready trades are a prefix of the pending ones (ordered by time first), released in order.
     const pending = this.pending;
-    let ready = 0;
-    while (ready < pending.length && pending[ready].sip_timestamp <= watermark) ready++;
-    if (ready > 0) {
-      const released = pending.splice(0, ready);
-      for (const trade of released) this.release(trade, ctx);
+    let end = this.pendingHead;
+    while (end < pending.length && pending[end].sip_timestamp <= watermark) end++;
+    for (let i = this.pendingHead; i < end; i++) this.release(pending[i], ctx);
+    this.pendingHead = end;
+    if (end === pending.length) {
+      pending.length = 0;
+      this.pendingHead = 0;
+    } else if (end >= 4096 && end * 2 >= pending.length) {
+      pending.splice(0, end);
+      this.pendingHead = 0;
     }
     // State reaches back as far as a non-late trade can look: restore replays exactly this span.
     // Lookups are bounded by their own look-back, so pruning at most once per second of event time

@@ -288,15 +288,19 @@ export class ProcessorRuntime {
     if (records.length > 0) this.lastActivityMs = Date.now();
     const touched = new Set<TaskHandle>();
     const before = new Map<TaskHandle, { recordsIn: number; replayed: number }>();
+    // Counted per batch: a labelled prom-client inc per record cost 3% of greeks' time.
+    const recordsIn = new Map<string, number>();
     for (const record of records) {
       const handle = this.tasks.get(record.partition);
       if (!handle) continue;
       if (!before.has(handle)) before.set(handle, { recordsIn: handle.task.counters.recordsIn, replayed: handle.task.counters.replayed });
       touched.add(handle);
-      await this.handleRecord(handle.task, this.inputs.get(record.topic)!, record);
+      const waiting = this.handleRecord(handle.task, this.inputs.get(record.topic)!, record);
+      if (waiting) await waiting;
       handle.task.fetched(record.topic, false);
-      this.m.recordsIn.inc({ topic: record.topic });
+      recordsIn.set(record.topic, (recordsIn.get(record.topic) ?? 0) + 1);
     }
+    for (const [topic, n] of recordsIn) this.m.recordsIn.inc({ topic }, n);
     for (const end of ends) {
       const handle = this.tasks.get(end.partition);
       if (!handle) continue;
@@ -314,26 +318,41 @@ export class ProcessorRuntime {
     return handle.task.pendingOutputs >= COMMIT_OUTPUTS || now - handle.lastCommitMs >= COMMIT_INTERVAL_MS;
   }
 
-  private async handleRecord(task: Task, input: InputBinding, record: ConsumedRecord): Promise<void> {
-    const { topic, offset } = record;
-    const key = record.key ? record.key.toString('utf8') : null;
-    const now = Date.now();
+  /** Synchronous unless the record's writer schema must first be fetched from the registry. */
+  private handleRecord(task: Task, input: InputBinding, record: ConsumedRecord): Promise<void> | undefined {
     const marker = markerOf(record.value, record.headers);
     if (marker !== null) {
-      task.marker(topic, offset, marker, now);
-      return;
+      task.marker(record.topic, record.offset, marker, Date.now());
+      return undefined;
     }
     let value: unknown;
     try {
-      value = await input.serde.decode(record.value);
+      value = input.serde.decodeKnown(record.value);
     } catch (err) {
-      if (!(err instanceof PoisonRecordError)) throw err;
-      task.poison(topic, offset, key, record.value ?? Buffer.alloc(0), err.reason, err.message);
-      this.m.dlq.inc({ reason: err.reason });
-      this.log.warn('poison_record', { topic, partition: task.partition, offset, reason: err.reason, detail: err.message });
-      return;
+      return this.poison(task, record, err);
     }
-    task.process(topic, { topic: input.logical, partition: task.partition, offset, key, value, eventTime: input.eventTime(value) }, record.value!, now);
+    if (value === undefined) {
+      return input.serde.decode(record.value).then(
+        (decoded) => this.processValue(task, input, record, decoded),
+        (err: unknown) => this.poison(task, record, err),
+      );
+    }
+    this.processValue(task, input, record, value);
+    return undefined;
+  }
+
+  private processValue(task: Task, input: InputBinding, record: ConsumedRecord, value: unknown): void {
+    const key = record.key ? record.key.toString('utf8') : null;
+    task.process(record.topic, { topic: input.logical, partition: task.partition, offset: record.offset, key, value, eventTime: input.eventTime(value) }, record.value!, Date.now());
+  }
+
+  private poison(task: Task, record: ConsumedRecord, err: unknown): undefined {
+    if (!(err instanceof PoisonRecordError)) throw err;
+    const { topic, offset } = record;
+    task.poison(topic, offset, record.key ? record.key.toString('utf8') : null, record.value ?? Buffer.alloc(0), err.reason, err.message);
+    this.m.dlq.inc({ reason: err.reason });
+    this.log.warn('poison_record', { topic, partition: task.partition, offset, reason: err.reason, detail: err.message });
+    return undefined;
   }
 
   private async punctuateAll(now: number): Promise<void> {

@@ -8,7 +8,7 @@
  * Every 10 s it samples each process's /metrics (RSS, event-loop delay p99, records, drops) and
  * `optflow status --json` (consumer lag per group, watermark lag behind the wall clock), and writes
  * bench/out/soak/<id>/soak.csv. At the end it prints per process the RSS slope (MB/hour, least squares
- * after the first minute) and whether memory stayed flat, the maximum lag and watermark lag per group,
+ * over the run's second half, after the state has filled its windows) and whether memory stayed flat, the maximum lag and watermark lag per group,
  * events sent and produced, and dropped events; and renders soak.png (RSS and lag over time) with
  * bench/soak_plot.py (matplotlib, installed into .optflow/venv-bench from bench/requirements.txt).
  *
@@ -267,7 +267,7 @@ export async function run(argv: string[] = process.argv.slice(3)): Promise<void>
         const m = await scrape(mp);
         if (m.size === 0) continue;
         const mb = (m.get('process_resident_memory_bytes') ?? NaN) / 1e6;
-        if (t >= 60) rss.set(p.name, [...(rss.get(p.name) ?? []), [t, mb]]);
+        rss.set(p.name, [...(rss.get(p.name) ?? []), [t, mb]]);
         dropped += m.get('optflow_ws_dropped_total') ?? 0;
         produced += m.get('optflow_ws_records_total') ?? 0;
         const loop = (m.get('nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
@@ -295,12 +295,16 @@ export async function run(argv: string[] = process.argv.slice(3)): Promise<void>
   say('');
   say(`soak ${o.minutes} min at ${o.rate} events/s: sent ${sent}, produced ${produced} (+ filtered/DLQ), dropped ${dropped}`);
   say(`${'process'.padEnd(34)}${'RSS start MB'.padStart(13)}${'RSS end MB'.padStart(11)}${'slope MB/h'.padStart(12)}  memory`);
-  for (const [name, points] of rss) {
+  for (const [name, all] of rss) {
+    // Steady state: the second half. The first minutes fill the processors' state (allowed lateness,
+    // as-of look-back, open windows) and the sinks' first segments; a fit over them reads as growth.
+    const points = all.filter(([t]) => t >= (o.minutes * 60) / 2);
+    if (points.length === 0) continue;
     const slope = slopePerHour(points);
     const mean = points.reduce((s, p) => s + p[1], 0) / points.length;
     // flat: the fitted growth over the whole run stays under 10% of the mean RSS
     const verdict = Number.isNaN(slope) ? 'too few samples' : Math.abs(slope) * (o.minutes / 60) < 0.1 * mean ? 'flat' : 'GROWING';
-    say(`${name.padEnd(34)}${points[0][1].toFixed(0).padStart(13)}${points[points.length - 1][1].toFixed(0).padStart(11)}${slope.toFixed(1).padStart(12)}  ${verdict}`);
+    say(`${name.padEnd(34)}${all[0][1].toFixed(0).padStart(13)}${points[points.length - 1][1].toFixed(0).padStart(11)}${slope.toFixed(1).padStart(12)}  ${verdict}`);
   }
   say(`${'group'.padEnd(34)}${'max lag'.padStart(13)}${'max wm lag s'.padStart(14)}`);
   for (const [name, lag] of maxLag) say(`${name.padEnd(34)}${String(lag).padStart(13)}${(maxWmLag.get(name)?.toFixed(1) ?? '-').padStart(14)}`);

@@ -8,8 +8,8 @@
  * Every 10 s it samples each process's /metrics (RSS, event-loop delay p99, records, drops) and
  * `optflow status --json` (consumer lag per group, watermark lag behind the wall clock), and writes
  * bench/out/soak/<id>/soak.csv. At the end it prints per process the RSS slope (MB/hour, least squares
- * over the run's second half, after the state has filled its windows) and whether memory stayed flat, the maximum lag and watermark lag per group,
- * events sent and produced, and dropped events; and renders soak.png (RSS and lag over time) with
+ * over the run's second half, after the state has filled its windows) and whether memory stayed flat,
+ * the maximum lag and watermark lag per group, events sent and produced, and dropped events; and renders soak.png (RSS and lag over time) with
  * bench/soak_plot.py (matplotlib, installed into .optflow/venv-bench from bench/requirements.txt).
  *
  * Topics live under their own prefix (soak.<id>.) on the configured cluster.

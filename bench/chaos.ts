@@ -43,6 +43,23 @@ interface Options {
   minGapMs: number;
   maxGapMs: number;
   timeoutMinutes: number;
+  /** Replays a fault sequence instead of drawing one: `kind[:target]@seconds`, comma-separated. */
+  plan?: PlannedFault[];
+}
+
+interface PlannedFault {
+  kind: FaultKind;
+  target?: string;
+  atSeconds: number;
+}
+
+/** `broker_restart@6.4,sigterm:features-1@23.8`: the format the faulted run prints its faults in. */
+function parsePlan(text: string): PlannedFault[] {
+  return text.split(',').map((item) => {
+    const m = /^([a-z0-9_]+)(?::([A-Za-z0-9._-]+))?@([0-9.]+)$/.exec(item.trim());
+    if (!m || !(FAULT_KINDS as readonly string[]).includes(m[1])) throw new Error(`bad --plan item ${item} (kind[:target]@seconds, kinds ${FAULT_KINDS.join(' ')})`);
+    return { kind: m[1] as FaultKind, target: m[2], atSeconds: Number(m[3]) };
+  });
 }
 
 function parseOptions(argv: string[]): Options {
@@ -59,7 +76,8 @@ function parseOptions(argv: string[]): Options {
       case '--min-gap-ms': o.minGapMs = Number(value); break;
       case '--max-gap-ms': o.maxGapMs = Number(value); break;
       case '--timeout-minutes': o.timeoutMinutes = Number(value); break;
-      default: throw new Error(`unknown flag ${flag} (--faults N --seed S --greeks N --features N --day-seed N --min-gap-ms --max-gap-ms --timeout-minutes)`);
+      case '--plan': o.plan = parsePlan(value); o.faults = o.plan.length; break;
+      default: throw new Error(`unknown flag ${flag} (--faults N --seed S --greeks N --features N --day-seed N --min-gap-ms --max-gap-ms --timeout-minutes --plan PLAN)`);
     }
   }
   return o;
@@ -247,17 +265,37 @@ interface RunResult {
   unexpectedExits: Record<string, number>;
 }
 
+/**
+ * The next fault drawn from the seed: while the producer runs, faults come faster and half of them hit
+ * it, so that its kills and restarts land at varied points of the day (it is done within seconds).
+ */
+async function drawFault(rng: Rng, o: Options, producer: Supervised, processors: Supervised[], sinks: Supervised[]): Promise<{ kind: FaultKind; target?: Supervised }> {
+  await sleep(!producer.finished ? rng.between(300, 3_000) : rng.between(o.minGapMs, o.maxGapMs));
+  const running = (list: Supervised[]) => list.filter((p) => p.running);
+  const all = [producer, ...processors, ...sinks];
+  const applicable = FAULT_KINDS.filter((k) =>
+    k === 'kill9_producer' ? producer.running : k === 'kill9_processor' ? running(processors).length > 0 : k === 'kill9_sink' ? running(sinks).length > 0 : k === 'sigterm' ? running(all).length > 0 : true,
+  );
+  const kind = producer.running && rng.between(0, 1) === 0 ? 'kill9_producer' : rng.pick(applicable);
+  if (kind === 'broker_restart') return { kind };
+  const target = kind === 'kill9_producer' ? producer : kind === 'kill9_processor' ? rng.pick(running(processors)) : kind === 'kill9_sink' ? rng.pick(running(sinks)) : rng.pick(running(all));
+  return { kind, target };
+}
+
 /** One full run; with `rng` set, faults are injected while it runs. */
 async function runOnce(config: Config, run: RunPaths, dayDir: string, o: Options, rng: Rng | null, log: (s: string) => void): Promise<RunResult> {
   mkdirSync(run.logs, { recursive: true });
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   let stopping = false;
-  let restarts = 0;
-  const restartDelay = () => (rng ? rng.between(300, 3_000) : 1_000);
+  let restartCount = 0;
+  const plan: string[] = [];
+  // Its own stream: when processes exit must not change which faults the seed draws.
+  const restarts = rng ? new Rng(`${o.seed}:restarts`) : null;
+  const restartDelay = () => (restarts ? restarts.between(300, 3_000) : 1_000);
   const onExit = (p: Supervised, cause: ExitCause): void => {
     if (stopping || cause === 'finished' || cause === 'stopped') return;
     if (cause === 'unexpected') log(`  ${p.name} exited unexpectedly (see ${run.logs}/${p.name}.log); restarting`);
-    restarts += 1;
+    restartCount += 1;
     setTimeout(() => p.start(), restartDelay());
   };
   const { producer, processors, sinks } = processes(config, run, dayDir, o, onExit);
@@ -273,29 +311,28 @@ async function runOnce(config: Config, run: RunPaths, dayDir: string, o: Options
   producer.start();
   try {
     if (rng) {
+      const byName = new Map(all.map((p) => [p.name, p]));
       for (let i = 0; i < o.faults; i++) {
-        // The producer is done within seconds on this day: while it runs, faults come faster and
-        // half of them hit it, so that its kills and restarts land at varied points of the day.
-        await sleep(!producer.finished ? rng.between(300, 3_000) : rng.between(o.minGapMs, o.maxGapMs));
-        const running = (list: Supervised[]) => list.filter((p) => p.running);
-        const applicable = FAULT_KINDS.filter((k) =>
-          k === 'kill9_producer' ? producer.running : k === 'kill9_processor' ? running(processors).length > 0 : k === 'kill9_sink' ? running(sinks).length > 0 : k === 'sigterm' ? running(all).length > 0 : true,
-        );
-        const kind = producer.running && rng.between(0, 1) === 0 ? 'kill9_producer' : rng.pick(applicable);
+        const planned = o.plan?.[i];
+        if (planned) await sleep(Math.max(0, started + planned.atSeconds * 1000 - Date.now()));
+        const { kind, target } = planned ? { kind: planned.kind, target: planned.target ? byName.get(planned.target) : undefined } : await drawFault(rng, o, producer, processors, sinks);
         const at = ((Date.now() - started) / 1000).toFixed(1);
         if (kind === 'broker_restart') {
           log(`  fault ${i + 1}/${o.faults} at ${at}s: broker restart`);
+          plan.push(`${kind}@${at}`);
           const down = await runCli(['stack', 'down', 'kafka'], envBroker, join(run.logs, 'stack.log'));
           await sleep(rng.between(500, 5_000));
           const up = await runCli(['stack', 'up', 'kafka'], envBroker, join(run.logs, 'stack.log'));
           if (down.code !== 0 || up.code !== 0) throw new Error(`broker restart failed (down ${down.code}, up ${up.code}; see ${run.logs}/stack.log)`);
         } else {
-          const target = kind === 'kill9_producer' ? producer : kind === 'kill9_processor' ? rng.pick(running(processors)) : kind === 'kill9_sink' ? rng.pick(running(sinks)) : rng.pick(running(all));
+          if (!target) throw new Error(`fault ${i + 1}: ${kind} needs a target (one of ${[...byName.keys()].join(', ')})`);
           log(`  fault ${i + 1}/${o.faults} at ${at}s: ${kind} ${target.name}`);
+          plan.push(`${kind}:${target.name}@${at}`);
           target.kill(kind === 'sigterm' ? 'SIGTERM' : 'SIGKILL');
         }
         faults[kind] += 1;
       }
+      log(`  replay these faults with --plan ${plan.join(',')}`);
     }
     await waitComplete(run, producer, new Set(['greeks', 'features']), deadline);
   } finally {
@@ -303,7 +340,7 @@ async function runOnce(config: Config, run: RunPaths, dayDir: string, o: Options
     await Promise.all(all.map((p) => p.stop()));
   }
   const unexpectedExits = Object.fromEntries(all.filter((p) => p.unexpectedExits > 0).map((p) => [p.name, p.unexpectedExits]));
-  return { seconds: (Date.now() - started) / 1000, faults, restarts, unexpectedExits };
+  return { seconds: (Date.now() - started) / 1000, faults, restarts: restartCount, unexpectedExits };
 }
 
 function checkOwnStack(config: Config): void {

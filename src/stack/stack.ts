@@ -352,7 +352,14 @@ export class LocalStack {
       'log.segment.bytes=268435456',
       'message.max.bytes=10485760',
     ];
-    if (brokers > 1) {
+    if (brokers === 1) {
+      // A controlled shutdown of the only replica leaves every partition without a leader while the
+      // transaction coordinator still completes transactions, and Kafka 4.x then skips their markers as
+      // if the partitions were deleted (KAFKA-20734): the offsets and outputs of those transactions stay
+      // pending for ever and a group's committed offsets cannot be read again. There is no one to hand
+      // leadership to anyway: the node just stops, and completes the transactions when it starts.
+      props.push('controlled.shutdown.enable=false');
+    } else {
       // A crashed node is fenced (and leaves every ISR) after this long, not the default 9 s.
       props.push('broker.session.timeout.ms=4000', 'broker.heartbeat.interval.ms=1000', 'replica.lag.time.max.ms=10000');
     }
@@ -380,6 +387,8 @@ export class LocalStack {
         'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
         'log4j.logger.kafka.server.KafkaServer=INFO',
         'log4j.logger.kafka.server.BrokerServer=INFO',
+        // Transaction inits, and markers it could not write (a hanging transaction starts there).
+        'log4j.logger.kafka.coordinator.transaction=INFO',
         '',
       ].join('\n'),
     );

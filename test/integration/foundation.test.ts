@@ -7,6 +7,7 @@ import { RegistryState } from '../../src/registry/state';
 import { produceValues, readTopic } from './kafka-io';
 import { connectTestKafka, createTopics, TestKafka, uniqueName } from './helpers';
 import { createRegistry } from '../../src/avro/serde';
+import { brokerConfigValues } from '../../src/kafka/configs';
 
 const trade: EquityTrade = {
   ticker: 'SPY',
@@ -33,6 +34,17 @@ describe('foundation: broker + registry + Avro wire format', () => {
     t = await connectTestKafka();
   });
   afterAll(async () => t.close());
+
+  /**
+   * Regression (chaos, `--plan broker_restart@6.3,kill9_producer:producer@23.3,sigterm:features-1@23.8,
+   * broker_restart@24.2`): a controlled shutdown of the only broker took every partition's leader away
+   * while its transaction coordinator was completing transactions; Kafka 4.x skipped their markers as if
+   * the partitions were deleted (KAFKA-20734, "Couldn't find leader endpoint ... can be skipped" in the
+   * broker log), and the group's committed offsets stayed unreadable, so every restarted member failed.
+   */
+  it('the one-node stack stops without a controlled shutdown', async () => {
+    expect(await brokerConfigValues(t.kafka, ['controlled.shutdown.enable'])).toEqual({ 'controlled.shutdown.enable': 'false' });
+  });
 
   it('sends and reads an Avro record through the real broker with the Confluent wire format', async () => {
     const topic = uniqueName('test.equity.trades');

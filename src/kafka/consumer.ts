@@ -137,8 +137,22 @@ export class LowLevelConsumer {
     this.client.unassign();
   }
 
-  committed(partitions: readonly { topic: string; partition: number }[]): Promise<CommittedOffset[]> {
-    return whileCoordinatorMoves(() => this.fetchCommitted(partitions));
+  /**
+   * read_committed: the coordinator answers only once no transaction holds offsets of these partitions
+   * (KIP-447), so a transaction left open on the group's offsets blocks this until an operator aborts
+   * it; the error says so rather than just "timed out".
+   */
+  async committed(partitions: readonly { topic: string; partition: number }[]): Promise<CommittedOffset[]> {
+    try {
+      return await whileCoordinatorMoves(() => this.fetchCommitted(partitions));
+    } catch (err) {
+      if ((err as LibrdKafkaError).code !== CODES.ERRORS.ERR__TIMED_OUT) throw err;
+      const names = partitions.map((p) => `${p.topic}[${p.partition}]`).join(', ');
+      throw new Error(
+        `committed offsets of ${names} not readable for 60 s: the group coordinator is unreachable, or a transaction is left open on the group's offsets (list it with \`kafka-transactions.sh find-hanging\`, abort it with \`kafka-transactions.sh abort\`)`,
+        { cause: err },
+      );
+    }
   }
 
   private fetchCommitted(partitions: readonly { topic: string; partition: number }[]): Promise<CommittedOffset[]> {

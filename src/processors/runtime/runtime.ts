@@ -183,7 +183,8 @@ export class ProcessorRuntime {
     for (const partition of new Set(partitions.map((p) => p.partition))) {
       const handle = this.tasks.get(partition);
       if (!handle) continue;
-      if (!lost) await this.commit(handle).catch(() => undefined);
+      // An aborted final commit has dropped the task already; nothing is rebuilt on the way out.
+      if (!lost && !(await this.commit(handle))) continue;
       await this.dropTask(handle, lost ? 'lost' : 'revoked');
     }
   }
@@ -310,7 +311,7 @@ export class ProcessorRuntime {
     }
     for (const [handle, b] of before) this.m.replayed.inc(handle.task.counters.replayed - b.replayed);
     const now = Date.now();
-    await Promise.all([...touched].filter((h) => this.commitDue(h, now)).map((h) => this.commit(h)));
+    await Promise.all([...touched].filter((h) => this.commitDue(h, now)).map((h) => this.commitOrRebuild(h)));
     this.m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
@@ -364,13 +365,16 @@ export class ProcessorRuntime {
         this.m.watermarkLag.set({ partition: String(handle.task.partition) }, (now * 1e6 - Number(wm)) / 1e9);
       }
     }
-    await Promise.all([...this.tasks.values()].map((h) => this.commit(h)));
+    await Promise.all([...this.tasks.values()].map((h) => this.commitOrRebuild(h)));
   }
 
-  /** One transaction: the task's outputs, then its input offsets (with restore metadata), then commit. */
-  private async commit(handle: TaskHandle): Promise<void> {
+  /**
+   * One transaction: the task's outputs, then its input offsets (with restore metadata), then commit.
+   * False when it aborted: the task is dropped, its state having moved past what is committed.
+   */
+  private async commit(handle: TaskHandle): Promise<boolean> {
     const { task, producer } = handle;
-    if (!task.hasWork) return;
+    if (!task.hasWork) return true;
     const { outputs, offsets, watermark } = task.drain();
     const late = task.counters.late;
     handle.lastCommitMs = Date.now();
@@ -389,13 +393,18 @@ export class ProcessorRuntime {
       handle.lateCounted = late;
     } catch (err) {
       this.m.aborts.inc();
-      // State has moved past what is committed: the task is rebuilt from the committed offsets,
-      // unless the group has moved on (then the next assignment decides who runs it).
+      // State has moved past what is committed: the task goes (see commitOrRebuild).
       this.log.error('transaction_aborted', { partition: task.partition, error: (err as Error).message });
       await this.dropTask(handle, 'aborted');
-      if (!this.member!.ownsAssignment()) return;
-      this.member!.reposition(await this.startTask(task.partition));
+      return false;
     }
+    return true;
+  }
+
+  /** Commits while processing; an aborted task is rebuilt from its committed offsets, unless the group has moved on. */
+  private async commitOrRebuild(handle: TaskHandle): Promise<void> {
+    if ((await this.commit(handle)) || !this.member!.ownsAssignment()) return;
+    this.member!.reposition(await this.startTask(handle.task.partition));
   }
 
   /** Graceful stop: finish the batch in hand, commit, leave the group. */

@@ -97,3 +97,34 @@ export function compileLoopbackConnectors(jarsHome: string, s3mockLibs: string):
   if (result.status !== 0) throw new Error(`compiling ${file} failed (javac from a JDK 17 is needed): ${result.error?.message ?? result.stderr}`);
   return out;
 }
+
+/** ASM, for patching one Kafka class (see LeaderEndpointPatch.java); never on the broker's classpath. */
+export function asmJars(): JarSet {
+  return { name: 'asm-9.7.1', artifacts: [{ groupId: 'org.ow2.asm', artifactId: 'asm', version: '9.7.1' }] };
+}
+
+/**
+ * Applies src/stack/java/LeaderEndpointPatch.java (KAFKA-20734) to a Kafka release's jars, once per
+ * release and patch version. Returns the folder to put before the Kafka jars on the broker's classpath,
+ * or null when the release does not need it (3.x: the Scala metadata cache had it right).
+ */
+export function kafkaLeaderEndpointPatch(jarsHome: string, kafkaLibs: string, asmLibs: string): string | null {
+  const file = path.join(projectRoot(), 'src', 'stack', 'java', 'LeaderEndpointPatch.java');
+  const text = fs.readFileSync(file, 'utf8');
+  const tool = path.join(jarsHome, `leader-endpoint-patch-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
+  const out = path.join(path.dirname(kafkaLibs), path.basename(tool));
+  const verdict = path.join(out, 'verdict');
+  if (!fs.existsSync(verdict)) {
+    if (!fs.existsSync(path.join(tool, 'optflow', 'stack', 'LeaderEndpointPatch.class'))) {
+      const compiled = spawnSync('javac', ['-nowarn', '-cp', `${asmLibs}/*`, '-d', tool, file], { encoding: 'utf8' });
+      if (compiled.status !== 0) throw new Error(`compiling ${file} failed (javac from a JDK 17 is needed): ${compiled.error?.message ?? compiled.stderr}`);
+    }
+    const metadataJar = fs.readdirSync(kafkaLibs).find((f) => /^kafka-metadata-[0-9].*\.jar$/.test(f));
+    if (!metadataJar) throw new Error(`no kafka-metadata jar in ${kafkaLibs}`);
+    const run = spawnSync('java', ['-cp', `${tool}:${asmLibs}/*`, 'optflow.stack.LeaderEndpointPatch', path.join(kafkaLibs, metadataJar), path.join(out, 'classes')], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`patching ${metadataJar} failed: ${run.stderr || run.stdout}`);
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(verdict, run.stdout.trim());
+  }
+  return fs.readFileSync(verdict, 'utf8') === 'patched' ? path.join(out, 'classes') : null;
+}

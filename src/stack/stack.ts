@@ -6,7 +6,7 @@ import { Config, projectRoot } from '../config';
 import { clusterBrokers } from '../kafka/client';
 import { clientConfigFlag, kafkaSecurity, writeJavaClientProperties } from '../kafka/security';
 import { logger } from '../util/log';
-import { compileLoopbackConnectors, ensureJars, kafkaJars, LOOPBACK_INITIALIZER, s3mockJars } from './jars';
+import { asmJars, compileLoopbackConnectors, ensureJars, kafkaJars, kafkaLeaderEndpointPatch, LOOPBACK_INITIALIZER, s3mockJars } from './jars';
 import { describeOwner, exposedAddresses, Owner, ownerOf } from './owner';
 import { commandLine, portOwners } from './ports';
 import { isAlive, portOpen, readPid, serviceFiles, ServiceFiles, startDetached, stopPid, waitUntil, writePid } from './process';
@@ -135,6 +135,14 @@ export class LocalStack {
     return ensureJars(path.join(this.home, 'jars'), kafkaJars(this.config.stack.kafka_version), (n) =>
       process.stderr.write(`fetching ${n} from Maven Central (once)...\n`),
     );
+  }
+
+  /** The release's jars, after the KAFKA-20734 patch where the release needs it (see LeaderEndpointPatch.java). */
+  private brokerClasspath(libs: string): string {
+    const jarsHome = path.join(this.home, 'jars');
+    const asm = ensureJars(jarsHome, asmJars(), (n) => process.stderr.write(`fetching ${n} from Maven Central (once)...\n`));
+    const patch = kafkaLeaderEndpointPatch(jarsHome, libs, asm);
+    return patch ? `${patch}:${libs}/*` : `${libs}/*`;
   }
 
   private kafkaPorts(node: number): { broker: number; controller: number } {
@@ -352,14 +360,7 @@ export class LocalStack {
       'log.segment.bytes=268435456',
       'message.max.bytes=10485760',
     ];
-    if (brokers === 1) {
-      // A controlled shutdown of the only replica leaves every partition without a leader while the
-      // transaction coordinator still completes transactions, and Kafka 4.x then skips their markers as
-      // if the partitions were deleted (KAFKA-20734): the offsets and outputs of those transactions stay
-      // pending for ever and a group's committed offsets cannot be read again. There is no one to hand
-      // leadership to anyway: the node just stops, and completes the transactions when it starts.
-      props.push('controlled.shutdown.enable=false');
-    } else {
+    if (brokers > 1) {
       // A crashed node is fenced (and leaves every ISR) after this long, not the default 9 s.
       props.push('broker.session.timeout.ms=4000', 'broker.heartbeat.interval.ms=1000', 'replica.lag.time.max.ms=10000');
     }
@@ -423,7 +424,7 @@ export class LocalStack {
       if (format.status !== 0) throw new Error(`formatting KRaft storage failed: ${format.stderr || format.stdout}`);
     }
     const jvm = [`-Xms256m`, `-Xmx${this.config.stack.kafka_heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', log4j];
-    return startDetached(files, 'java', this.java(libs, 'kafka.Kafka', [propsFile], jvm));
+    return startDetached(files, 'java', this.java(this.brokerClasspath(libs), 'kafka.Kafka', [propsFile], jvm));
   }
 
   private async startRegistry(): Promise<number> {

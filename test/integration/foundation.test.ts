@@ -7,7 +7,11 @@ import { RegistryState } from '../../src/registry/state';
 import { produceValues, readTopic } from './kafka-io';
 import { connectTestKafka, createTopics, TestKafka, uniqueName } from './helpers';
 import { createRegistry } from '../../src/avro/serde';
-import { brokerConfigValues } from '../../src/kafka/configs';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { asmJars, ensureJars, kafkaJars, kafkaLeaderEndpointPatch } from '../../src/stack/jars';
+import { LocalStack } from '../../src/stack/stack';
 
 const trade: EquityTrade = {
   ticker: 'SPY',
@@ -36,14 +40,26 @@ describe('foundation: broker + registry + Avro wire format', () => {
   afterAll(async () => t.close());
 
   /**
-   * Regression (chaos, `--plan broker_restart@6.3,kill9_producer:producer@23.3,sigterm:features-1@23.8,
-   * broker_restart@24.2`): a controlled shutdown of the only broker took every partition's leader away
-   * while its transaction coordinator was completing transactions; Kafka 4.x skipped their markers as if
-   * the partitions were deleted (KAFKA-20734, "Couldn't find leader endpoint ... can be skipped" in the
-   * broker log), and the group's committed offsets stayed unreadable, so every restarted member failed.
+   * Regression (chaos seed 7; replay: `--plan broker_restart@6.3,kill9_producer:producer@29.8,
+   * sigterm:features-1@29.8,broker_restart@29.8`): the only broker restarted while transactions
+   * completed; with its partitions briefly leaderless, Kafka 4.4 skipped their markers as if the
+   * partitions were deleted (KAFKA-20734; "Couldn't find leader endpoint ... can be skipped" in the
+   * broker log). The group's offsets stayed pending and every restarted member failed reading them.
+   * The stack runs Kafka 4.x with one rewritten lambda; 3.9 answered right and runs as released.
    */
-  it('the one-node stack stops without a controlled shutdown', async () => {
-    expect(await brokerConfigValues(t.kafka, ['controlled.shutdown.enable'])).toEqual({ 'controlled.shutdown.enable': 'false' });
+  it('the stack patches Kafka 4.4 for KAFKA-20734 (a leaderless partition keeps its transaction markers); 3.9 needs no patch', () => {
+    const jars = path.join(new LocalStack(t.config).home, 'jars');
+    const asm = ensureJars(jars, asmJars());
+    const patched = kafkaLeaderEndpointPatch(jars, ensureJars(jars, kafkaJars('4.4.0')), asm);
+    expect(patched).not.toBeNull();
+    const code = execFileSync('javap', ['-c', '-p', '-cp', patched!, 'org.apache.kafka.metadata.KRaftMetadataCache'], { encoding: 'utf8' });
+    const lambda = code.slice(code.indexOf('lambda$getPartitionLeaderEndpoint$1('));
+    const body = lambda.slice(0, lambda.indexOf('areturn'));
+    // the leader's endpoint, or Node.noNode() when its broker is not registered: never "no such partition"
+    expect(body).toMatch(/ClusterImage\.broker[\s\S]*Optional\.map[\s\S]*Node\.noNode[\s\S]*Optional\.orElse[\s\S]*Optional\.of:/);
+    if (fs.existsSync(path.join(jars, 'kafka-3.9.1', '.complete'))) {
+      expect(kafkaLeaderEndpointPatch(jars, path.join(jars, 'kafka-3.9.1', 'libs'), asm)).toBeNull();
+    }
   });
 
   it('sends and reads an Avro record through the real broker with the Confluent wire format', async () => {

@@ -117,7 +117,9 @@ export class RecordProducer {
       'queue.buffering.max.messages': 500_000,
       'compression.type': 'lz4',
       partitioner: 'murmur2_random',
-      dr_cb: true,
+      // A transaction's commit fails if any of its messages failed: per-message reports would only cost
+      // a trip into JS each, and hold their messages in native memory until the JS thread polls them.
+      dr_cb: !this.transactional,
       ...(options.transactionalId !== undefined
         ? { 'transactional.id': options.transactionalId, 'transaction.timeout.ms': options.transactionTimeoutMs ?? 60_000 }
         : {}),
@@ -162,6 +164,7 @@ export class RecordProducer {
 
   /** Sends and resolves once every message is acknowledged (outside transactions). */
   async send(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.transactional) throw new Error('send() is for producers without a transactional id: use inTransaction()');
     const delivery = new Delivery();
     await this.enqueue(messages, delivery);
     await delivery.wait();

@@ -86,6 +86,18 @@ export const KAFKA_TOOLS: Record<string, string> = {
   'consumer-perf-test': 'org.apache.kafka.tools.ConsumerPerformance',
 };
 
+/**
+ * A KRaft cluster id: 16 random bytes in base64url, never starting with '-', which kafka-storage would
+ * take for a flag ("--cluster-id: expected one argument"; 1 start in 64). Kafka's own Uuid.randomUuid
+ * draws again in that case too.
+ */
+export function newClusterId(random: (n: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export class LocalStack {
   readonly home: string;
   readonly stateDir: string;
@@ -399,8 +411,12 @@ export class LocalStack {
   /** One cluster id for every node of this home (kept next to the layout). */
   private clusterId(): string {
     const file = path.join(this.stateDir, 'cluster-id');
-    if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(16).toString('base64url'));
-    return fs.readFileSync(file, 'utf8').trim();
+    const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+    // One that starts with '-' never formatted a node (see newClusterId): replace it.
+    if (kept !== '' && !kept.startsWith('-')) return kept;
+    const id = newClusterId();
+    fs.writeFileSync(file, id);
+    return id;
   }
 
   private java(libs: string, main: string, args: string[], jvm: string[] = []): string[] {

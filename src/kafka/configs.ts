@@ -43,26 +43,21 @@ export async function topicConfigValues(config: Pick<Config, 'kafka'>, topic: st
   return Object.fromEntries((described.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
 }
 
-/** The values of some configs of the first broker (its defaults included). */
-export async function brokerConfigValues(config: Pick<Config, 'kafka'>, names: readonly string[]): Promise<Record<string, string>> {
-  return withConfigAdmin(config, async (admin) => {
-    const { brokers } = await admin.describeCluster();
-    const described = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0].nodeId), configNames: [...names] }],
-    });
-    return Object.fromEntries((described.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
-  });
-}
-
 /**
  * The replication factor a topic created with -1 gets: the broker's default.replication.factor;
  * undefined when the cluster does not let us describe broker configs (a managed cluster).
  */
 export async function brokerDefaultReplication(config: Pick<Config, 'kafka'>): Promise<number | undefined> {
   try {
-    const value = Number((await brokerConfigValues(config, ['default.replication.factor']))['default.replication.factor']);
-    return Number.isInteger(value) && value > 0 ? value : undefined;
+    return await withConfigAdmin(config, async (admin) => {
+      const { brokers } = await admin.describeCluster();
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0].nodeId), configNames: ['default.replication.factor'] }],
+      });
+      const value = Number(described.resources[0]?.configEntries.find((e) => e.configName === 'default.replication.factor')?.configValue);
+      return Number.isInteger(value) && value > 0 ? value : undefined;
+    });
   } catch {
     return undefined;
   }

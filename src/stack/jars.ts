@@ -85,17 +85,22 @@ export function ensureJars(jarsHome: string, set: JarSet, onFetch?: (name: strin
 export const LOOPBACK_INITIALIZER = 'optflow.stack.LoopbackConnectors';
 
 /**
- * Compiles src/stack/java/LoopbackConnectors.java against S3Mock's jars (javac comes with the JDK
- * that Maven needs), once per source version; returns the class folder to put on the classpath.
+ * Compiles src/stack/java/<name>.java against `libs` (javac comes with the JDK that Maven needs), once
+ * per source version: the source's hash names the class folder, under jarsHome, that it returns.
  */
-export function compileLoopbackConnectors(jarsHome: string, s3mockLibs: string): string {
-  const file = path.join(projectRoot(), 'src', 'stack', 'java', 'LoopbackConnectors.java');
+function compileOnce(jarsHome: string, name: string, folder: string, libs: string): string {
+  const file = path.join(projectRoot(), 'src', 'stack', 'java', `${name}.java`);
   const text = fs.readFileSync(file, 'utf8');
-  const out = path.join(jarsHome, `s3mock-loopback-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
-  if (fs.existsSync(path.join(out, 'optflow', 'stack', 'LoopbackConnectors.class'))) return out;
-  const result = spawnSync('javac', ['-nowarn', '-cp', `${s3mockLibs}/*`, '-d', out, file], { encoding: 'utf8' });
+  const out = path.join(jarsHome, `${folder}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
+  if (fs.existsSync(path.join(out, 'optflow', 'stack', `${name}.class`))) return out;
+  const result = spawnSync('javac', ['-nowarn', '-cp', `${libs}/*`, '-d', out, file], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`compiling ${file} failed (javac from a JDK 17 is needed): ${result.error?.message ?? result.stderr}`);
   return out;
+}
+
+/** src/stack/java/LoopbackConnectors.java compiled against S3Mock's jars: the class folder to put on its classpath. */
+export function compileLoopbackConnectors(jarsHome: string, s3mockLibs: string): string {
+  return compileOnce(jarsHome, 'LoopbackConnectors', 's3mock-loopback', s3mockLibs);
 }
 
 /** ASM, for patching one Kafka class (see LeaderEndpointPatch.java); never on the broker's classpath. */
@@ -109,16 +114,10 @@ export function asmJars(): JarSet {
  * or null when the release does not need it (3.x: the Scala metadata cache had it right).
  */
 export function kafkaLeaderEndpointPatch(jarsHome: string, kafkaLibs: string, asmLibs: string): string | null {
-  const file = path.join(projectRoot(), 'src', 'stack', 'java', 'LeaderEndpointPatch.java');
-  const text = fs.readFileSync(file, 'utf8');
-  const tool = path.join(jarsHome, `leader-endpoint-patch-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`);
+  const tool = compileOnce(jarsHome, 'LeaderEndpointPatch', 'leader-endpoint-patch', asmLibs);
   const out = path.join(path.dirname(kafkaLibs), path.basename(tool));
   const verdict = path.join(out, 'verdict');
   if (!fs.existsSync(verdict)) {
-    if (!fs.existsSync(path.join(tool, 'optflow', 'stack', 'LeaderEndpointPatch.class'))) {
-      const compiled = spawnSync('javac', ['-nowarn', '-cp', `${asmLibs}/*`, '-d', tool, file], { encoding: 'utf8' });
-      if (compiled.status !== 0) throw new Error(`compiling ${file} failed (javac from a JDK 17 is needed): ${compiled.error?.message ?? compiled.stderr}`);
-    }
     const metadataJar = fs.readdirSync(kafkaLibs).find((f) => /^kafka-metadata-[0-9].*\.jar$/.test(f));
     if (!metadataJar) throw new Error(`no kafka-metadata jar in ${kafkaLibs}`);
     const run = spawnSync('java', ['-cp', `${tool}:${asmLibs}/*`, 'optflow.stack.LeaderEndpointPatch', path.join(kafkaLibs, metadataJar), path.join(out, 'classes')], { encoding: 'utf8' });

@@ -6,7 +6,7 @@ import { Config, projectRoot } from '../config';
 import { clusterBrokers } from '../kafka/client';
 import { clientConfigFlag, kafkaSecurity, writeJavaClientProperties } from '../kafka/security';
 import { logger } from '../util/log';
-import { asmJars, compileLoopbackConnectors, ensureJars, kafkaJars, kafkaLeaderEndpointPatch, LOOPBACK_INITIALIZER, s3mockJars } from './jars';
+import { asmJars, compileLoopbackConnectors, ensureJars, JarSet, kafkaJars, kafkaLeaderEndpointPatch, LOOPBACK_INITIALIZER, s3mockJars } from './jars';
 import { describeOwner, exposedAddresses, Owner, ownerOf } from './owner';
 import { commandLine, portOwners } from './ports';
 import { isAlive, portOpen, readPid, serviceFiles, ServiceFiles, startDetached, stopPid, waitUntil, writePid } from './process';
@@ -143,17 +143,17 @@ export class LocalStack {
     return path.join(this.stateDir, unit.name);
   }
 
+  private jars(set: JarSet): string {
+    return ensureJars(path.join(this.home, 'jars'), set, (n) => process.stderr.write(`fetching ${n} from Maven Central (once)...\n`));
+  }
+
   private kafkaLibs(): string {
-    return ensureJars(path.join(this.home, 'jars'), kafkaJars(this.config.stack.kafka_version), (n) =>
-      process.stderr.write(`fetching ${n} from Maven Central (once)...\n`),
-    );
+    return this.jars(kafkaJars(this.config.stack.kafka_version));
   }
 
   /** The release's jars, after the KAFKA-20734 patch where the release needs it (see LeaderEndpointPatch.java). */
   private brokerClasspath(libs: string): string {
-    const jarsHome = path.join(this.home, 'jars');
-    const asm = ensureJars(jarsHome, asmJars(), (n) => process.stderr.write(`fetching ${n} from Maven Central (once)...\n`));
-    const patch = kafkaLeaderEndpointPatch(jarsHome, libs, asm);
+    const patch = kafkaLeaderEndpointPatch(path.join(this.home, 'jars'), libs, this.jars(asmJars()));
     return patch ? `${patch}:${libs}/*` : `${libs}/*`;
   }
 
@@ -454,9 +454,8 @@ export class LocalStack {
   private async startS3(): Promise<number> {
     const files = this.files(this.unit('s3'));
     const port = this.config.stack.s3_port;
-    const jars = path.join(this.home, 'jars');
-    const libs = ensureJars(jars, s3mockJars(), (n) => process.stderr.write(`fetching ${n} from Maven Central (once)...\n`));
-    const loopback = compileLoopbackConnectors(jars, libs);
+    const libs = this.jars(s3mockJars());
+    const loopback = compileLoopbackConnectors(path.join(this.home, 'jars'), libs);
     const root = path.join(this.stateDir, 's3', 'data');
     fs.mkdirSync(root, { recursive: true });
     const jvm = ['-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dspring.main.banner-mode=off'];

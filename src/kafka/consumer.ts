@@ -96,6 +96,12 @@ export class LowLevelConsumer {
         'isolation.level': 'read_committed',
         'enable.partition.eof': true,
         'fetch.wait.max.ms': 100,
+        // librdkafka stops fetching a partition whose queue holds queued.min.messages (default 100k)
+        // and looks again after fetch.queue.backoff.ms (default 1 s): a consumer that drains its queue
+        // faster than that waits on the fetcher (bare consume of 413k records: 155k/s → 220k/s).
+        // The queue stays bounded by queued.max.messages.kbytes (64 MB).
+        'queued.min.messages': 1_000_000,
+        'fetch.queue.backoff.ms': 10,
         ...(properties as Record<string, string | number | boolean>),
       },
       { 'auto.offset.reset': 'earliest' },

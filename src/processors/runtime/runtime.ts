@@ -46,11 +46,17 @@ interface TaskHandle {
   /** task.counters.late already added to the late metric (late records count once committed). */
   lateCounted: number;
   lastCommitMs: number;
+  /** The task's last transaction, settled or in flight: false once one aborted (the task is dropped). */
+  committing: Promise<boolean>;
+  /** Transactions requested and not yet settled. */
+  commitsPending: number;
 }
 
 /** A task commits when this much time passed since its last commit, or this many outputs wait. */
 const COMMIT_INTERVAL_MS = 100;
 const COMMIT_OUTPUTS = 20_000;
+/** Processing waits for a task's transaction in flight only once this many outputs wait behind it. */
+const COMMIT_OUTPUTS_BEHIND = 4 * COMMIT_OUTPUTS;
 
 export class ProcessorRuntime {
   private readonly log;
@@ -183,13 +189,19 @@ export class ProcessorRuntime {
     for (const partition of new Set(partitions.map((p) => p.partition))) {
       const handle = this.tasks.get(partition);
       if (!handle) continue;
+      if (lost) {
+        await handle.committing;
+        await this.dropTask(handle, 'lost');
+        continue;
+      }
       // An aborted final commit has dropped the task already; nothing is rebuilt on the way out.
-      if (!lost && !(await this.commit(handle))) continue;
-      await this.dropTask(handle, lost ? 'lost' : 'revoked');
+      if (await this.commit(handle)) await this.dropTask(handle, 'revoked');
     }
   }
 
+  /** Once per task: an aborted transaction drops it, and so may a revoke or a stop behind it. */
   private async dropTask(handle: TaskHandle, reason: string): Promise<void> {
+    if (this.tasks.get(handle.task.partition) !== handle) return;
     this.tasks.delete(handle.task.partition);
     handle.task.close();
     await handle.producer.disconnect();
@@ -225,7 +237,7 @@ export class ProcessorRuntime {
     });
     for (const topic of empty) task.fetched(topic, true);
     for (const record of this.tables?.records() ?? []) task.table(record);
-    this.tasks.set(partition, { task, producer, lateCounted: 0, lastCommitMs: now });
+    this.tasks.set(partition, { task, producer, lateCounted: 0, lastCommitMs: now, committing: Promise.resolve(true), commitsPending: 0 });
     this.log.info('task_started', {
       partition,
       generation: task.version.generation,
@@ -311,11 +323,14 @@ export class ProcessorRuntime {
     }
     for (const [handle, b] of before) this.m.replayed.inc(handle.task.counters.replayed - b.replayed);
     const now = Date.now();
-    await Promise.all([...touched].filter((h) => this.commitDue(h, now)).map((h) => this.commitOrRebuild(h)));
+    for (const handle of touched) if (this.commitDue(handle, now)) this.commitInBackground(handle);
+    // Bounded: a task whose outputs pile up behind a slow transaction waits for it.
+    await Promise.all([...touched].filter((h) => h.task.pendingOutputs >= COMMIT_OUTPUTS_BEHIND).map((h) => h.committing));
     this.m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   private commitDue(handle: TaskHandle, now: number): boolean {
+    if (handle.commitsPending > 0) return false;
     return handle.task.pendingOutputs >= COMMIT_OUTPUTS || now - handle.lastCommitMs >= COMMIT_INTERVAL_MS;
   }
 
@@ -365,14 +380,52 @@ export class ProcessorRuntime {
         this.m.watermarkLag.set({ partition: String(handle.task.partition) }, (now * 1e6 - Number(wm)) / 1e9);
       }
     }
-    await Promise.all([...this.tasks.values()].map((h) => this.commitOrRebuild(h)));
+    for (const handle of this.tasks.values()) if (handle.commitsPending === 0) this.commitInBackground(handle);
+  }
+
+  /**
+   * The task's next transaction, after the one in flight (one at a time per task). It takes what
+   * the task holds when it starts: records processed while the previous one commits go into it.
+   * False when it or an earlier one aborted: the task has been dropped.
+   */
+  private commit(handle: TaskHandle): Promise<boolean> {
+    handle.commitsPending += 1;
+    const next = handle.committing.then((ok) => ok && this.transact(handle)).finally(() => (handle.commitsPending -= 1));
+    handle.committing = next;
+    return next;
+  }
+
+  /**
+   * Commits while the member goes on with the next batch: waiting for each transaction kept the
+   * thread idle about a sixth of the time. An aborted task is rebuilt from its committed offsets.
+   */
+  private commitInBackground(handle: TaskHandle): void {
+    this.commit(handle).then(
+      (ok) => ok || this.rebuildLater(handle.task.partition),
+      (err: unknown) => this.member!.fail(err),
+    );
+  }
+
+  /**
+   * Rebuilds task p between batches, unless the group moved it elsewhere meanwhile or a new
+   * assignment started it again. Records of p delivered before then found no task; the member
+   * re-reads them from the new task's restore points.
+   */
+  private rebuildLater(partition: number): void {
+    const member = this.member!;
+    member
+      .exclusive(async () => {
+        if (this.tasks.has(partition) || !member.ownsPartition(partition)) return;
+        member.reposition(await this.startTask(partition));
+      })
+      .catch((err: unknown) => member.fail(err));
   }
 
   /**
    * One transaction: the task's outputs, then its input offsets (with restore metadata), then commit.
    * False when it aborted: the task is dropped, its state having moved past what is committed.
    */
-  private async commit(handle: TaskHandle): Promise<boolean> {
+  private async transact(handle: TaskHandle): Promise<boolean> {
     const { task, producer } = handle;
     if (!task.hasWork) return true;
     const { outputs, offsets, watermark } = task.drain();
@@ -393,7 +446,7 @@ export class ProcessorRuntime {
       handle.lateCounted = late;
     } catch (err) {
       this.m.aborts.inc();
-      // State has moved past what is committed: the task goes (see commitOrRebuild).
+      // State has moved past what is committed: the task goes (see rebuildLater).
       this.log.error('transaction_aborted', { partition: task.partition, error: (err as Error).message });
       await this.dropTask(handle, 'aborted');
       return false;
@@ -401,17 +454,14 @@ export class ProcessorRuntime {
     return true;
   }
 
-  /** Commits while processing; an aborted task is rebuilt from its committed offsets, unless the group has moved on. */
-  private async commitOrRebuild(handle: TaskHandle): Promise<void> {
-    if ((await this.commit(handle)) || !this.member!.ownsAssignment()) return;
-    this.member!.reposition(await this.startTask(handle.task.partition));
-  }
-
   /** Graceful stop: finish the batch in hand, commit, leave the group. */
   async stop(): Promise<void> {
     await this.member?.stop();
     await this.tables?.stop();
-    for (const handle of [...this.tasks.values()]) await this.dropTask(handle, 'shutdown');
+    for (const handle of [...this.tasks.values()]) {
+      await handle.committing;
+      await this.dropTask(handle, 'shutdown');
+    }
     await this.admin?.disconnect();
     await this.metricsServer?.close();
     this.log.info('stopped', {});

@@ -12,7 +12,7 @@ import { createRegistry, TopicSerde } from '../src/avro/serde';
 import { Config, loadConfig, physicalName } from '../src/config';
 import { generateDay } from '../src/generator';
 import { applyWholeTopology, dropTopics } from './topics';
-import { readTopicToEnd } from '../src/kafka/consumer';
+import { LowLevelConsumer, readTopicToEnd, tpKey } from '../src/kafka/consumer';
 import { markerOf } from '../src/kafka/markers';
 import { DATASETS } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
@@ -67,6 +67,35 @@ function inMemory(config: Config, definition: ProcessorDefinition, records: Inpu
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+/**
+ * The client's ceiling: the same input partitions read from their start to their end through the
+ * product's consumer (librdkafka and its Node binding, read_committed), with nothing done to the
+ * records. Every stage through the broker pays at least this per record on its one JS thread.
+ */
+async function consumeOnly(config: Config, definition: ProcessorDefinition): Promise<number> {
+  const consumer = new LowLevelConsumer(config, 'bench-consume-only', { 'group.id': `bench-consume-only-${process.pid}` });
+  await consumer.connect();
+  try {
+    const starts = [];
+    for (const input of definition.inputs) {
+      const topic = physicalName(config, input.topic);
+      for (let partition = 0; partition < config.topics.partitions; partition++) starts.push({ topic, partition, offset: -2n });
+    }
+    const open = new Set(starts.map((s) => tpKey(s.topic, s.partition)));
+    consumer.assign(starts);
+    let records = 0;
+    const started = process.hrtime.bigint();
+    while (open.size > 0) {
+      const batch = await consumer.consume(5000);
+      records += batch.records.length;
+      for (const end of batch.ends) open.delete(tpKey(end.topic, end.partition));
+    }
+    return records / (Number(process.hrtime.bigint() - started) / 1e9);
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
 /** Through the broker: start-up (group join, restore, table load) to the first record, then records/s from there to the last. */
 async function throughBroker(config: Config, definition: ProcessorDefinition, expected: number): Promise<{ startup: number; seconds: number; records: number }> {
   const runtime = new ProcessorRuntime(config, definition, { metricsPort: 0 });
@@ -101,17 +130,19 @@ export async function run(): Promise<void> {
   const job = new FlatfileJob(config, new LocalSource(root), { from: DATE, to: DATE, datasets: [...DATASETS], follow: false, jobName: 'bench', progress: 'log' });
   const produced = await job.run();
   if (produced.failed.length > 0) throw new Error(`producer failed: ${produced.failed.join(', ')}`);
-  const rows: string[][] = [['processor', 'input records', 'in memory rec/s', 'via broker rec/s', 'broker / memory', 'start-up s']];
+  const rows: string[][] = [['processor', 'input records', 'in memory rec/s', 'consume only rec/s', 'via broker rec/s', 'broker / memory', 'broker / consume only', 'start-up s']];
   try {
     for (const name of ['greeks', 'features']) {
       const definition = processorByName(name);
       const records = await inputsOf(config, definition);
       const memory = inMemory(config, definition, records);
+      const ceiling = await consumeOnly(config, definition);
       const broker = await throughBroker(config, definition, records.length);
       const inMemoryRate = records.length / memory;
       const brokerRate = broker.records / broker.seconds;
       const fmt = (r: number) => Math.round(r).toLocaleString('en-US');
-      rows.push([name, records.length.toLocaleString('en-US'), fmt(inMemoryRate), fmt(brokerRate), `${((brokerRate / inMemoryRate) * 100).toFixed(0)}%`, broker.startup.toFixed(1)]);
+      const pct = (r: number) => `${(r * 100).toFixed(0)}%`;
+      rows.push([name, records.length.toLocaleString('en-US'), fmt(inMemoryRate), fmt(ceiling), fmt(brokerRate), pct(brokerRate / inMemoryRate), pct(brokerRate / ceiling), broker.startup.toFixed(1)]);
     }
   } finally {
     await dropTopics(config, prefix);
@@ -119,6 +150,7 @@ export async function run(): Promise<void> {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) process.stdout.write(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + '\n');
   process.stdout.write('via broker: consumed, decoded, processed, encoded and committed in transactions, from the first input record processed to the last;\n');
+  process.stdout.write('consume only: the same input partitions read start to end through the consumer, records not even decoded (the client\'s ceiling);\n');
   process.stdout.write('start-up: member start to the first record (group join, restore, table load).\n');
 }
 

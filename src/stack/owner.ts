@@ -2,8 +2,8 @@ import { commandLine, isLoopback, listenersOn, portOwners } from './ports';
 import { portOpen } from './process';
 
 /**
- * Who serves a stack service's ports. `ours`: a process of that service (recognised by its command
- * line), which `stack down` stops whatever pid file it was started with. `foreign`: something else,
+ * Who serves a stack service's ports. `ours`: that service's process of this stack (recognised by
+ * its command line), which `stack down` stops whatever pid file it was started with. `foreign`: something else,
  * which the stack must neither report as serving nor try to replace. `unknown`: the port answers but
  * its process is not visible (another user's). `free`: nothing listens.
  */
@@ -13,10 +13,10 @@ export type Owner =
   | { kind: 'foreign'; pid: number; command: string }
   | { kind: 'unknown' };
 
-export async function ownerOf(ports: number[], mark: RegExp): Promise<Owner> {
+export async function ownerOf(ports: number[], isOurs: (command: string) => boolean): Promise<Owner> {
   const pids = [...new Set(ports.flatMap((p) => portOwners(p)))];
   const described = pids.map((pid) => ({ pid, command: commandLine(pid) ?? '' })).filter((p) => p.command !== '');
-  const ours = described.find((p) => mark.test(p.command));
+  const ours = described.find((p) => isOurs(p.command));
   if (ours) return { kind: 'ours', ...ours };
   if (described.length > 0) return { kind: 'foreign', ...described[0] };
   const open = await Promise.all(ports.map((p) => portOpen(p)));

@@ -64,6 +64,17 @@ const MARKS: Record<ServiceName, RegExp> = {
   s3: /\bS3MockApplication\b/,
 };
 
+/**
+ * Whether a command line is the service's process of the stack kept in `stateDir`. Kafka and S3 name
+ * their files there (server.properties, the store root), so another checkout's or home's stack on the
+ * same ports is not taken for this one: adopting it would let `down` stop it. The registry names no
+ * file; any registry process on its port counts.
+ */
+export function servesStack(service: ServiceName, command: string, stateDir: string): boolean {
+  if (!MARKS[service].test(command)) return false;
+  return service === 'registry' || command.includes(stateDir + path.sep);
+}
+
 const log = logger('stack');
 
 interface Claim {
@@ -185,7 +196,7 @@ export class LocalStack {
   }
 
   private ownerOf(unit: Unit): Promise<Owner> {
-    return ownerOf(this.ports(unit), MARKS[unit.service]);
+    return ownerOf(this.ports(unit), (command) => servesStack(unit.service, command, this.stateDir));
   }
 
   owner(name: ServiceName): Promise<Owner> {
@@ -295,7 +306,7 @@ export class LocalStack {
   /** The pid file's process, if it still is this unit's service (a pid can be reused by anything after a reboot). */
   private recordedPid(unit: Unit): number | undefined {
     const pid = readPid(this.files(unit));
-    return pid && MARKS[unit.service].test(commandLine(pid) ?? '') ? pid : undefined;
+    return pid && servesStack(unit.service, commandLine(pid) ?? '', this.stateDir) ? pid : undefined;
   }
 
   /** The pid serving a Kafka node (1-based), for tests and operators that must stop one node. */

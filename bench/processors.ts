@@ -21,6 +21,7 @@ import { ProcessorDriver } from '../src/processors/runtime/driver';
 import { ProcessorRuntime } from '../src/processors/runtime/runtime';
 import { ProcessorDefinition } from '../src/processors/runtime/types';
 import { processorByName } from '../topology/processors';
+import { buildTopology } from '../topology/topology';
 
 const DATE = '2025-03-07';
 const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];
@@ -76,11 +77,10 @@ async function consumeOnly(config: Config, definition: ProcessorDefinition): Pro
   const consumer = new LowLevelConsumer(config, 'bench-consume-only', { 'group.id': `bench-consume-only-${process.pid}` });
   await consumer.connect();
   try {
-    const starts = [];
-    for (const input of definition.inputs) {
-      const topic = physicalName(config, input.topic);
-      for (let partition = 0; partition < config.topics.partitions; partition++) starts.push({ topic, partition, offset: -2n });
-    }
+    const inputs = new Set(definition.inputs.map((i) => physicalName(config, i.topic)));
+    const starts = buildTopology(config)
+      .topics.filter((t) => inputs.has(t.name))
+      .flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition, offset: -2n })));
     const open = new Set(starts.map((s) => tpKey(s.topic, s.partition)));
     consumer.assign(starts);
     let records = 0;

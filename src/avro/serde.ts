@@ -2,7 +2,7 @@ import * as avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Config } from '../config';
 import { registryAuth } from '../kafka/security';
-import { AVRO_OPTIONS, avroType, loadSchema, SchemaName } from './types';
+import { AVRO_OPTIONS, avroType, decodeAvro, encodeAvro, loadSchema, SchemaName } from './types';
 
 /**
  * Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body.
@@ -71,7 +71,7 @@ export class TopicSerde<T> {
   }
 
   encode(value: T): Buffer {
-    return Buffer.concat([this.header, this.type.toBuffer(value)]);
+    return encodeAvro(this.type, value, this.header);
   }
 
   async decode(buffer: Buffer | null): Promise<T> {
@@ -93,7 +93,7 @@ export class TopicSerde<T> {
 
   private read(buffer: Buffer, id: number, reader: avro.Resolver | undefined): T {
     try {
-      return (reader ? this.type.fromBuffer(buffer.subarray(5), reader) : this.type.fromBuffer(buffer.subarray(5))) as T;
+      return decodeAvro(this.type, buffer, 5, reader) as T;
     } catch (err) {
       throw new PoisonRecordError('undecodable_avro', `schema id ${id}: ${(err as Error).message}`);
     }

@@ -1,5 +1,5 @@
 import * as avro from 'avsc';
-import { typeOf } from '../../avro/types';
+import { encodeAvro, typeOf } from '../../avro/types';
 import { Config } from '../../config';
 import { DeadLetter } from '../../domain/records';
 import { Task } from './task';
@@ -45,11 +45,11 @@ export class ProcessorDriver {
       encode: (output, key, value) => {
         const type = this.outputTypes.get(output.topic);
         if (!type) throw new Error(`${definition.name} emitted to undeclared topic ${output.topic}`);
-        return { topic: output.topic, key, value: type.toBuffer(value) };
+        return { topic: output.topic, key, value: encodeAvro(type, value) };
       },
       lateTopic: lateTopicOf(definition.name),
       dlqTopic: dlqTopicOf(definition.name),
-      deadLetter: (letter) => this.deadLetterType.toBuffer(letter),
+      deadLetter: (letter) => encodeAvro(this.deadLetterType, letter),
     });
   }
 

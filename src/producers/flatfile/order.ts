@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Type } from 'avsc';
 import type { MarketRecord } from './normalise';
+import { decodeAvro, encodeAvro } from '../../avro/types';
 
 export interface SortKey {
   /** The record's Kafka key (the underlying for options, the ticker for stocks): a tie-breaker after time. */
@@ -80,7 +81,7 @@ export function marketSortKey(record: MarketRecord): SortKey {
 
 /** Spill codec from an avsc type (e.g. one built from schemas/*.avsc with a bigint long). */
 export function avroCodec<T>(type: Type): RecordCodec<T> {
-  return { encode: (r) => type.toBuffer(r), decode: (b) => type.fromBuffer(b) as T };
+  return { encode: (r) => encodeAvro(type, r), decode: (b) => decodeAvro(type, b) as T };
 }
 
 /** Frame: u32 payload length, f64 input order, payload. */

@@ -190,7 +190,7 @@ export async function pureCore(dir: string, config: Config): Promise<{ greeks: {
     batch = [];
   };
   try {
-    for await (const item of daySequence(ordered)) {
+    for await (const items of daySequence(ordered)) for (const item of items) {
       if (item.kind !== 'record' || item.skip) continue;
       const topic = ordered[item.file].file.dataset.topic;
       const partition = partitionOf(recordKey(item.record), config.topics.partitions);

@@ -317,7 +317,7 @@ async function reducedQuotes(quotes: GeneratedFile, trades: GeneratedFile): Prom
     (a, b) => compareKeys(marketSortKey(a), marketSortKey(b)) || Number(a.origin_offset - b.origin_offset),
   );
   const kept: MarketRecord[] = [];
-  for await (const d of reduceSorted((async function* () { yield* sorted; })(), new QuoteReduction(times))) if (d.keep) kept.push(d.record);
+  for await (const batch of reduceSorted((async function* () { yield sorted; })(), new QuoteReduction(times))) for (const d of batch) if (d.keep) kept.push(d.record);
   return kept;
 }
 

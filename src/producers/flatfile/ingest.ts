@@ -26,12 +26,12 @@ import type { DeadLetter } from '../../domain/records';
 import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
 import { dedupeKey, deadLetterKey, hash64, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from './datasets';
-import type { MarketRecord } from './normalise';
-import { avroCodec, compareKeys, ExternalSorter, marketSortKey, type SortKey } from './order';
+import { recordKey, type MarketRecord } from './normalise';
+import { avroCodec, compareKeys, ExternalSorter, marketSortKey, MERGE_BATCH, sortKey, type SortKey } from './order';
 import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
 import type { RootMap } from './opra-lite';
-import { QuoteReduction, reduceSorted, TradeTimes } from './quote-reduction';
+import { QuoteReduction, reduceSorted, TradeTimes, type Reduced } from './quote-reduction';
 import { FlatFileParser, type Rejection } from './rows';
 import type { FlatFileSource } from './source';
 import { GENERATION_HEADER, type StateTopics } from './state';
@@ -116,7 +116,7 @@ async function readFile(file: PlannedFile, body: Readable, etag: string, s: Inge
     key: marketSortKey, codec: avroCodec(typeOf(file.dataset.kind)), maxRecordsInMemory: s.sortMemoryRecords, tmpDir: s.spillDir,
   });
   const deadLetters = new ExternalSorter<Rejection>({
-    key: () => ({ group: '', time: 0n, seq: null }), codec: rejectionCodec(), maxRecordsInMemory: 100_000, tmpDir: s.spillDir,
+    key: () => sortKey('', 0n, null), codec: rejectionCodec(), maxRecordsInMemory: 100_000, tmpDir: s.spillDir,
     estimateBytes: (r) => 100 + r.raw.length * 2,
   });
   const parser = new FlatFileParser({ dataset: file.dataset, origin: file.key, universe: s.universe, rootMap: s.rootMap });
@@ -224,43 +224,76 @@ export interface DayFile {
 /** `skip`: an option quote no trade can see (quote-reduction.ts): an item of the file's sequence, not sent. */
 export type DayItem = { file: number; kind: 'record'; record: MarketRecord; skip: boolean } | { file: number; kind: 'dead'; rejection: Rejection };
 
-async function* unreduced(records: AsyncIterable<MarketRecord>): AsyncGenerator<{ record: MarketRecord; keep: boolean }> {
-  for await (const record of records) yield { record, keep: true };
+/** A file's records in sort order, batch by batch, each with whether it is sent (quote reduction). */
+function decidedBatches(f: DayFile): AsyncGenerator<Reduced<MarketRecord>[]> {
+  const sorted = f.read.records.batches();
+  return f.reduction !== null ? reduceSorted(sorted, f.reduction) : unreduced(sorted);
 }
 
-/**
- * The day's records in event-time order: a merge of the files' sorted streams by (time, key,
- * sequence), ties to the earlier dataset. Deterministic for a given set of files, though resume only
- * needs each file's own sequence to be (positions are counted per file).
- */
-async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem> {
-  const streams = files.map((f) => (f.reduction !== null ? reduceSorted(f.read.records.sorted(), f.reduction) : unreduced(f.read.records.sorted())));
-  const heads: ({ record: MarketRecord; keep: boolean } | null)[] = [];
-  const keys: (SortKey | null)[] = [];
-  const pull = async (i: number): Promise<void> => {
-    const next = await streams[i].next();
-    heads[i] = next.done ? null : next.value;
-    keys[i] = next.done ? null : marketSortKey(next.value.record);
-  };
-  for (let i = 0; i < streams.length; i++) await pull(i);
-  try {
-    for (;;) {
-      let best = -1;
-      for (let i = 0; i < keys.length; i++) if (keys[i] !== null && (best < 0 || compareKeys(keys[i]!, keys[best]!) < 0)) best = i;
-      if (best < 0) return;
-      const head = heads[best]!;
-      yield { file: best, kind: 'record', record: head.record, skip: !head.keep };
-      await pull(best);
-    }
-  } finally {
-    await Promise.all(streams.map((s) => s.return(undefined)));
+async function* unreduced(batches: AsyncIterable<MarketRecord[]>): AsyncGenerator<Reduced<MarketRecord>[]> {
+  for await (const batch of batches) yield batch.map((record) => ({ record, keep: true }));
+}
+
+/** One file's decided records: the current batch, the position in it and the sort key there (null: exhausted). */
+class MergeInput {
+  batch: Reduced<MarketRecord>[] = [];
+  index = 0;
+  key: SortKey | null = null;
+
+  constructor(readonly stream: AsyncGenerator<Reduced<MarketRecord>[]>) {}
+
+  async refill(): Promise<void> {
+    const next = await this.stream.next();
+    this.batch = next.done ? [] : next.value;
+    this.index = 0;
+    this.key = this.batch.length > 0 ? marketSortKey(this.batch[0].record) : null;
+  }
+
+  take(): Reduced<MarketRecord> {
+    const taken = this.batch[this.index++];
+    if (this.index < this.batch.length) this.key = marketSortKey(this.batch[this.index].record);
+    return taken;
   }
 }
 
-/** The day's output sequence: merged records, then each file's dead letters in line order. */
-export async function* daySequence(files: readonly DayFile[]): AsyncGenerator<DayItem> {
+/**
+ * The day's records in event-time order, in batches: a merge of the files' sorted streams by (time,
+ * key, sequence), ties to the earlier dataset. Deterministic for a given set of files, though resume
+ * only needs each file's own sequence to be (positions are counted per file).
+ */
+async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem[]> {
+  const inputs = files.map((f) => new MergeInput(decidedBatches(f)));
+  try {
+    for (const input of inputs) await input.refill();
+    let out: DayItem[] = [];
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < inputs.length; i++) {
+        const key = inputs[i].key;
+        if (key !== null && (best < 0 || compareKeys(key, inputs[best].key!) < 0)) best = i;
+      }
+      if (best < 0) break;
+      const input = inputs[best];
+      const { record, keep } = input.take();
+      out.push({ file: best, kind: 'record', record, skip: !keep });
+      if (input.index >= input.batch.length) await input.refill();
+      if (out.length >= MERGE_BATCH) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  } finally {
+    await Promise.all(inputs.map((input) => input.stream.return(undefined)));
+  }
+}
+
+/** The day's output sequence, in batches: merged records, then each file's dead letters in line order. */
+export async function* daySequence(files: readonly DayFile[]): AsyncGenerator<DayItem[]> {
   yield* mergedRecords(files);
-  for (const [file, f] of files.entries()) for await (const rejection of f.read.deadLetters.sorted()) yield { file, kind: 'dead', rejection };
+  for (const [file, f] of files.entries()) {
+    for await (const batch of f.read.deadLetters.batches()) yield batch.map((rejection): DayItem => ({ file, kind: 'dead', rejection }));
+  }
 }
 
 function deadLetterOf(file: PlannedFile, r: Rejection): DeadLetter {
@@ -307,7 +340,7 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
   const { progress } = cursor.day;
   if (cursor.filter !== null && !cursor.filter.isNew(hi, lo)) progress.duplicates++;
   else if (item.kind === 'record') {
-    chunk.add(item.file, { topic: cursor.serde.topic, key: marketSortKey(item.record).group, value: cursor.serde.encode(item.record) }, hi, lo);
+    chunk.add(item.file, { topic: cursor.serde.topic, key: recordKey(item.record), value: cursor.serde.encode(item.record) }, hi, lo);
     checkpoint.producedRecords++;
     progress.produced++;
   } else {
@@ -331,15 +364,17 @@ export async function produceDay(files: readonly DayFile[], s: IngestSettings, p
   const txn = new DayTransactions(ports, cursors);
   let chunk = new Chunk();
   let started = false;
-  for await (const item of daySequence(files)) {
-    if (!started && item.kind === 'record') await txn.markersOnly(item.record.sip_timestamp - 1n);
-    started = true;
-    const cursor = cursors[item.file];
-    if (!addItem(cursor, item, chunk)) continue;
-    if (chunk.bytes >= SEND_BATCH_BYTES) await txn.send(chunk);
-    if (chunk.items >= s.transactionRecords) {
-      await txn.commit(chunk, false);
-      chunk = new Chunk();
+  for await (const batch of daySequence(files)) {
+    for (const item of batch) {
+      if (!started && item.kind === 'record') await txn.markersOnly(item.record.sip_timestamp - 1n);
+      started = true;
+      const cursor = cursors[item.file];
+      if (!addItem(cursor, item, chunk)) continue;
+      if (chunk.bytes >= SEND_BATCH_BYTES) await txn.send(chunk);
+      if (chunk.items >= s.transactionRecords) {
+        await txn.commit(chunk, false);
+        chunk = new Chunk();
+      }
     }
   }
   await txn.commit(chunk, true);

@@ -5,10 +5,7 @@ import { DATASETS, flatFileKey } from './datasets';
 import { MarketRecord } from './normalise';
 import { FlatFileParser } from './rows';
 
-/** Key of a market record on its topic: the underlying (options) or the ticker (stocks). */
-export function recordKey(record: MarketRecord): string {
-  return 'underlying' in record ? record.underlying : record.ticker;
-}
+export { recordKey } from './normalise';
 
 function byEventTime(a: MarketRecord, b: MarketRecord): number {
   if (a.sip_timestamp !== b.sip_timestamp) return a.sip_timestamp < b.sip_timestamp ? -1 : 1;

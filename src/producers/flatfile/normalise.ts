@@ -13,6 +13,11 @@ import {
 
 export type MarketRecord = EquityTrade | EquityQuote | OptionTrade | OptionQuote;
 
+/** Key of a market record on its topic: the underlying (options) or the ticker (stocks). */
+export function recordKey(record: MarketRecord): string {
+  return 'underlying' in record ? record.underlying : record.ticker;
+}
+
 /** Builds a record from split fields; throws RowRejection. */
 export type RowBuilder = (fields: readonly string[], origin: string, lineNumber: number) => MarketRecord;
 

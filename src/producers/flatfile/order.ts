@@ -2,7 +2,7 @@
  * Event-time ordering in bounded memory (DESIGN 4): an external merge sort keyed by
  * (time, group, sequence, file order), so a partition shared by several underlyings receives them
  * interleaved in event time, as the live feed delivers them. Records are held in memory up to a limit, then sorted and
- * spilled to a temp file as a run of length-prefixed frames; `sorted()` k-way merges the runs
+ * spilled to a temp file as a run of length-prefixed frames; `batches()` k-way merges the runs
  * (and what is still in memory) and removes the temp files.
  */
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Type } from 'avsc';
-import type { MarketRecord } from './normalise';
+import { recordKey, type MarketRecord } from './normalise';
 import { decodeAvro, encodeAvro } from '../../avro/types';
 
 export interface SortKey {
@@ -19,6 +19,8 @@ export interface SortKey {
   group: string;
   /** Event time, ns. */
   time: bigint;
+  /** Number(time): compared first, as a double compares far faster than a bigint (rounding keeps the order). */
+  roughTime: number;
   /** Tie-breaker before file order; null sorts before any number. */
   seq: bigint | null;
 }
@@ -56,6 +58,7 @@ interface Entry<T> {
 }
 
 export function compareKeys(a: SortKey, b: SortKey): number {
+  if (a.roughTime !== b.roughTime) return a.roughTime < b.roughTime ? -1 : 1;
   if (a.time !== b.time) return a.time < b.time ? -1 : 1;
   if (a.group !== b.group) return a.group < b.group ? -1 : 1;
   if (a.seq !== b.seq) {
@@ -70,13 +73,13 @@ function compareEntries<T>(a: Entry<T>, b: Entry<T>): number {
   return compareKeys(a.key, b.key) || a.order - b.order;
 }
 
+export function sortKey(group: string, time: bigint, seq: bigint | null): SortKey {
+  return { group, time, roughTime: Number(time), seq };
+}
+
 /** (sip_timestamp, sequence_number) per underlying (options) or ticker (stocks). */
 export function marketSortKey(record: MarketRecord): SortKey {
-  return {
-    group: 'underlying' in record ? record.underlying : record.ticker,
-    time: record.sip_timestamp,
-    seq: record.sequence_number,
-  };
+  return sortKey(recordKey(record), record.sip_timestamp, record.sequence_number);
 }
 
 /** Spill codec from an avsc type (e.g. one built from schemas/*.avsc with a bigint long). */
@@ -88,6 +91,8 @@ export function avroCodec<T>(type: Type): RecordCodec<T> {
 const FRAME_HEADER = 12;
 const WRITE_BATCH_BYTES = 1 << 20;
 const READ_BLOCK_BYTES = 1 << 20;
+/** Records per batch handed out by `batches()`. */
+export const MERGE_BATCH = 4096;
 
 export class ExternalSorter<T> {
   readonly stats: SortStats = { records: 0, runs: 0, spilledRecords: 0, spilledBytes: 0 };
@@ -106,21 +111,24 @@ export class ExternalSorter<T> {
   }
 
   async add(record: T): Promise<void> {
-    if (this.consumed) throw new Error('ExternalSorter: add() after sorted()');
+    if (this.consumed) throw new Error('ExternalSorter: add() after batches()');
     this.held.push({ key: this.options.key(record), order: this.stats.records++, record });
     this.heldBytes += this.options.estimateBytes?.(record) ?? 400;
     if (this.held.length >= this.maxRecords || this.heldBytes >= this.maxBytes) await this.spill();
   }
 
-  /** All records in key order. Temp files are removed when iteration ends (or is abandoned). */
-  async *sorted(): AsyncGenerator<T> {
-    if (this.consumed) throw new Error('ExternalSorter: sorted() called twice');
+  /**
+   * All records in key order, in batches of up to MERGE_BATCH (a generator step per record was a
+   * tenth of the producer's time). Temp files are removed when iteration ends (or is abandoned).
+   */
+  async *batches(): AsyncGenerator<T[]> {
+    if (this.consumed) throw new Error('ExternalSorter: batches() called twice');
     this.consumed = true;
     const memory = this.held.sort(compareEntries);
     this.held = [];
     try {
       if (this.runPaths.length === 0) {
-        for (const e of memory) yield e.record;
+        for (let i = 0; i < memory.length; i += MERGE_BATCH) yield memory.slice(i, i + MERGE_BATCH).map((e) => e.record);
         return;
       }
       const sources: RunSource<T>[] = [new MemoryRun(memory)];
@@ -154,27 +162,29 @@ export class ExternalSorter<T> {
   }
 }
 
+/** Writes the entries as frames, gathered into blocks of WRITE_BATCH_BYTES (a frame larger than that gets its own). */
 async function writeRun<T>(path: string, entries: readonly Entry<T>[], codec: RecordCodec<T>): Promise<number> {
   const out = createWriteStream(path);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  let block = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+  let used = 0;
   let total = 0;
   const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const chunk = Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    if (!out.write(chunk)) await once(out, 'drain');
+    if (used === 0) return;
+    const full = block.subarray(0, used);
+    block = Buffer.allocUnsafe(Math.max(WRITE_BATCH_BYTES, block.length));
+    used = 0;
+    if (!out.write(full)) await once(out, 'drain');
   };
   for (const e of entries) {
     const payload = codec.encode(e.record);
-    const header = Buffer.allocUnsafe(FRAME_HEADER);
-    header.writeUInt32LE(payload.length, 0);
-    header.writeDoubleLE(e.order, 4);
-    pending.push(header, payload);
-    pendingBytes += FRAME_HEADER + payload.length;
-    total += FRAME_HEADER + payload.length;
-    if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
+    const size = FRAME_HEADER + payload.length;
+    if (used + size > block.length) await flush();
+    if (size > block.length) block = Buffer.allocUnsafe(size);
+    block.writeUInt32LE(payload.length, used);
+    block.writeDoubleLE(e.order, used + 4);
+    payload.copy(block, used + FRAME_HEADER);
+    used += size;
+    total += size;
   }
   await flush();
   out.end();
@@ -185,7 +195,9 @@ async function writeRun<T>(path: string, entries: readonly Entry<T>[], codec: Re
 interface RunSource<T> {
   /** Current head, or null when exhausted. */
   head: Entry<T> | null;
-  advance(): Promise<void>;
+  /** Moves to the next entry; false when that needs a read first (`refill`, then call again). */
+  advance(): boolean;
+  refill(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -197,14 +209,17 @@ class MemoryRun<T> implements RunSource<T> {
     this.head = entries[0] ?? null;
   }
 
-  async advance(): Promise<void> {
+  advance(): boolean {
     this.head = this.entries[this.next++] ?? null;
+    return true;
   }
+
+  async refill(): Promise<void> {}
 
   async close(): Promise<void> {}
 }
 
-/** Reads a run file block by block; decodes a block's frames at once so most advances are sync. */
+/** Reads a run file block by block; decodes a block's frames at once so most advances need no read. */
 class FileRun<T> implements RunSource<T> {
   head: Entry<T> | null = null;
   private decoded: Entry<T>[] = [];
@@ -216,13 +231,20 @@ class FileRun<T> implements RunSource<T> {
 
   static async open<T>(path: string, options: ExternalSortOptions<T>): Promise<FileRun<T>> {
     const run = new FileRun(await open(path, 'r'), options);
-    await run.advance();
+    await run.refill();
+    run.advance();
     return run;
   }
 
-  async advance(): Promise<void> {
+  advance(): boolean {
+    if (this.index < this.decoded.length) this.head = this.decoded[this.index++];
+    else if (this.eof) this.head = null;
+    else return false;
+    return true;
+  }
+
+  async refill(): Promise<void> {
     while (this.index >= this.decoded.length && !this.eof) await this.readBlock();
-    this.head = this.index < this.decoded.length ? this.decoded[this.index++] : null;
   }
 
   async close(): Promise<void> {
@@ -252,8 +274,8 @@ class FileRun<T> implements RunSource<T> {
   }
 }
 
-/** k-way merge over a binary min-heap of run heads. */
-async function* mergeRuns<T>(sources: RunSource<T>[]): AsyncGenerator<T> {
+/** k-way merge over a binary min-heap of run heads, in batches. */
+async function* mergeRuns<T>(sources: RunSource<T>[]): AsyncGenerator<T[]> {
   const heap = sources.filter((s) => s.head !== null);
   const less = (i: number, j: number): boolean => compareEntries(heap[i].head!, heap[j].head!) < 0;
   const siftDown = (start: number): void => {
@@ -270,14 +292,23 @@ async function* mergeRuns<T>(sources: RunSource<T>[]): AsyncGenerator<T> {
     }
   };
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+  let batch: T[] = [];
   while (heap.length > 0) {
     const top = heap[0];
-    yield top.head!.record;
-    await top.advance();
+    batch.push(top.head!.record);
+    if (!top.advance()) {
+      await top.refill();
+      top.advance();
+    }
     if (top.head === null) {
       heap[0] = heap[heap.length - 1];
       heap.pop();
     }
     siftDown(0);
+    if (batch.length >= MERGE_BATCH) {
+      yield batch;
+      batch = [];
+    }
   }
+  if (batch.length > 0) yield batch;
 }

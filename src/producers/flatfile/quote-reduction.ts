@@ -123,13 +123,13 @@ interface Pending<T> extends Reduced<T> {
 
 /**
  * The exact rule on a stream of one day's option quotes sorted by event time (ties in any fixed
- * order): every quote once, in order, with its decision. Holds at most the look-back's worth of
- * undecided quotes.
+ * order), batch by batch: every quote once, in order, with its decision. Holds at most the
+ * look-back's worth of undecided quotes.
  */
 export async function* reduceSorted<T extends { ticker: string; sip_timestamp: bigint }>(
-  quotes: AsyncIterable<T>,
+  quotes: AsyncIterable<readonly T[]>,
   reduction: QuoteReduction,
-): AsyncGenerator<Reduced<T>> {
+): AsyncGenerator<Reduced<T>[]> {
   const queue: Pending<T>[] = [];
   let head = 0;
   const open = new Map<string, Pending<T>>();
@@ -138,32 +138,37 @@ export async function* reduceSorted<T extends { ticker: string; sip_timestamp: b
     p.decided = true;
     p.after = null;
   };
-  for await (const record of quotes) {
-    const tq = record.sip_timestamp;
-    const previous = open.get(record.ticker);
-    // The previous quote serves its next trade unless this quote comes before that trade.
-    if (previous !== undefined) decide(previous, previous.keep || previous.after! <= tq);
-    const next = reduction.nextTrades(record.ticker, tq);
-    const entry: Pending<T> = { record, keep: next.at, decided: next.after === null, after: next.after };
-    if (entry.decided) open.delete(record.ticker);
-    else open.set(record.ticker, entry);
-    queue.push(entry);
-    // The stream has reached tq: a quote whose next trade is at or before tq serves it (no later quote of its contract can come first).
-    while (head < queue.length) {
-      const p = queue[head];
-      if (!p.decided) {
-        if (p.after! > tq) break;
-        decide(p, true);
-        if (open.get(p.record.ticker) === p) open.delete(p.record.ticker);
+  for await (const batch of quotes) {
+    const out: Reduced<T>[] = [];
+    for (const record of batch) {
+      const tq = record.sip_timestamp;
+      const previous = open.get(record.ticker);
+      // The previous quote serves its next trade unless this quote comes before that trade.
+      if (previous !== undefined) decide(previous, previous.keep || previous.after! <= tq);
+      const next = reduction.nextTrades(record.ticker, tq);
+      const entry: Pending<T> = { record, keep: next.at, decided: next.after === null, after: next.after };
+      if (entry.decided) open.delete(record.ticker);
+      else open.set(record.ticker, entry);
+      queue.push(entry);
+      // The stream has reached tq: a quote whose next trade is at or before tq serves it (no later quote of its contract can come first).
+      while (head < queue.length) {
+        const p = queue[head];
+        if (!p.decided) {
+          if (p.after! > tq) break;
+          decide(p, true);
+          if (open.get(p.record.ticker) === p) open.delete(p.record.ticker);
+        }
+        out.push({ record: p.record, keep: p.keep });
+        queue[head++] = undefined as unknown as Pending<T>;
       }
-      yield { record: p.record, keep: p.keep };
-      queue[head++] = undefined as unknown as Pending<T>;
+      if (head > 4096 && head * 2 > queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
     }
-    if (head > 4096 && head * 2 > queue.length) {
-      queue.splice(0, head);
-      head = 0;
-    }
+    if (out.length > 0) yield out;
   }
   // No later quote of its contract: each undecided quote serves its next trade.
-  for (; head < queue.length; head++) yield { record: queue[head].record, keep: queue[head].decided ? queue[head].keep : true };
+  const rest = queue.slice(head).map((p) => ({ record: p.record, keep: p.decided ? p.keep : true }));
+  if (rest.length > 0) yield rest;
 }

@@ -47,7 +47,7 @@ describe('a day\'s output sequence', () => {
     let deadLetters = 0;
     let switches = 0;
     let previousTopic = -1;
-    for await (const item of daySequence(files)) {
+    for await (const batch of daySequence(files)) for (const item of batch) {
       if (item.kind === 'dead') {
         deadLetters++;
         continue;

@@ -72,7 +72,7 @@ async function runPipeline(dir: string, reduce: boolean, config: Config): Promis
   let quotesSent = 0;
   let skipped = 0;
   try {
-    for await (const item of daySequence(files)) {
+    for await (const batch of daySequence(files)) for (const item of batch) {
       if (item.kind === 'dead') continue;
       if (item.skip) {
         skipped++;

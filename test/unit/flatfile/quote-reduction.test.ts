@@ -26,14 +26,15 @@ function prng(seed: number): () => number {
   };
 }
 
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[]> {
   const out: T[] = [];
-  for await (const x of it) out.push(x);
+  for await (const batch of batches) out.push(...batch);
   return out;
 }
 
-async function* from<T>(xs: readonly T[]): AsyncGenerator<T> {
-  for (const x of xs) yield x;
+/** The quotes in batches of 1 to 7, so decisions cross batch boundaries. */
+async function* from<T>(xs: readonly T[]): AsyncGenerator<T[]> {
+  for (let i = 0, size = 1; i < xs.length; i += size, size = (size % 7) + 1) yield xs.slice(i, i + size);
 }
 
 /** Every quote some lookup can return: per trade, per prefix of the quotes at its own time. */

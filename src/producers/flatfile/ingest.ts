@@ -31,7 +31,7 @@ import { avroCodec, compareKeys, ExternalSorter, marketSortKey, MERGE_BATCH, sor
 import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
 import type { RootMap } from './opra-lite';
-import { QuoteReduction, reduceSorted, TradeTimes, type Reduced } from './quote-reduction';
+import { QuoteReduction, reduceSorted, TradeTimes } from './quote-reduction';
 import { FlatFileParser, type Rejection } from './rows';
 import type { FlatFileSource } from './source';
 import { GENERATION_HEADER, type StateTopics } from './state';
@@ -224,23 +224,25 @@ export interface DayFile {
 /** `skip`: an option quote no trade can see (quote-reduction.ts): an item of the file's sequence, not sent. */
 export type DayItem = { file: number; kind: 'record'; record: MarketRecord; skip: boolean } | { file: number; kind: 'dead'; rejection: Rejection };
 
-/** A file's records in sort order, batch by batch, each with whether it is sent (quote reduction). */
-function decidedBatches(f: DayFile): AsyncGenerator<Reduced<MarketRecord>[]> {
+type RecordItem = Extract<DayItem, { kind: 'record' }>;
+
+/** File `file`'s records in sort order, batch by batch, each marked skipped or not (quote reduction). */
+async function* recordItems(f: DayFile, file: number): AsyncGenerator<RecordItem[]> {
   const sorted = f.read.records.batches();
-  return f.reduction !== null ? reduceSorted(sorted, f.reduction) : unreduced(sorted);
+  if (f.reduction === null) {
+    for await (const batch of sorted) yield batch.map((record): RecordItem => ({ file, kind: 'record', record, skip: false }));
+  } else {
+    for await (const batch of reduceSorted(sorted, f.reduction)) yield batch.map(({ record, keep }): RecordItem => ({ file, kind: 'record', record, skip: !keep }));
+  }
 }
 
-async function* unreduced(batches: AsyncIterable<MarketRecord[]>): AsyncGenerator<Reduced<MarketRecord>[]> {
-  for await (const batch of batches) yield batch.map((record) => ({ record, keep: true }));
-}
-
-/** One file's decided records: the current batch, the position in it and the sort key there (null: exhausted). */
+/** One file's items: the current batch, the position in it and the sort key there (null: exhausted). */
 class MergeInput {
-  batch: Reduced<MarketRecord>[] = [];
+  batch: RecordItem[] = [];
   index = 0;
   key: SortKey | null = null;
 
-  constructor(readonly stream: AsyncGenerator<Reduced<MarketRecord>[]>) {}
+  constructor(readonly stream: AsyncGenerator<RecordItem[]>) {}
 
   async refill(): Promise<void> {
     const next = await this.stream.next();
@@ -249,7 +251,7 @@ class MergeInput {
     this.key = this.batch.length > 0 ? marketSortKey(this.batch[0].record) : null;
   }
 
-  take(): Reduced<MarketRecord> {
+  take(): RecordItem {
     const taken = this.batch[this.index++];
     if (this.index < this.batch.length) this.key = marketSortKey(this.batch[this.index].record);
     return taken;
@@ -262,9 +264,14 @@ class MergeInput {
  * only needs each file's own sequence to be (positions are counted per file).
  */
 async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem[]> {
-  const inputs = files.map((f) => new MergeInput(decidedBatches(f)));
+  const inputs = files.map((f, i) => new MergeInput(recordItems(f, i)));
   try {
     for (const input of inputs) await input.refill();
+    if (inputs.length === 1) {
+      // nothing to merge: the file's own batches
+      for (let input = inputs[0]; input.batch.length > 0; await input.refill()) yield input.batch;
+      return;
+    }
     let out: DayItem[] = [];
     for (;;) {
       let best = -1;
@@ -274,8 +281,7 @@ async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem
       }
       if (best < 0) break;
       const input = inputs[best];
-      const { record, keep } = input.take();
-      out.push({ file: best, kind: 'record', record, skip: !keep });
+      out.push(input.take());
       if (input.index >= input.batch.length) await input.refill();
       if (out.length >= MERGE_BATCH) {
         yield out;

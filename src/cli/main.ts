@@ -52,7 +52,8 @@ async function kafkaToolCommand(argv: string[]): Promise<number> {
 }
 
 async function registryCommand(argv: string[]): Promise<number> {
-  const { positionals, values } = parseFlags(argv, { port: { type: 'string' } });
+  // --stack-dir: the local stack's directory for this registry; it only marks the process as that stack's (servesStack).
+  const { positionals, values } = parseFlags(argv, { port: { type: 'string' }, 'stack-dir': { type: 'string' } });
   if (positionals[0] !== 'serve') throw new UsageError('usage: optflow registry serve [--port N]');
   const config = loadConfig();
   const { serveRegistry } = await import('../registry/main');

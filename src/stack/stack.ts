@@ -65,14 +65,13 @@ const MARKS: Record<ServiceName, RegExp> = {
 };
 
 /**
- * Whether a command line is the service's process of the stack kept in `stateDir`. Kafka and S3 name
- * their files there (server.properties, the store root), so another checkout's or home's stack on the
- * same ports is not taken for this one: adopting it would let `down` stop it. The registry names no
- * file; any registry process on its port counts.
+ * Whether a command line is the service's process of the stack kept in `stateDir`. Each names its
+ * directory there (Kafka its server.properties, S3 its store root, the registry `--stack-dir`), so
+ * another checkout's or home's stack on the same ports is not taken for this one: adopting it would
+ * let `down` stop it.
  */
 export function servesStack(service: ServiceName, command: string, stateDir: string): boolean {
-  if (!MARKS[service].test(command)) return false;
-  return service === 'registry' || command.includes(stateDir + path.sep);
+  return MARKS[service].test(command) && command.includes(stateDir + path.sep);
 }
 
 const log = logger('stack');
@@ -459,7 +458,8 @@ export class LocalStack {
     const cli = path.join(projectRoot(), 'bin', 'optflow.js');
     // The registry is a client of this stack's Kafka, and (secure stack) asks its clients for the same credentials.
     const env = { ...process.env, ...this.clientEnv() };
-    return startDetached(files, process.execPath, [cli, 'registry', 'serve', '--port', String(this.config.stack.registry_port)], env);
+    const args = [cli, 'registry', 'serve', '--port', String(this.config.stack.registry_port), '--stack-dir', this.nodeDir(this.unit('registry'))];
+    return startDetached(files, process.execPath, args, env);
   }
 
   private async startS3(): Promise<number> {

@@ -67,8 +67,8 @@ export function readLong(tap: Tap): bigint {
 
 /**
  * Avro types of schemas/*.avsc with `long` as bigint: ns timestamps need all 64 bits (DESIGN 2).
- * The 8-byte little-endian form in `fromBuffer`/`toBuffer` is avsc's generic hook, kept for the
- * paths that use it; reading and writing go through readLong/writeLong.
+ * `fromBuffer`/`toBuffer` (an 8-byte little-endian form) are required by avsc's `__with`; nothing
+ * reaches them, as reading and writing go through readLong/writeLong below.
  */
 const avscBigintLong = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),

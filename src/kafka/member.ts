@@ -53,6 +53,8 @@ export class GroupMember {
   private epoch = 0;
   /** Next offset the user expects per assigned partition. */
   private readonly next = new Map<string, TopicPartitionOffset>();
+  /** The consumer may be fetching from elsewhere than `next` (a dropped batch, a reposition): assign before the next request. */
+  private displaced = false;
   private user?: MemberUser;
   private failure: Error | null = null;
   private settle: (failure: Error | null) => void = () => undefined;
@@ -113,6 +115,7 @@ export class GroupMember {
         this.next.clear();
         for (const p of positions) this.next.set(tpKey(p.topic, p.partition), p);
         this.epoch += 1;
+        this.displaced = false;
         this.consumer.assign(positions);
         this.log.info('assigned', { partitions: partitions.length });
       }).catch((e) => this.fail(e));
@@ -122,6 +125,7 @@ export class GroupMember {
         await this.user!.revoked(partitions, lost);
         this.next.clear();
         this.epoch += 1;
+        this.displaced = false;
         this.consumer.unassign();
         this.log.info('revoked', { partitions: partitions.length, lost });
       }).catch((e) => this.fail(e));
@@ -142,6 +146,7 @@ export class GroupMember {
       const { batch, epoch } = await next;
       if (this.stopping) break;
       if (epoch !== this.epoch) {
+        if (batch && batch.records.length > 0) this.displaced = true;
         await this.exclusive(async () => this.seekToDelivered());
         next = this.fetch();
         continue;
@@ -164,8 +169,16 @@ export class GroupMember {
     }
   }
 
+  /**
+   * Sends the consumer back to the delivered positions, once per change: two assigns in quick
+   * succession can abort the process in librdkafka 2.15 (a second FETCH_STOP for a partition whose
+   * first is still pending trips `rktp->rktp_started`, confluentinc/librdkafka#5573, fixed after
+   * 2.15.1). test/integration/member.test.ts hit it when every reposition assigned twice.
+   */
   private seekToDelivered(): void {
-    if (this.next.size > 0 && !this.stopping) this.consumer.assign([...this.next.values()]);
+    if (!this.displaced || this.next.size === 0 || this.stopping) return;
+    this.displaced = false;
+    this.consumer.assign([...this.next.values()]);
   }
 
   /** Records in offset order per partition, from the user's positions on, to the user. */
@@ -190,11 +203,14 @@ export class GroupMember {
     return false;
   }
 
-  /** Restarts assigned partitions from the given offsets (a task rebuilt after an aborted transaction). */
+  /**
+   * Restarts assigned partitions from the given offsets (a task rebuilt after an aborted transaction).
+   * The request in flight is now stale: the loop drops its batch and assigns the new positions then.
+   */
   reposition(starts: readonly TopicPartitionOffset[]): void {
     for (const s of starts) if (this.next.has(tpKey(s.topic, s.partition))) this.next.set(tpKey(s.topic, s.partition), { ...s });
     this.epoch += 1;
-    this.consumer.assign([...this.next.values()]);
+    this.displaced = true;
   }
 
   /**

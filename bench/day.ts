@@ -11,6 +11,7 @@
  *     producer's order (its own read, sort, merge and option-quote reduction).
  * Topics live under a unique prefix and are deleted at the end unless --keep.
  */
+import { ensureStack } from '../src/cli/demo';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -284,6 +285,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   const prefix = `bench-day-${Date.now().toString(36)}.`;
   const env: Record<string, string> = { OPTFLOW__TOPICS__PREFIX: prefix, OPTFLOW__UNIVERSE__UNDERLYINGS: JSON.stringify(manifest.underlyings) };
   const config = loadConfig({ overrides: { topics: { prefix }, universe: { underlyings: manifest.underlyings } } });
+  await ensureStack(config);
   const count = (dataset: string) => manifest.files.find((f) => f.dataset === dataset)!.validRows;
   const optionTrades = count('us_options_opra/trades_v1');
   const stockTrades = count('us_stocks_sip/trades_v1');

@@ -32,7 +32,8 @@ function usesLocalStack(config: Config): boolean {
   return config.kafka.brokers.join(',') === `127.0.0.1:${s.kafka_port}` && config.schema_registry.url.replace(/\/$/, '') === `http://127.0.0.1:${s.registry_port}`;
 }
 
-async function ensureStack(config: Config): Promise<string> {
+/** Starts the local stack's Kafka and registry unless they serve already or the config points elsewhere. */
+export async function ensureStack(config: Config): Promise<string> {
   const stack = new LocalStack(config);
   if (!usesLocalStack(config)) return `configured (kafka ${config.kafka.brokers.join(',')}, registry ${config.schema_registry.url})`;
   const status = await stack.status();

@@ -1,6 +1,6 @@
 import { Config } from '../config';
 import { compileTradeFilter } from '../domain/features/filters';
-import { addOptionTrade, addUnderlyingTrade, closeWindow, createWindowState, FeatureConfig, FeatureRecord, WindowState } from '../domain/features/window';
+import { appendOptionTrade, appendUnderlyingTrade, closeWindow, createWindowState, FeatureConfig, FeatureRecord, WindowState } from '../domain/features/window';
 import { parseWindowNs } from '../domain/features/windows';
 import { acceptEquityTrade, acceptOptionTrade, TradeFilter } from '../domain/features/filters';
 import { EnrichedOptionTrade, EquityTrade } from '../domain/records';
@@ -31,8 +31,9 @@ function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggreg
   return {
     initialize: (underlying, start) => createWindowState({ underlying, window: label, startNs: start, sizeNs }),
     agg: (state, item) => {
-      if (item.kind === 'underlying') addUnderlyingTrade(state, item.trade, config.filter);
-      else addOptionTrade(state, item.trade, config.filter);
+      // The processor accepted the trade under config.filter before routing it to its windows.
+      if (item.kind === 'underlying') appendUnderlyingTrade(state, item.trade);
+      else appendOptionTrade(state, item.trade);
       return state;
     },
     result: (state) => closeWindow(state, config),
@@ -78,8 +79,9 @@ export class FeaturesProcessor implements Processor {
   }
 
   private add(record: InputRecord<unknown>, underlying: string, item: WindowItem, ctx: ProcessorContext): void {
-    const missed = this.windows.filter((w) => !w.store.add(underlying, record.eventTime, item, ctx.watermark)).map((w) => w.label);
-    if (missed.length > 0) {
+    let missed: string[] | null = null;
+    for (const w of this.windows) if (!w.store.add(underlying, record.eventTime, item, ctx.watermark)) (missed ??= []).push(w.label);
+    if (missed !== null) {
       ctx.late(record, 'window_closed', `window(s) ${missed.join(', ')} of ${underlying} at ${record.eventTime} already closed (watermark ${ctx.watermark})`);
     }
   }

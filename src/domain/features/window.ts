@@ -12,7 +12,8 @@
  * an aggressor side (classification absent), all split features are null.
  */
 import type { AggressorSide, EnrichedOptionTrade, EquityTrade } from '../records';
-import { DipPValueMethod, StatsRecord, STAT_NAMES, computeStats, neumaierSum } from '../stats/family';
+import { DipPValueMethod, StatsRecord, STAT_NAMES, computeStatsInPlace, neumaierSum } from '../stats/family';
+import { sortFloat64 } from '../stats/sort';
 import { TradeFilter, acceptEquityTrade, acceptOptionTrade } from './filters';
 import { COUNT_NAMES, CountName, FeatureField, GROUP_NAMES, GroupName, SPLIT_GROUPS } from './names';
 
@@ -72,26 +73,46 @@ export function createWindowState(key: WindowKey): WindowState {
   return { key, endNs: key.startNs + key.sizeNs, underlying: { price: [], size: [], ts: [], seq: [] }, calls: emptyOptionColumns(), puts: emptyOptionColumns(), classified: 0 };
 }
 
-function inWindow(state: WindowState, tNs: bigint): boolean {
-  return tNs >= state.key.startNs && tNs < state.endNs;
+function checkInWindow(state: WindowState, tNs: bigint): void {
+  if (tNs < state.key.startNs || tNs >= state.endNs) throw new RangeError(`trade at ${tNs} is outside window ${state.key.startNs}+${state.key.sizeNs}`);
 }
 
 /** Adds an underlying trade; false when filtered out. Throws if it belongs to another window. */
 export function addUnderlyingTrade(state: WindowState, trade: EquityTrade, filter: TradeFilter): boolean {
-  if (!inWindow(state, trade.sip_timestamp)) throw new RangeError(`trade at ${trade.sip_timestamp} is outside window ${state.key.startNs}+${state.key.sizeNs}`);
-  if (!acceptEquityTrade(trade, filter)) return false;
-  const u = state.underlying;
-  u.price.push(trade.price);
-  u.size.push(trade.size);
-  u.ts.push(trade.sip_timestamp);
-  u.seq.push(trade.sequence_number);
+  if (!acceptEquityTrade(trade, filter)) {
+    checkInWindow(state, trade.sip_timestamp);
+    return false;
+  }
+  appendUnderlyingTrade(state, trade);
   return true;
 }
 
 /** Adds an enriched option trade; false when filtered out. Throws if it belongs to another window. */
 export function addOptionTrade(state: WindowState, trade: EnrichedOptionTrade, filter: TradeFilter): boolean {
-  if (!inWindow(state, trade.sip_timestamp)) throw new RangeError(`trade at ${trade.sip_timestamp} is outside window ${state.key.startNs}+${state.key.sizeNs}`);
-  if (!acceptOptionTrade(trade, filter)) return false;
+  if (!acceptOptionTrade(trade, filter)) {
+    checkInWindow(state, trade.sip_timestamp);
+    return false;
+  }
+  appendOptionTrade(state, trade);
+  return true;
+}
+
+/**
+ * Adds an underlying trade the caller has already accepted under the filter (a processor filters
+ * once per trade, not once per window size). Throws if it belongs to another window.
+ */
+export function appendUnderlyingTrade(state: WindowState, trade: EquityTrade): void {
+  checkInWindow(state, trade.sip_timestamp);
+  const u = state.underlying;
+  u.price.push(trade.price);
+  u.size.push(trade.size);
+  u.ts.push(trade.sip_timestamp);
+  u.seq.push(trade.sequence_number);
+}
+
+/** Adds an enriched option trade the caller has already accepted under the filter. Throws if it belongs to another window. */
+export function appendOptionTrade(state: WindowState, trade: EnrichedOptionTrade): void {
+  checkInWindow(state, trade.sip_timestamp);
   const cols = trade.right === 'C' ? state.calls : state.puts;
   cols.price.push(trade.price);
   cols.size.push(Number(trade.size));
@@ -101,7 +122,6 @@ export function addOptionTrade(state: WindowState, trade: EnrichedOptionTrade, f
   cols.gadvv.push(trade.gadvv ?? NaN);
   cols.side.push(trade.aggressor_side);
   if (trade.aggressor_side !== null) state.classified++;
-  return true;
 }
 
 /** `${group}_${stat}` for every group and stat, built once (closeWindow runs for every window). */
@@ -116,8 +136,10 @@ export function closeWindow(state: WindowState, config: FeatureConfig): FeatureR
 
   const u = state.underlying;
   counts.underlying_trades = BigInt(u.price.length);
-  const groups = new Map<GroupName, number[]>(GROUP_NAMES.map((g) => [g, []]));
-  groups.set('underlying_dollar_value', u.price.map((p, i) => p * u.size[i]));
+  const groups = new Map<GroupName, Float64Array>();
+  const dollarValues = new Float64Array(u.price.length);
+  for (let i = 0; i < dollarValues.length; i++) dollarValues[i] = u.price[i] * u.size[i];
+  groups.set('underlying_dollar_value', dollarValues);
 
   for (const [right, cols] of [['calls', state.calls] as const, ['puts', state.puts] as const]) {
     const side = optionSide(cols, right === 'calls', config.multiplier);
@@ -137,7 +159,8 @@ export function closeWindow(state: WindowState, config: FeatureConfig): FeatureR
 
   for (const [g, group] of GROUP_NAMES.entries()) {
     const absent = state.classified === 0 && SPLIT_GROUPS.includes(group);
-    const stats = absent ? null : computeStats(groups.get(group) as number[], { dip: dipMethod(config.dip, key, group) });
+    // Each group's array is built for this close only, so the stats may sort it in place.
+    const stats = absent ? null : computeStatsInPlace(groups.get(group) as Float64Array, { dip: dipMethod(config.dip, key, group) });
     const names = GROUP_STAT_FIELDS[g];
     for (let s = 0; s < STAT_NAMES.length; s++) fields[names[s]] = stats === null ? null : (stats as StatsRecord)[STAT_NAMES[s]];
   }
@@ -162,39 +185,69 @@ interface SideSummary {
   below: number;
   above: number;
   dollarValue: number;
-  dadvv: number[];
-  gadvv: number[];
-  buyDadvv: number[];
-  sellDadvv: number[];
+  dadvv: Float64Array;
+  gadvv: Float64Array;
+  buyDadvv: Float64Array;
+  sellDadvv: Float64Array;
   buyCount: number;
   sellCount: number;
 }
 
 function optionSide(cols: OptionColumns, isCall: boolean, multiplier: number): SideSummary {
-  const s: SideSummary = { withSpot: 0, below: 0, above: 0, dollarValue: 0, dadvv: [], gadvv: [], buyDadvv: [], sellDadvv: [], buyCount: 0, sellCount: 0 };
-  const dollars = new Float64Array(cols.price.length);
-  for (let i = 0; i < cols.price.length; i++) {
+  const n = cols.price.length;
+  let withSpot = 0;
+  let below = 0;
+  let above = 0;
+  let buyCount = 0;
+  let sellCount = 0;
+  const dollars = new Float64Array(n);
+  const dadvv = new Values(n);
+  const gadvv = new Values(n);
+  const buyDadvv = new Values(n);
+  const sellDadvv = new Values(n);
+  for (let i = 0; i < n; i++) {
     const price = cols.price[i];
     dollars[i] = price * cols.size[i] * multiplier;
     const spot = cols.spot[i];
     if (!Number.isNaN(spot)) {
       const intrinsic = Math.max(isCall ? spot - cols.strike[i] : cols.strike[i] - spot, 0);
-      s.withSpot++;
-      if (price < intrinsic) s.below++;
-      else if (price > intrinsic) s.above++;
+      withSpot++;
+      if (price < intrinsic) below++;
+      else if (price > intrinsic) above++;
     }
-    const dadvv = cols.dadvv[i];
+    const d = cols.dadvv[i];
     const side = cols.side[i];
-    if (side === 'BUY') s.buyCount++;
-    if (side === 'SELL') s.sellCount++;
-    if (!Number.isNaN(cols.gadvv[i])) s.gadvv.push(cols.gadvv[i]);
-    if (Number.isNaN(dadvv)) continue;
-    s.dadvv.push(dadvv);
-    if (side === 'BUY') s.buyDadvv.push(dadvv);
-    if (side === 'SELL') s.sellDadvv.push(dadvv);
+    if (side === 'BUY') buyCount++;
+    if (side === 'SELL') sellCount++;
+    if (!Number.isNaN(cols.gadvv[i])) gadvv.push(cols.gadvv[i]);
+    if (Number.isNaN(d)) continue;
+    dadvv.push(d);
+    if (side === 'BUY') buyDadvv.push(d);
+    if (side === 'SELL') sellDadvv.push(d);
   }
-  s.dollarValue = neumaierSum(dollars.sort());
-  return s;
+  return {
+    withSpot, below, above, buyCount, sellCount,
+    dollarValue: neumaierSum(sortFloat64(dollars)),
+    dadvv: dadvv.values(), gadvv: gadvv.values(), buyDadvv: buyDadvv.values(), sellDadvv: sellDadvv.values(),
+  };
+}
+
+/** Up to `capacity` numbers appended into one typed array. */
+class Values {
+  private readonly buffer: Float64Array;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.buffer = new Float64Array(capacity);
+  }
+
+  push(v: number): void {
+    this.buffer[this.length++] = v;
+  }
+
+  values(): Float64Array {
+    return this.buffer.subarray(0, this.length);
+  }
 }
 
 /**

@@ -15,6 +15,7 @@
 import { dipPValueBootstrap, dipPValueTable, dipStatistic } from './dip';
 import { kdePeaks, lowerBound } from './kde';
 import { Xoshiro128ss } from './prng';
+import { sortFloat64 } from './sort';
 
 export const STAT_NAMES = [
   'total',
@@ -51,10 +52,13 @@ const CV_MEAN_FLOOR = 1e-9;
 
 /** Stats of arbitrary-order values (copied and sorted once). Non-finite values are a caller bug. */
 export function computeStats(values: ArrayLike<number>, options: StatsOptions = {}): StatsRecord {
-  const sorted = Float64Array.from(values);
-  for (const v of sorted) if (!Number.isFinite(v)) throw new RangeError(`stat input must be finite, got ${v}`);
-  sorted.sort();
-  return computeStatsSorted(sorted, options);
+  return computeStatsInPlace(Float64Array.from(values), options);
+}
+
+/** computeStats of values the caller hands over: sorted in place instead of copied. */
+export function computeStatsInPlace(values: Float64Array, options: StatsOptions = {}): StatsRecord {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) throw new RangeError(`stat input must be finite, got ${values[i]}`);
+  return computeStatsSorted(sortFloat64(values), options);
 }
 
 /** Stats of values already sorted ascending. */
@@ -230,11 +234,13 @@ function mostFrequentSmallest(sorted: Float64Array): number {
  */
 function quarterPowerVariances(sorted: Float64Array): Map<number, number> {
   const n = sorted.length;
+  const roots = new Float64Array(n);
+  for (let i = 0; i < n; i++) roots[i] = Math.sqrt(Math.sqrt(sorted[i]));
   const sums = new Float64Array(16);
-  for (let i = 0; i < n; i++) accumulatePowers(Math.sqrt(Math.sqrt(sorted[i])), sums, null);
+  for (let i = 0; i < n; i++) accumulatePowers(roots[i], sums, null);
   const means = sums.map((s) => s / n);
   const squares = new Float64Array(16);
-  for (let i = 0; i < n; i++) accumulatePowers(Math.sqrt(Math.sqrt(sorted[i])), squares, means);
+  for (let i = 0; i < n; i++) accumulatePowers(roots[i], squares, means);
   const out = new Map<number, number>();
   for (let k = 0; k < 8; k++) {
     out.set(0.25 * (k + 1), squares[k] / n);
@@ -263,12 +269,14 @@ function accumulatePowers(root: number, into: Float64Array, means: Float64Array 
 }
 
 function logVariance(sorted: Float64Array): { sumLog: number; variance: number } {
+  const logs = new Float64Array(sorted.length);
+  for (let i = 0; i < sorted.length; i++) logs[i] = Math.log(sorted[i]);
   let sumLog = 0;
-  for (let i = 0; i < sorted.length; i++) sumLog += Math.log(sorted[i]);
-  const mean = sumLog / sorted.length;
+  for (let i = 0; i < logs.length; i++) sumLog += logs[i];
+  const mean = sumLog / logs.length;
   let ss = 0;
-  for (let i = 0; i < sorted.length; i++) ss += (Math.log(sorted[i]) - mean) ** 2;
-  return { sumLog, variance: ss / sorted.length };
+  for (let i = 0; i < logs.length; i++) ss += (logs[i] - mean) ** 2;
+  return { sumLog, variance: ss / logs.length };
 }
 
 /** Box–Cox λ on BOX_COX_GRID maximising the profile log-likelihood (see module comment). */

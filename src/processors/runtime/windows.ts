@@ -26,6 +26,7 @@ export function windowStart(eventTime: bigint, sizeNs: bigint): bigint {
 interface OpenWindow<S> {
   key: string;
   start: bigint;
+  end: bigint;
   state: S;
 }
 
@@ -33,6 +34,8 @@ export class TumblingWindows<I, S, R> {
   /** Open windows by end time, then key: closing walks ends in order. */
   private readonly byEnd = new Map<bigint, Map<string, OpenWindow<S>>>();
   private ends: bigint[] = [];
+  /** The window the last item went to: consecutive items mostly share one (skips the bigint modulo and two map lookups). */
+  private recent: OpenWindow<S> | null = null;
 
   constructor(
     readonly sizeNs: bigint,
@@ -42,9 +45,18 @@ export class TumblingWindows<I, S, R> {
 
   /** Adds the item to its window, or returns false when that window has already closed (late). */
   add(key: string, eventTime: bigint, item: I, watermark: bigint): boolean {
+    const recent = this.recent;
+    const w = recent !== null && recent.key === key && eventTime >= recent.start && eventTime < recent.end ? recent : this.open(key, eventTime, watermark);
+    if (w === null || w.end + this.allowedLatenessNs <= watermark) return false;
+    w.state = this.aggregation.agg(w.state, item);
+    return true;
+  }
+
+  /** The window of (key, eventTime), created if new; null when it has already closed. */
+  private open(key: string, eventTime: bigint, watermark: bigint): OpenWindow<S> | null {
     const start = windowStart(eventTime, this.sizeNs);
     const end = start + this.sizeNs;
-    if (end + this.allowedLatenessNs <= watermark) return false;
+    if (end + this.allowedLatenessNs <= watermark) return null;
     let windows = this.byEnd.get(end);
     if (!windows) {
       windows = new Map();
@@ -54,11 +66,11 @@ export class TumblingWindows<I, S, R> {
     }
     let w = windows.get(key);
     if (!w) {
-      w = { key, start, state: this.aggregation.initialize(key, start, end) };
+      w = { key, start, end, state: this.aggregation.initialize(key, start, end) };
       windows.set(key, w);
     }
-    w.state = this.aggregation.agg(w.state, item);
-    return true;
+    this.recent = w;
+    return w;
   }
 
   /** Closes every window with end + lateness ≤ watermark, in (end, key) order. */
@@ -73,6 +85,7 @@ export class TumblingWindows<I, S, R> {
         closed.push({ key, start: w.start, end, result: this.aggregation.result(w.state) });
       }
       this.byEnd.delete(end);
+      if (this.recent?.end === end) this.recent = null;
       i += 1;
     }
     if (i > 0) this.ends = this.ends.slice(i);

@@ -11,7 +11,7 @@
  *     producer's order (its own read, sort, merge and option-quote reduction).
  * Topics live under a unique prefix and are deleted at the end unless --keep.
  */
-import { ensureStack } from '../src/cli/demo';
+import { ensureStack } from '../src/stack/ensure';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -1,11 +1,16 @@
 import { createRegistry } from '../src/avro/serde';
 import { Config } from '../src/config';
 import { createAdmin } from '../src/kafka/client';
+import { ensureStack } from '../src/stack/ensure';
 import { applyTopology } from '../topology/apply';
 import { buildTopology } from '../topology/topology';
 
-/** Every topic of the topology under the config's prefix, with its schema: what `optflow topology apply` does. */
+/**
+ * Every topic of the topology under the config's prefix, with its schema: what `optflow topology apply`
+ * does. Starts the local stack first when the config points at it and nothing serves (as the demo does).
+ */
 export async function applyWholeTopology(config: Config): Promise<void> {
+  await ensureStack(config);
   const admin = createAdmin(config, 'bench');
   await admin.connect();
   try {

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Config, loadConfig, projectRoot } from '../config';
+import { loadConfig, projectRoot } from '../config';
 import { generateDay } from '../generator';
 import { DATASETS } from '../producers/flatfile/datasets';
 import { createSource, FlatfileJob } from '../producers/flatfile/job';
 import { summaryTable } from '../producers/flatfile/progress';
-import { LocalStack } from '../stack/stack';
+import { ensureStack } from '../stack/ensure';
 import { duckdbRows, sqlString } from '../util/duckdb';
 import { TopologyRunner } from './run-all';
 
@@ -25,24 +25,6 @@ const TIMEOUT_MS = 15 * 60_000;
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`);
-}
-
-function usesLocalStack(config: Config): boolean {
-  const s = config.stack;
-  return config.kafka.brokers.join(',') === `127.0.0.1:${s.kafka_port}` && config.schema_registry.url.replace(/\/$/, '') === `http://127.0.0.1:${s.registry_port}`;
-}
-
-/** Starts the local stack's Kafka and registry unless they serve already or the config points elsewhere. */
-export async function ensureStack(config: Config): Promise<string> {
-  const stack = new LocalStack(config);
-  if (!usesLocalStack(config)) return `configured (kafka ${config.kafka.brokers.join(',')}, registry ${config.schema_registry.url})`;
-  const status = await stack.status();
-  const needed = [...new Set(status.filter((s) => s.service !== 's3' && !s.serving).map((s) => s.service))];
-  if (needed.length > 0) {
-    say(`starting the local stack (${needed.join(', ')}) ...`);
-    await stack.up(needed);
-  }
-  return `local (kafka ${stack.address('kafka')}, registry ${stack.address('registry')}; stop with npm run stack:down)`;
 }
 
 async function ensureSampleDay(dir: string): Promise<void> {

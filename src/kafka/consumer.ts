@@ -139,6 +139,16 @@ export class LowLevelConsumer {
     this.client.assign(positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: Number(p.offset) })));
   }
 
+  /** Stops fetching these partitions; librdkafka drops what it queued for them and resumes after the last record it returned. */
+  pause(partitions: readonly { topic: string; partition: number }[]): void {
+    if (partitions.length > 0) this.client.pause(partitions.map((p) => ({ topic: p.topic, partition: p.partition })));
+  }
+
+  /** Fetches paused partitions again (a partition that is not paused is left as it is). */
+  resume(partitions: readonly { topic: string; partition: number }[]): void {
+    if (partitions.length > 0) this.client.resume(partitions.map((p) => ({ topic: p.topic, partition: p.partition })));
+  }
+
   unassign(): void {
     this.client.unassign();
   }

@@ -13,6 +13,8 @@ import { ConsumedBatch, ConsumedRecord, LowLevelConsumer, PartitionEnd, TopicPar
  * chooses where each assigned partition starts (restore points, seals); records fetched before an
  * assignment changed are discarded and re-read from the user's positions. Heartbeats run in
  * librdkafka's own thread: a long batch does not get the member evicted (max.poll.interval governs).
+ * The user may hold partitions back (flow control): a held partition is paused, so its records wait
+ * in Kafka instead of in memory.
  */
 
 export interface TopicPartition {
@@ -55,6 +57,10 @@ export class GroupMember {
   private readonly next = new Map<string, TopicPartitionOffset>();
   /** The consumer may be fetching from elsewhere than `next` (a dropped batch, a reposition): assign before the next request. */
   private displaced = false;
+  /** Partitions the user holds back, by tpKey: paused, and paused again after every assign. */
+  private readonly held = new Map<string, TopicPartition>();
+  /** Whether anything was ever held (members that never hold skip the periodic resume). */
+  private everHeld = false;
   private user?: MemberUser;
   private failure: Error | null = null;
   private settle: (failure: Error | null) => void = () => undefined;
@@ -93,7 +99,22 @@ export class GroupMember {
     this.consumer.client.subscribe(this.options.topics);
     this.loopDone = this.loop();
     const tickMs = this.options.tickMs ?? 500;
-    this.timer = setInterval(() => void this.exclusive(() => (this.stopping ? Promise.resolve() : user.tick(Date.now()))).catch((err) => this.fail(err)), tickMs);
+    this.timer = setInterval(() => void this.exclusive(() => (this.stopping ? Promise.resolve() : this.tick(user))).catch((err) => this.fail(err)), tickMs);
+  }
+
+  private async tick(user: MemberUser): Promise<void> {
+    this.resumeUnheld();
+    await user.tick(Date.now());
+  }
+
+  /**
+   * Resumes every assigned partition that is not held. librdkafka drops a pause or resume request
+   * that crosses a newer operation on the partition (an assign's restart of its fetcher), so a
+   * released partition could stay paused; resuming one that is not paused costs a lock and nothing else.
+   */
+  private resumeUnheld(): void {
+    if (this.held.size === 0 && !this.everHeld) return;
+    this.consumer.resume([...this.next.values()].filter((p) => !this.held.has(tpKey(p.topic, p.partition))));
   }
 
   /** Stops the member for good: its user hit an error it cannot go on from. */
@@ -116,7 +137,10 @@ export class GroupMember {
         for (const p of positions) this.next.set(tpKey(p.topic, p.partition), p);
         this.epoch += 1;
         this.displaced = false;
+        this.held.clear();
         this.consumer.assign(positions);
+        // A pause may outlive an assignment in librdkafka: a new assignment starts with nothing held.
+        this.consumer.resume(partitions);
         this.log.info('assigned', { partitions: partitions.length });
       }).catch((e) => this.fail(e));
     } else {
@@ -126,6 +150,7 @@ export class GroupMember {
         this.next.clear();
         this.epoch += 1;
         this.displaced = false;
+        this.held.clear();
         this.consumer.unassign();
         this.log.info('revoked', { partitions: partitions.length, lost });
       }).catch((e) => this.fail(e));
@@ -179,6 +204,7 @@ export class GroupMember {
     if (!this.displaced || this.next.size === 0 || this.stopping) return;
     this.displaced = false;
     this.consumer.assign([...this.next.values()]);
+    this.consumer.pause([...this.held.values()]);
   }
 
   /** Records in offset order per partition, from the user's positions on, to the user. */
@@ -194,6 +220,29 @@ export class GroupMember {
     }
     const ends = batch.ends.filter((e) => this.next.has(tpKey(e.topic, e.partition)));
     await this.user!.fetched(records, ends);
+  }
+
+  /**
+   * Holds assigned partitions back until released. librdkafka purges what it queued for a paused
+   * partition and resumes it after the last record it returned to this member, so a hold skips
+   * nothing (records returned twice are dropped by offset). A batch already in flight may still
+   * carry records of a partition just held.
+   */
+  hold(partitions: readonly TopicPartition[]): void {
+    const fresh = partitions.filter((p) => this.next.has(tpKey(p.topic, p.partition)) && !this.held.has(tpKey(p.topic, p.partition)));
+    for (const p of fresh) this.held.set(tpKey(p.topic, p.partition), { topic: p.topic, partition: p.partition });
+    if (fresh.length > 0) this.everHeld = true;
+    this.consumer.pause(fresh);
+  }
+
+  /** Fetches held partitions again. */
+  release(partitions: readonly TopicPartition[]): void {
+    const heldNow = partitions.filter((p) => this.held.delete(tpKey(p.topic, p.partition)));
+    this.consumer.resume(heldNow);
+  }
+
+  isHeld(topic: string, partition: number): boolean {
+    return this.held.has(tpKey(topic, partition));
   }
 
   /** Whether partition p of some subscribed topic is assigned here, and not lost. */

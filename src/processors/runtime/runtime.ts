@@ -17,6 +17,7 @@ import { EncodedOutput, Task } from './task';
 import { SchemaName } from '../../avro/types';
 import { instantiate, OutputSpec, ProcessorDefinition, SchemaValues, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
+import { balanceInputs, InputPosition } from './flow';
 
 /**
  * Runs a processor as a member of its consumer group (src/kafka/member.ts): one task per input
@@ -57,6 +58,10 @@ const COMMIT_INTERVAL_MS = 100;
 const COMMIT_OUTPUTS = 20_000;
 /** Processing waits for a task's transaction in flight only once this many outputs wait behind it. */
 const COMMIT_OUTPUTS_BEHIND = 4 * COMMIT_OUTPUTS;
+
+function tpLabel(p: TopicPartition): string {
+  return `${p.topic}[${p.partition}]`;
+}
 
 export class ProcessorRuntime {
   private readonly log;
@@ -103,6 +108,8 @@ export class ProcessorRuntime {
       watermarkLag: mm.gauge('optflow_watermark_lag_seconds', 'wall clock minus task watermark', ['partition']),
       consumerLag: mm.gauge('optflow_consumer_lag', 'records behind the high watermark', ['topic', 'partition']),
       batchSeconds: mm.histogram('optflow_batch_seconds', 'processing time per fetched batch', [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5]),
+      held: mm.gauge('optflow_inputs_held', 'input partitions held back because they run ahead of their task\'s watermark'),
+      holds: mm.counter('optflow_input_holds_total', 'times an input partition was held back for running ahead'),
     };
   }
 
@@ -326,7 +333,24 @@ export class ProcessorRuntime {
     for (const handle of touched) if (this.commitDue(handle, now)) this.commitInBackground(handle);
     // Bounded: a task whose outputs pile up behind a slow transaction waits for it.
     await Promise.all([...touched].filter((h) => h.task.pendingOutputs >= COMMIT_OUTPUTS_BEHIND).map((h) => h.committing));
+    this.balanceInputs();
     this.m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** Holds back input partitions that lead their task's watermark too far, and releases them once it catches up (flow.ts). */
+  private balanceInputs(): void {
+    const member = this.member!;
+    const positions: InputPosition[] = [];
+    const now = Date.now();
+    for (const { task } of this.tasks.values()) {
+      for (const [topic, lead] of task.inputLeads(now)) positions.push({ topic, partition: task.partition, lead, held: member.isHeld(topic, task.partition) });
+    }
+    const decision = balanceInputs(positions);
+    if (decision.hold.length + decision.release.length > 0) this.log.debug('inputs_balanced', { hold: decision.hold.map(tpLabel), release: decision.release.map(tpLabel), watermarks: [...this.tasks.values()].map((h) => `${h.task.partition}:${h.task.watermark}`) });
+    member.hold(decision.hold);
+    member.release(decision.release);
+    this.m.holds.inc(decision.hold.length);
+    this.m.held.set(decision.held);
   }
 
   private commitDue(handle: TaskHandle, now: number): boolean {
@@ -381,6 +405,7 @@ export class ProcessorRuntime {
       }
     }
     for (const handle of this.tasks.values()) if (handle.commitsPending === 0) this.commitInBackground(handle);
+    this.balanceInputs();
   }
 
   /**

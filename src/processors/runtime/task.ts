@@ -3,7 +3,7 @@ import { DeadLetter } from '../../domain/records';
 import { CommitMetadata, INITIAL_VERSION, OutputVersion, RestorePointTracker } from './restore';
 import { SchemaName } from '../../avro/types';
 import { BoundProcessor, InputRecord, OutputSpec, ProcessorContext, SchemaValues, stampGeneration, TableRecord } from './types';
-import { WatermarkTracker } from './watermarks';
+import { NO_WATERMARK, WatermarkTracker } from './watermarks';
 
 /**
  * One task: partition p of every input topic, with its processor instance, watermarks, restore
@@ -71,6 +71,12 @@ export class Task implements ProcessorContext {
         o.watermarks.restoreWatermark(committed.metadata.watermark);
       }
     }
+  }
+
+  /** How far each input partition's watermark runs ahead of the slowest one the task waits for; null while one has none. */
+  inputLeads(nowMs: number): Map<string, bigint | null> {
+    const slowest = this.o.watermarks.slowest(nowMs);
+    return new Map(this.o.inputs.map((topic) => [topic, slowest === NO_WATERMARK ? null : this.o.watermarks.partitionWatermark(topic) - slowest]));
   }
 
   get watermark(): bigint {

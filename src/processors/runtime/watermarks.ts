@@ -91,6 +91,21 @@ export class WatermarkTracker {
     return nowMs - s.lastSeenMs >= this.idleTimeoutMs && s.caughtUp;
   }
 
+  /**
+   * The lowest watermark among the partitions the task waits for (not idle), before the task's
+   * watermark clamps it; NO_WATERMARK while one of them has none. Every other partition's lead over it
+   * is how far that input runs ahead (flow.ts); the slowest partition's lead is 0, so it is never held.
+   */
+  slowest(nowMs: number): bigint {
+    let min: bigint | undefined;
+    for (const s of this.partitions.values()) {
+      if (this.isIdle(s, nowMs)) continue;
+      const w = this.watermarkOf(s);
+      if (min === undefined || w < min) min = w;
+    }
+    return min ?? NO_WATERMARK;
+  }
+
   /** Recomputes and returns the watermark; monotone. */
   advance(nowMs: number): bigint {
     let min: bigint | undefined;

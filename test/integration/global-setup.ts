@@ -8,7 +8,7 @@ import { LocalStack } from '../../src/stack/stack';
  * Integration tests talk to a real broker, registry and S3 server:
  *  1. KAFKA_BROKERS / SCHEMA_REGISTRY_URL (and S3_ENDPOINT) when set;
  *  2. else testcontainers when a Docker engine answers;
- *  3. else the project's local stack, started once for the run and stopped after (unless it was already up).
+ *  3. else the project's local stack: the services not already serving are started for the run and stopped after.
  */
 
 const STATE = path.join(__dirname, '..', '..', '.optflow', 'test-stack.json');
@@ -37,11 +37,12 @@ export default async function globalSetup(): Promise<void> {
   const config = loadConfig();
   const stack = new LocalStack(config);
   const before = await stack.status();
-  const alreadyUp = before.every((s) => s.serving);
-  if (!alreadyUp) await stack.up();
+  // Only what is not serving: a stack a bench left with Kafka and the registry up keeps running after the tests.
+  const started = [...new Set(before.filter((s) => !s.serving).map((s) => s.service))];
+  if (started.length > 0) await stack.up(started);
   process.env.KAFKA_BROKERS = stack.address('kafka');
   process.env.SCHEMA_REGISTRY_URL = stack.address('registry');
   process.env.S3_ENDPOINT = stack.address('s3');
   fs.mkdirSync(path.dirname(STATE), { recursive: true });
-  fs.writeFileSync(STATE, JSON.stringify({ startedByTests: !alreadyUp }));
+  fs.writeFileSync(STATE, JSON.stringify({ started }));
 }

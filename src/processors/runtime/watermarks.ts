@@ -97,26 +97,24 @@ export class WatermarkTracker {
    * is how far that input runs ahead (flow.ts); the slowest partition's lead is 0, so it is never held.
    */
   slowest(nowMs: number): bigint {
+    return this.lowestActive(nowMs) ?? NO_WATERMARK;
+  }
+
+  /** The lowest watermark among partitions that are not idle; undefined when all are idle. */
+  private lowestActive(nowMs: number): bigint | undefined {
     let min: bigint | undefined;
     for (const s of this.partitions.values()) {
       if (this.isIdle(s, nowMs)) continue;
       const w = this.watermarkOf(s);
       if (min === undefined || w < min) min = w;
     }
-    return min ?? NO_WATERMARK;
+    return min;
   }
 
   /** Recomputes and returns the watermark; monotone. */
   advance(nowMs: number): bigint {
-    let min: bigint | undefined;
-    let allIdle = true;
-    for (const s of this.partitions.values()) {
-      if (this.isIdle(s, nowMs)) continue;
-      allIdle = false;
-      const w = this.watermarkOf(s);
-      if (min === undefined || w < min) min = w;
-    }
-    if (allIdle) {
+    let min = this.lowestActive(nowMs);
+    if (min === undefined) {
       // Everything idle: the watermark may move up to the most advanced partition.
       for (const input of this.partitions.keys()) {
         const w = this.partitionWatermark(input);

@@ -18,7 +18,6 @@ import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { typeOf } from '../src/avro/types';
 import { loadConfig, physicalName, type Config } from '../src/config';
 import type { EnrichedOptionTrade } from '../src/domain/records';
 import { generateRealDay, type RealDayManifest } from '../src/generator';
@@ -28,6 +27,8 @@ import { partitionOf } from '../src/kafka/partitioner';
 import { fileAction } from '../src/producers/flatfile/checkpoint';
 import { DATASETS, flatFileKey } from '../src/producers/flatfile/datasets';
 import { HashMultiset } from '../src/producers/flatfile/dedupe';
+import { encodeInline } from '../src/producers/flatfile/file-encoding';
+import { datasetValues } from '../src/producers/flatfile/encoded';
 import { daySequence, disposeDay, readDayFile, type DayFile } from '../src/producers/flatfile/ingest';
 import { recordKey } from '../src/producers/flatfile/local-day';
 import type { MarketRecord } from '../src/producers/flatfile/normalise';
@@ -164,7 +165,7 @@ export async function pureCore(dir: string, config: Config): Promise<{ greeks: {
   let trades: TradeTimes | null = null;
   for (const dataset of [...DATASETS].sort((a, b) => Number(a.kind === 'OptionQuote') - Number(b.kind === 'OptionQuote'))) {
     const key = flatFileKey(dataset.id, DATE);
-    const reader = { source, decide: (etag: string) => fileAction(undefined, etag, true), priorHashes: async () => new HashMultiset(16) };
+    const reader = { source, schemaId: 0, encoding: encodeInline, decide: (etag: string) => fileAction(undefined, etag, true), priorHashes: async () => new HashMultiset(16) };
     const dayReduction = dataset.kind === 'OptionQuote' && trades ? { by: 'bench', reduction: new QuoteReduction(trades) } : null;
     const read = await readDayFile({ dataset, date: DATE, key, etag: 'e', size: 0 }, reader, settings, newFileProgress(key, dataset.shortName, 0, 0), 4, { collectTrades: dataset.kind === 'OptionTrade', dayReduction });
     if ('skipped' in read) throw new Error('unexpected skip');
@@ -173,6 +174,7 @@ export async function pureCore(dir: string, config: Config): Promise<{ greeks: {
   }
   const order = DATASETS.map((d) => files.findIndex((f) => f.file.dataset === d));
   const ordered = order.map((i) => files[i]);
+  const decoders = new Map(DATASETS.map((d) => [d, datasetValues(d)]));
   const drivers = new Map<number, ProcessorDriver>();
   const stockTrades = new Map<number, MarketRecord[]>();
   let batch: { topic: string; record: MarketRecord; partition: number }[] = [];
@@ -193,11 +195,12 @@ export async function pureCore(dir: string, config: Config): Promise<{ greeks: {
   try {
     for await (const items of daySequence(ordered)) for (const item of items) {
       if (item.kind !== 'record' || item.skip) continue;
-      const topic = ordered[item.file].file.dataset.topic;
-      const partition = partitionOf(recordKey(item.record), config.topics.partitions);
-      batch.push({ topic, record: item.record, partition });
-      if (topic === 'equity.trades') (stockTrades.get(partition) ?? stockTrades.set(partition, []).get(partition)!).push(item.record);
-      if (records++ % 1000 === 0) bytes += typeOf(ordered[item.file].file.dataset.kind).toBuffer(item.record).length + 5;
+      const { dataset } = ordered[item.file].file;
+      const record = decoders.get(dataset)!.decode(item.record.value);
+      const partition = partitionOf(item.record.group, config.topics.partitions);
+      batch.push({ topic: dataset.topic, record, partition });
+      if (dataset.topic === 'equity.trades') (stockTrades.get(partition) ?? stockTrades.set(partition, []).get(partition)!).push(record);
+      if (records++ % 1000 === 0) bytes += item.record.value.length;
       if (batch.length >= 100_000) run();
     }
     run();

@@ -78,6 +78,7 @@ export const configSchema = z
         poll_seconds: z.number().positive(),
         sort_memory_records: z.number().int().positive(),
         spill_dir: z.string(),
+        encoding_threads: z.number().int().min(0),
         transaction_records: z.number().int().positive(),
         dedupe_retention_days: z.number().positive(),
         reduce_option_quotes: z.boolean(),

@@ -14,9 +14,9 @@ import { generateDay, type GenerateDayOptions, type GeneratedFile } from '../../
 import { WATERMARK_HEADER } from '../../src/kafka/markers';
 import { datasetOf, type Dataset } from '../../src/producers/flatfile/datasets';
 import { dedupeKey } from '../../src/producers/flatfile/dedupe';
-import type { MarketRecord } from '../../src/producers/flatfile/normalise';
+import { recordKey, type MarketRecord } from '../../src/producers/flatfile/normalise';
 import { FlatFileParser } from '../../src/producers/flatfile/rows';
-import { compareKeys, marketSortKey } from '../../src/producers/flatfile/order';
+import { compareKeys, sortKey } from '../../src/producers/flatfile/order';
 import { QuoteReduction, reduceSorted, TradeTimes } from '../../src/producers/flatfile/quote-reduction';
 import { loadState, stateTopics } from '../../src/producers/flatfile/state';
 import { applyTopologyUnder, connectTestKafka, uniqueName, type TestKafka } from './helpers';
@@ -320,10 +320,10 @@ async function reducedQuotes(quotes: GeneratedFile, trades: GeneratedFile): Prom
   const times = new TradeTimes();
   for (const t of parseFile(trades.path, datasetOfFile(trades), trades.key)) times.add(t.ticker, t.sip_timestamp);
   const sorted = parseFile(quotes.path, datasetOfFile(quotes), quotes.key).sort(
-    (a, b) => compareKeys(marketSortKey(a), marketSortKey(b)) || Number(a.origin_offset - b.origin_offset),
+    (a, b) => compareKeys(sortKey(recordKey(a), a.sip_timestamp, a.sequence_number), sortKey(recordKey(b), b.sip_timestamp, b.sequence_number)) || Number(a.origin_offset - b.origin_offset),
   );
   const kept: MarketRecord[] = [];
-  for await (const batch of reduceSorted((async function* () { yield sorted; })(), new QuoteReduction(times))) for (const d of batch) if (d.keep) kept.push(d.record);
+  for await (const batch of reduceSorted((async function* () { yield sorted; })(), new QuoteReduction(times), (q) => q.sip_timestamp)) for (const d of batch) if (d.keep) kept.push(d.record);
   return kept;
 }
 

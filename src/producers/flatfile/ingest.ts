@@ -21,13 +21,14 @@ import { createGunzip } from 'node:zlib';
 import type { OutgoingMessage, RecordProducer } from '../../kafka/producer';
 import { markerMessages } from '../../kafka/markers';
 import type { TopicSerde } from '../../avro/serde';
-import { typeOf } from '../../avro/types';
 import type { DeadLetter } from '../../domain/records';
 import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
-import { dedupeKey, deadLetterKey, hash64, RepublishFilter, type HashMultiset } from './dedupe';
+import { deadLetterKey, hash64, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from './datasets';
-import { recordKey, type MarketRecord } from './normalise';
-import { avroCodec, compareKeys, ExternalSorter, marketSortKey, MERGE_BATCH, sortKey, type SortKey } from './order';
+import { encodedRecordCodec, type EncodedRecord } from './encoded';
+import type { EncodingSpec, FileEncoding } from './file-encoding';
+import type { MarketRecord } from './normalise';
+import { compareKeys, ExternalSorter, MERGE_BATCH, sortKey, type SortKey } from './order';
 import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
 import type { RootMap } from './opra-lite';
@@ -70,18 +71,12 @@ export interface FileResult {
 }
 
 export interface ReadOutput {
-  records: ExternalSorter<MarketRecord>;
+  records: ExternalSorter<EncodedRecord>;
   deadLetters: ExternalSorter<Rejection>;
   maxEventTimeNs: bigint | null;
   etag: string;
   /** For an option-trades file read with collectTrades: its trades' times per contract. */
   tradeTimes: TradeTimes | null;
-}
-
-/** What a file's read does besides sorting: collect trade times (option trades), pre-filter quotes (option quotes). */
-export interface ReadExtras {
-  collectTrades: boolean;
-  reduction: QuoteReduction | null;
 }
 
 /** How a day's option-quote file is reduced: by the trades of `by` (file key @ ETag), or not at all. */
@@ -111,44 +106,39 @@ function rejectionCodec(): { encode(r: Rejection): Buffer; decode(b: Buffer): Re
   return { encode: (r) => Buffer.from(JSON.stringify(r), 'utf8'), decode: (b) => JSON.parse(b.toString('utf8')) as Rejection };
 }
 
-async function readFile(file: PlannedFile, body: Readable, etag: string, s: IngestSettings, progress: FileProgress, extras: ReadExtras): Promise<ReadOutput> {
-  const records = new ExternalSorter<MarketRecord>({
-    key: marketSortKey, codec: avroCodec(typeOf(file.dataset.kind)), maxRecordsInMemory: s.sortMemoryRecords, tmpDir: s.spillDir,
+async function readFile(body: Readable, etag: string, s: IngestSettings, progress: FileProgress, encoding: FileEncoding, collectTrades: boolean): Promise<ReadOutput> {
+  const records = new ExternalSorter<EncodedRecord>({
+    key: (r) => r, codec: encodedRecordCodec, maxRecordsInMemory: s.sortMemoryRecords, tmpDir: s.spillDir,
+    estimateBytes: (r) => 200 + r.value.length,
   });
   const deadLetters = new ExternalSorter<Rejection>({
     key: () => sortKey('', 0n, null), codec: rejectionCodec(), maxRecordsInMemory: 100_000, tmpDir: s.spillDir,
     estimateBytes: (r) => 100 + r.raw.length * 2,
   });
-  const parser = new FlatFileParser({ dataset: file.dataset, origin: file.key, universe: s.universe, rootMap: s.rootMap });
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   let maxEventTimeNs: bigint | null = null;
-  const tradeTimes = extras.collectTrades ? new TradeTimes() : null;
-  const reduction = extras.reduction;
+  const tradeTimes = collectTrades ? new TradeTimes() : null;
   const stream: { failure: Error | null } = { failure: null };
   pipeline(body, byteMeter((n) => (progress.bytesRead += n)), gunzip, (err) => {
     if (err) stream.failure = err;
   });
   try {
-    const absorb = async (batch: { records: MarketRecord[]; rejections: Rejection[] }): Promise<void> => {
+    for await (const batch of encoding.batches(gunzip)) {
+      if (batch.maxEventTimeNs !== null && (maxEventTimeNs === null || batch.maxEventTimeNs > maxEventTimeNs)) maxEventTimeNs = batch.maxEventTimeNs;
+      progress.quotesSkipped += batch.quotesSkipped;
       for (const r of batch.records) {
-        if (maxEventTimeNs === null || r.sip_timestamp > maxEventTimeNs) maxEventTimeNs = r.sip_timestamp;
-        if (reduction !== null && !reduction.candidate(r.ticker, r.sip_timestamp)) {
-          progress.quotesSkipped++;
-          continue;
-        }
-        tradeTimes?.add(r.ticker, r.sip_timestamp);
+        tradeTimes?.add(r.ticker, r.time);
         await records.add(r);
       }
       for (const rejection of batch.rejections) await deadLetters.add(rejection);
-      progress.csvBytes = parser.stats.bytes;
-      progress.rowsRead = Math.max(0, parser.stats.lines - 1);
-      progress.filtered = parser.stats.filtered;
-      progress.invalid = { ...parser.stats.rejected };
-    };
-    for await (const chunk of gunzip) await absorb(parser.push(chunk as Buffer));
+      const { stats } = encoding;
+      progress.csvBytes = stats.bytes;
+      progress.rowsRead = Math.max(0, stats.lines - 1);
+      progress.filtered = stats.filtered;
+      progress.invalid = { ...stats.rejected };
+    }
     if (stream.failure) throw stream.failure;
-    await absorb(parser.finish());
-    if (parser.header === null) throw new CorruptFileError('file is empty (no header line)');
+    if (encoding.header === null) throw new CorruptFileError('file is empty (no header line)');
   } catch (err) {
     await records.dispose();
     await deadLetters.dispose();
@@ -222,7 +212,7 @@ export interface DayFile {
 }
 
 /** `skip`: an option quote no trade can see (quote-reduction.ts): an item of the file's sequence, not sent. */
-export type DayItem = { file: number; kind: 'record'; record: MarketRecord; skip: boolean } | { file: number; kind: 'dead'; rejection: Rejection };
+export type DayItem = { file: number; kind: 'record'; record: EncodedRecord; skip: boolean } | { file: number; kind: 'dead'; rejection: Rejection };
 
 type RecordItem = Extract<DayItem, { kind: 'record' }>;
 
@@ -232,7 +222,7 @@ async function* recordItems(f: DayFile, file: number): AsyncGenerator<RecordItem
   if (f.reduction === null) {
     for await (const batch of sorted) yield batch.map((record): RecordItem => ({ file, kind: 'record', record, skip: false }));
   } else {
-    for await (const batch of reduceSorted(sorted, f.reduction)) yield batch.map(({ record, keep }): RecordItem => ({ file, kind: 'record', record, skip: !keep }));
+    for await (const batch of reduceSorted(sorted, f.reduction, (r) => r.time)) yield batch.map(({ record, keep }): RecordItem => ({ file, kind: 'record', record, skip: !keep }));
   }
 }
 
@@ -248,12 +238,12 @@ class MergeInput {
     const next = await this.stream.next();
     this.batch = next.done ? [] : next.value;
     this.index = 0;
-    this.key = this.batch.length > 0 ? marketSortKey(this.batch[0].record) : null;
+    this.key = this.batch.length > 0 ? this.batch[0].record : null;
   }
 
   take(): RecordItem {
     const taken = this.batch[this.index++];
-    if (this.index < this.batch.length) this.key = marketSortKey(this.batch[this.index].record);
+    if (this.index < this.batch.length) this.key = this.batch[this.index].record;
     return taken;
   }
 }
@@ -314,7 +304,7 @@ interface FileCursor {
   day: DayFile;
   checkpoint: FileCheckpoint;
   filter: RepublishFilter | null;
-  serde: TopicSerde<MarketRecord>;
+  topic: string;
   dlqSerde: TopicSerde<DeadLetter>;
   position: number;
 }
@@ -330,7 +320,7 @@ function cursorOf(day: DayFile, ports: IngestPorts): FileCursor {
   progress.phase = 'producing';
   progress.phaseStartedAtMs = Date.now();
   if (action.resumeFrom > progress.itemsTotal) throw new Error(`${file.key}: checkpoint position ${action.resumeFrom} is past the file's ${progress.itemsTotal} items`);
-  return { day, checkpoint, filter, serde: ports.serdeFor(file.dataset), dlqSerde: ports.deadLetterSerdeFor(file.dataset), position: 0 };
+  return { day, checkpoint, filter, topic: ports.serdeFor(file.dataset).topic, dlqSerde: ports.deadLetterSerdeFor(file.dataset), position: 0 };
 }
 
 /** Adds one item to the chunk unless an interrupted run already committed it; false when skipped. */
@@ -341,12 +331,12 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
     cursor.day.progress.quotesSkipped++;
     return false;
   }
-  const [hi, lo] = hash64(item.kind === 'record' ? dedupeKey(item.record) : deadLetterKey(item.rejection.reason, item.rejection.raw));
+  const [hi, lo] = item.kind === 'record' ? [item.record.hashHi, item.record.hashLo] : hash64(deadLetterKey(item.rejection.reason, item.rejection.raw));
   const { checkpoint } = cursor;
   const { progress } = cursor.day;
   if (cursor.filter !== null && !cursor.filter.isNew(hi, lo)) progress.duplicates++;
   else if (item.kind === 'record') {
-    chunk.add(item.file, { topic: cursor.serde.topic, key: recordKey(item.record), value: cursor.serde.encode(item.record) }, hi, lo);
+    chunk.add(item.file, { topic: cursor.topic, key: item.record.group, value: item.record.value }, hi, lo);
     checkpoint.producedRecords++;
     progress.produced++;
   } else {
@@ -354,7 +344,7 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
     checkpoint.deadLetters++;
     progress.deadLetters++;
   }
-  if (item.kind === 'record') chunk.lastEventTime = item.record.sip_timestamp;
+  if (item.kind === 'record') chunk.lastEventTime = item.record.time;
   chunk.items++;
   return true;
 }
@@ -372,7 +362,7 @@ export async function produceDay(files: readonly DayFile[], s: IngestSettings, p
   let started = false;
   for await (const batch of daySequence(files)) {
     for (const item of batch) {
-      if (!started && item.kind === 'record') await txn.markersOnly(item.record.sip_timestamp - 1n);
+      if (!started && item.kind === 'record') await txn.markersOnly(item.record.time - 1n);
       started = true;
       const cursor = cursors[item.file];
       if (!addItem(cursor, item, chunk)) continue;
@@ -479,6 +469,10 @@ class DayTransactions {
  */
 export interface DayFileReader {
   source: FlatFileSource;
+  /** The registered schema id of the file's topic (its values' wire header). */
+  schemaId: number;
+  /** Where the file's rows are parsed and encoded: this thread (encodeInline) or an EncodingPool. */
+  encoding(spec: EncodingSpec): FileEncoding;
   decide(servedEtag: string): FileAction;
   priorHashes: IngestPorts['priorHashes'];
 }
@@ -511,8 +505,10 @@ export async function readDayFile(
   }
   progress.bytesTotal = opened.size || file.size;
   const share = { ...s, sortMemoryRecords: Math.max(1, Math.floor(s.sortMemoryRecords / Math.max(1, filesInDay))) };
-  const extras = { collectTrades: options.collectTrades ?? false, reduction: reduction?.reduction ?? null };
-  const read = await readFile(file, opened.body, opened.etag, share, progress, extras);
+  const encoding = reader.encoding({
+    dataset: file.dataset, origin: file.key, universe: s.universe, rootMap: s.rootMap, schemaId: reader.schemaId, reduction: reduction?.reduction ?? null,
+  });
+  const read = await readFile(opened.body, opened.etag, share, progress, encoding, options.collectTrades ?? false);
   log.info('file_read', {
     file: file.key, seconds: (Date.now() - progress.phaseStartedAtMs) / 1000, records: read.records.stats.records,
     dead_letters: read.deadLetters.stats.records, spilled_runs: read.records.stats.runs, resume_from: action.resumeFrom,

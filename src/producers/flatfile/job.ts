@@ -17,6 +17,8 @@ import { dayKey, fileAction, sameFiles, type DayCheckpoint, type FileAction, typ
 import type { Dataset } from './datasets';
 import { commitFailure, CorruptFileError, disposeDay, produceDay, readDayFile, readTradeTimes, type DayFile, type DayReduction, type IngestPorts, type IngestSettings } from './ingest';
 import { QuoteReduction, type TradeTimes } from './quote-reduction';
+import { EncodingPool } from './encoding-pool';
+import { encodeInline, type EncodingSpec } from './file-encoding';
 import type { MarketRecord } from './normalise';
 import { listingRequests, planDays, type PlannedDay, type PlannedFile } from './planner';
 import { newFileProgress, summaryRow, type FileProgress, type SummaryRow } from './progress';
@@ -85,11 +87,13 @@ export class FlatfileJob {
   private partitions = new Map<string, number[]>();
   /** The day that failed in this process: no later day is produced after it. */
   private failedDay: string | null = null;
+  private readonly encodingPool: EncodingPool | null;
 
   constructor(private readonly config: Config, private readonly source: FlatFileSource, private readonly options: FlatfileJobOptions) {
     this.topics = stateTopics(config);
     this.m = createMetrics(this.metrics);
     this.view = new ProgressView(options.progress, log);
+    this.encodingPool = config.massive.encoding_threads > 0 ? new EncodingPool(config.massive.encoding_threads) : null;
   }
 
   async run(): Promise<FlatfileJobReport> {
@@ -110,6 +114,7 @@ export class FlatfileJob {
       await this.admin.disconnect().catch(() => undefined);
       await server?.close();
       this.source.close();
+      await this.encodingPool?.close();
     }
     const now = Date.now();
     const rows = [...this.results.values()].filter((p) => p.phase !== 'skipped').map((p) => summaryRow(p, now));
@@ -233,7 +238,10 @@ export class FlatfileJob {
       try {
         log.info('file_start', { file: file.key, etag: file.etag, bytes: file.size });
         progress.startedAtMs = progress.phaseStartedAtMs = Date.now();
-        const reader = { source: this.source, decide: this.decide(file), priorHashes: this.ports().priorHashes };
+        const reader = {
+          source: this.source, schemaId: this.serdes.get(file.dataset.id)!.schemaId, decide: this.decide(file), priorHashes: this.ports().priorHashes,
+          encoding: (spec: EncodingSpec) => this.encodingPool?.encode(spec) ?? encodeInline(spec),
+        };
         const result = await readDayFile(file, reader, this.settings(), progress, filesInDay, options);
         if (!('skipped' in result)) return result;
         progress.phase = 'skipped';

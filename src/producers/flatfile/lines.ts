@@ -43,6 +43,12 @@ export class LineSplitter {
     }
   }
 
+  /** The next line is `lineNumber + 1`: for a block of whole lines cut from the middle of a file. */
+  continueAt(lineNumber: number): void {
+    if (this.carry !== null) throw new Error('LineSplitter: continueAt() inside a line');
+    this.lineNumber = lineNumber;
+  }
+
   /** Flushes a last line that had no trailing newline. */
   end(sink: LineSink): void {
     if (this.carry !== null && this.carry.length > 0) this.emit(this.carry, 0, this.carry.length, sink);

@@ -10,9 +10,6 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Type } from 'avsc';
-import { recordKey, type MarketRecord } from './normalise';
-import { decodeAvro, encodeAvro } from '../../avro/types';
 
 export interface SortKey {
   /** The record's Kafka key (the underlying for options, the ticker for stocks): a tie-breaker after time. */
@@ -75,16 +72,6 @@ function compareEntries<T>(a: Entry<T>, b: Entry<T>): number {
 
 export function sortKey(group: string, time: bigint, seq: bigint | null): SortKey {
   return { group, time, roughTime: Number(time), seq };
-}
-
-/** (sip_timestamp, sequence_number) per underlying (options) or ticker (stocks). */
-export function marketSortKey(record: MarketRecord): SortKey {
-  return sortKey(recordKey(record), record.sip_timestamp, record.sequence_number);
-}
-
-/** Spill codec from an avsc type (e.g. one built from schemas/*.avsc with a bigint long). */
-export function avroCodec<T>(type: Type): RecordCodec<T> {
-  return { encode: (r) => encodeAvro(type, r), decode: (b) => decodeAvro(type, b) as T };
 }
 
 /** Frame: u32 payload length, f64 input order, payload. */

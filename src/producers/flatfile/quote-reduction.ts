@@ -44,6 +44,23 @@ export class TradeTimes {
     this.count++;
   }
 
+  /** Sealed times, as sent to another thread (structured clone). */
+  get sealedTimes(): ReadonlyMap<string, BigInt64Array> {
+    this.seal();
+    return this.times;
+  }
+
+  /** Sealed times received from another thread. */
+  static fromSealed(times: ReadonlyMap<string, BigInt64Array>): TradeTimes {
+    const sealed = new TradeTimes();
+    sealed.building = null;
+    for (const [ticker, list] of times) {
+      sealed.times.set(ticker, list);
+      sealed.count += list.length;
+    }
+    return sealed;
+  }
+
   /** Ends building: sorts each contract's times into a typed array. */
   seal(): this {
     if (this.building === null) return this;
@@ -126,9 +143,10 @@ interface Pending<T> extends Reduced<T> {
  * order), batch by batch: every quote once, in order, with its decision. Holds at most the
  * look-back's worth of undecided quotes.
  */
-export async function* reduceSorted<T extends { ticker: string; sip_timestamp: bigint }>(
+export async function* reduceSorted<T extends { ticker: string }>(
   quotes: AsyncIterable<readonly T[]>,
   reduction: QuoteReduction,
+  timeOf: (quote: T) => bigint,
 ): AsyncGenerator<Reduced<T>[]> {
   const queue: Pending<T>[] = [];
   let head = 0;
@@ -141,7 +159,7 @@ export async function* reduceSorted<T extends { ticker: string; sip_timestamp: b
   for await (const batch of quotes) {
     const out: Reduced<T>[] = [];
     for (const record of batch) {
-      const tq = record.sip_timestamp;
+      const tq = timeOf(record);
       const previous = open.get(record.ticker);
       // The previous quote serves its next trade unless this quote comes before that trade.
       if (previous !== undefined) decide(previous, previous.keep || previous.after! <= tq);

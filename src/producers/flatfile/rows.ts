@@ -76,6 +76,11 @@ export class FlatFileParser {
     return this.takeBatch();
   }
 
+  /** The next line pushed is line `lineNumber + 1` of the file (after its header was pushed). */
+  continueAt(lineNumber: number): void {
+    this.splitter.continueAt(lineNumber);
+  }
+
   /** Flushes a final line without a newline. */
   finish(): ParsedBatch {
     this.splitter.end(this.sink);

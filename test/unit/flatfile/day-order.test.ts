@@ -5,6 +5,8 @@ import { generateDay } from '../../../src/generator';
 import { partitionOf } from '../../../src/kafka/partitioner';
 import { fileAction } from '../../../src/producers/flatfile/checkpoint';
 import { DATASETS, flatFileKey } from '../../../src/producers/flatfile/datasets';
+import { encodeInline } from '../../../src/producers/flatfile/file-encoding';
+import { datasetValues } from '../../../src/producers/flatfile/encoded';
 import { daySequence, disposeDay, readDayFile, type DayFile } from '../../../src/producers/flatfile/ingest';
 import { HashMultiset } from '../../../src/producers/flatfile/dedupe';
 import { recordKey } from '../../../src/producers/flatfile/local-day';
@@ -27,7 +29,7 @@ describe('a day\'s output sequence', () => {
     for (const dataset of DATASETS) {
       const key = flatFileKey(dataset.id, DATE);
       const planned = { dataset, date: DATE, key, etag: 'e', size: 0 };
-      const reader = { source, decide: (etag: string) => fileAction(undefined, etag, true), priorHashes: async () => new HashMultiset(16) };
+      const reader = { source, schemaId: 0, encoding: encodeInline, decide: (etag: string) => fileAction(undefined, etag, true), priorHashes: async () => new HashMultiset(16) };
       const read = await readDayFile(planned, reader, settings, newFileProgress(key, dataset.shortName, 0, 0), DATASETS.length);
       if ('skipped' in read) throw new Error('unexpected skip');
       files.push(read);
@@ -54,12 +56,15 @@ describe('a day\'s output sequence', () => {
       }
       expect(deadLetters).toBe(0);
       records++;
-      const partition = partitionOf(recordKey(item.record), 6);
+      const record = datasetValues(files[item.file].file.dataset).decode(item.record.value);
+      expect(item.record.group).toBe(recordKey(record));
+      expect(item.record.time).toBe(record.sip_timestamp);
+      const partition = partitionOf(recordKey(record), 6);
       const last = lastByPartition.get(partition);
-      if (last !== undefined) expect(item.record.sip_timestamp >= last).toBe(true);
-      lastByPartition.set(partition, item.record.sip_timestamp);
+      if (last !== undefined) expect(record.sip_timestamp >= last).toBe(true);
+      lastByPartition.set(partition, record.sip_timestamp);
       const seen = seenPerPartition.get(partition) ?? new Set<string>();
-      seen.add(recordKey(item.record));
+      seen.add(recordKey(record));
       seenPerPartition.set(partition, seen);
       if (item.file !== previousTopic) switches++;
       previousTopic = item.file;

@@ -1,12 +1,18 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { typeOf } from '../../../src/avro/types';
-import type { OptionTrade } from '../../../src/domain/records';
-import { ExternalSorter, avroCodec, compareKeys, marketSortKey, MERGE_BATCH, sortKey } from '../../../src/producers/flatfile/order';
+import type { EquityQuote, OptionTrade } from '../../../src/domain/records';
+import { datasetOf } from '../../../src/producers/flatfile/datasets';
+import { encodedRecordCodec as codec, encodeRecord, datasetValues, type EncodedRecord } from '../../../src/producers/flatfile/encoded';
+import { ExternalSorter, compareKeys, MERGE_BATCH, sortKey } from '../../../src/producers/flatfile/order';
 import { Prng } from '../../../src/generator/prng';
 
-const codec = avroCodec<OptionTrade>(typeOf('OptionTrade'));
+const values = datasetValues(datasetOf('option-trades'));
+const encoded = (t: OptionTrade): EncodedRecord => encodeRecord(t, values.encode);
+const decoded = (r: EncodedRecord): OptionTrade => values.decode(r.value) as OptionTrade;
+const sorterOf = (options: Partial<ConstructorParameters<typeof ExternalSorter<EncodedRecord>>[0]> = {}): ExternalSorter<EncodedRecord> =>
+  new ExternalSorter<EncodedRecord>({ key: (r) => r, codec, tmpDir: dir, ...options });
+let dir: string;
 
 function trade(rng: Prng, line: number): OptionTrade {
   const underlying = rng.pick(['SPY', 'QQQ', 'IWM']);
@@ -29,8 +35,7 @@ function referenceOrder(input: OptionTrade[]): bigint[] {
     .map((t) => t.origin_offset);
 }
 
-describe('ExternalSorter', () => {
-  let dir: string;
+describe('ExternalSorter of encoded records', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'optflow-order-test-'));
   });
@@ -39,12 +44,12 @@ describe('ExternalSorter', () => {
   it('spills when input exceeds the limit and returns everything sorted, ties in file order', async () => {
     const rng = new Prng(17);
     const input = Array.from({ length: 2_345 }, (_, i) => trade(rng, i + 2));
-    const sorter = new ExternalSorter<OptionTrade>({ key: marketSortKey, codec, maxRecordsInMemory: 200, tmpDir: dir });
-    for (const t of input) await sorter.add(t);
+    const sorter = sorterOf({ maxRecordsInMemory: 200 });
+    for (const t of input) await sorter.add(encoded(t));
     expect(sorter.stats.runs).toBe(11);
     expect(readdirSync(dir)).toHaveLength(1);
     const out: OptionTrade[] = [];
-    for await (const batch of sorter.batches()) out.push(...batch);
+    for await (const batch of sorter.batches()) out.push(...batch.map(decoded));
     expect(out.map((t) => t.origin_offset)).toEqual(referenceOrder(input));
     const byLine = (x: OptionTrade[]): OptionTrade[] => [...x].sort((p, q) => Number(p.origin_offset - q.origin_offset));
     expect(byLine(out)).toEqual(input);
@@ -55,31 +60,32 @@ describe('ExternalSorter', () => {
   it('respects a byte limit too, and sorts in memory without touching disk below the limits', async () => {
     const rng = new Prng(3);
     const input = Array.from({ length: 300 }, (_, i) => trade(rng, i));
-    const bytes = new ExternalSorter<OptionTrade>({ key: marketSortKey, codec, maxBytesInMemory: 10_000, estimateBytes: () => 100, tmpDir: dir });
-    const memory = new ExternalSorter<OptionTrade>({ key: marketSortKey, codec, tmpDir: dir });
+    const bytes = sorterOf({ maxBytesInMemory: 10_000, estimateBytes: () => 100 });
+    const memory = sorterOf();
     for (const t of input) {
-      await bytes.add(t);
-      await memory.add(t);
+      await bytes.add(encoded(t));
+      await memory.add(encoded(t));
     }
     expect(bytes.stats.runs).toBe(3);
     expect(memory.stats.runs).toBe(0);
     const a: bigint[] = [];
     const b: bigint[] = [];
-    for await (const batch of bytes.batches()) a.push(...batch.map((t) => t.origin_offset));
-    for await (const batch of memory.batches()) b.push(...batch.map((t) => t.origin_offset));
+    for await (const batch of bytes.batches()) a.push(...batch.map((r) => decoded(r).origin_offset));
+    for await (const batch of memory.batches()) b.push(...batch.map((r) => decoded(r).origin_offset));
     expect(a).toEqual(referenceOrder(input));
     expect(b).toEqual(a);
   });
 
   it('keeps exact ns timestamps through the spill and removes temp files when abandoned early', async () => {
     const rng = new Prng(5);
-    const sorter = new ExternalSorter<OptionTrade>({ key: marketSortKey, codec, maxRecordsInMemory: 10, tmpDir: dir });
+    const sorter = sorterOf({ maxRecordsInMemory: 10 });
     const odd = { ...trade(rng, 1), underlying: 'AAA', sip_timestamp: 1741357799123456789n };
-    await sorter.add(odd);
-    for (let i = 0; i < 50; i++) await sorter.add(trade(rng, i + 2));
+    await sorter.add(encoded(odd));
+    for (let i = 0; i < 50; i++) await sorter.add(encoded(trade(rng, i + 2)));
     const spillDir = join(dir, readdirSync(dir)[0]);
-    for await (const [t] of sorter.batches()) {
-      expect(t).toEqual(odd);
+    for await (const [r] of sorter.batches()) {
+      expect(decoded(r)).toEqual(odd);
+      expect(r).toEqual(encoded(odd)); // the spilled key, hash and value
       break;
     }
     expect(existsSync(spillDir)).toBe(false);
@@ -106,5 +112,33 @@ describe('ExternalSorter', () => {
     expect(compareKeys(sortKey('A', t + 1n, null), sortKey('A', t, null))).toBe(1);
     expect(compareKeys(sortKey('B', t, null), sortKey('A', t + 1n, null))).toBe(-1);
     expect(compareKeys(sortKey('A', t, 2n), sortKey('A', t, null))).toBe(1);
+  });
+});
+
+describe('encoded records', () => {
+  const quote: EquityQuote = {
+    ticker: 'SPY', sip_timestamp: 1741357800123456789n, participant_timestamp: null, trf_timestamp: null, sequence_number: 0n,
+    bid_price: 570.1, bid_size: 300n, bid_exchange: 11, ask_price: 570.12, ask_size: 100n, ask_exchange: 12, conditions: [], indicators: [],
+    tape: 3, source: 'flatfile', origin: 'k', origin_offset: 7n,
+  };
+
+  it('carry the sort key, the Kafka key and the wire value; a stock\'s ticker is its group and survives the spill', () => {
+    const stock = datasetValues(datasetOf('stock-quotes'));
+    const r = encodeRecord(quote, stock.encode);
+    expect(r).toMatchObject({ group: 'SPY', ticker: 'SPY', time: 1741357800123456789n, roughTime: Number(1741357800123456789n), seq: 0n });
+    expect(r.value.subarray(0, 5)).toEqual(Buffer.from([0, 0, 0, 0, 0]));
+    expect(stock.decode(r.value)).toEqual(quote);
+    expect(codec.decode(codec.encode(r))).toEqual(r);
+    const noSeq = encodeRecord({ ...quote, sequence_number: null }, stock.encode);
+    expect(codec.decode(codec.encode(noSeq)).seq).toBeNull();
+  });
+
+  it('hash equal records equally and different ones differently', () => {
+    const stock = datasetValues(datasetOf('stock-quotes'));
+    const a = encodeRecord(quote, stock.encode);
+    const b = encodeRecord({ ...quote, origin_offset: 8n }, stock.encode);
+    const c = encodeRecord({ ...quote, ask_size: 101n }, stock.encode);
+    expect([b.hashHi, b.hashLo]).toEqual([a.hashHi, a.hashLo]); // the dedupe key leaves the file position out
+    expect([c.hashHi, c.hashLo]).not.toEqual([a.hashHi, a.hashLo]);
   });
 });

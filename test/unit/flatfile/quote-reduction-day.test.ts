@@ -9,6 +9,8 @@ import { partitionOf } from '../../../src/kafka/partitioner';
 import { fileAction } from '../../../src/producers/flatfile/checkpoint';
 import { DATASETS, flatFileKey } from '../../../src/producers/flatfile/datasets';
 import { HashMultiset } from '../../../src/producers/flatfile/dedupe';
+import { encodeInline } from '../../../src/producers/flatfile/file-encoding';
+import { datasetValues } from '../../../src/producers/flatfile/encoded';
 import { daySequence, disposeDay, readDayFile, type DayFile } from '../../../src/producers/flatfile/ingest';
 import { recordKey } from '../../../src/producers/flatfile/local-day';
 import type { MarketRecord } from '../../../src/producers/flatfile/normalise';
@@ -52,7 +54,7 @@ async function readDay(dir: string, reduce: boolean): Promise<DayFile[]> {
   for (const dataset of DATASETS) {
     const key = flatFileKey(dataset.id, DATE);
     const planned = { dataset, date: DATE, key, etag: 'e', size: 0 };
-    const reader = { source, decide: (etag: string) => fileAction(undefined, etag, true), priorHashes: async () => new HashMultiset(16) };
+    const reader = { source, schemaId: 0, encoding: encodeInline, decide: (etag: string) => fileAction(undefined, etag, true), priorHashes: async () => new HashMultiset(16) };
     const isQuotes = dataset.kind === 'OptionQuote';
     const dayReduction = reduce && isQuotes ? { by: 'trades@e', reduction: new QuoteReduction(trades!) } : null;
     const collectTrades = reduce && dataset.kind === 'OptionTrade';
@@ -78,7 +80,7 @@ async function runPipeline(dir: string, reduce: boolean, config: Config): Promis
         skipped++;
         continue;
       }
-      const { record } = item;
+      const record = datasetValues(files[item.file].file.dataset).decode(item.record.value);
       const partition = partitionOf(recordKey(record), PARTITIONS);
       let driver = greeksOf.get(partition);
       if (!driver) greeksOf.set(partition, (driver = new ProcessorDriver(greeks, config)));

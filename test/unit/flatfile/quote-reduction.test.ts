@@ -80,7 +80,7 @@ describe('option-quote reduction', () => {
     for (const tr of trades) times.add(tr.ticker, tr.t);
     const reduction = new QuoteReduction(times, lookback);
 
-    const decided = await collect(reduceSorted(from(quotes), reduction));
+    const decided = await collect(reduceSorted(from(quotes), reduction, (q) => q.sip_timestamp));
     expect(decided.map((d) => d.record.id)).toEqual(quotes.map((q) => q.id)); // every quote once, in order
     const kept = decided.filter((d) => d.keep).map((d) => d.record);
     expect(kept.length).toBeLessThan(quotes.length);
@@ -102,7 +102,7 @@ describe('option-quote reduction', () => {
       { id: 0, ticker: 'A', sip_timestamp: 10n }, // 90 before the trade: beyond the look-back
       { id: 1, ticker: 'A', sip_timestamp: 60n }, // 40 before: stale for a 1-unit staleness bound, still the as-of quote
     ];
-    const decided = await collect(reduceSorted(from(quotes), reduction));
+    const decided = await collect(reduceSorted(from(quotes), reduction, (q) => q.sip_timestamp));
     expect(decided.map((d) => d.keep)).toEqual([false, true]);
   });
 });

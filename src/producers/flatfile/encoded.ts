@@ -1,0 +1,139 @@
+/**
+ * A record as the day's sort, merge and transactions carry it: encoded once, when its file is read.
+ * It holds its sort key, what quote reduction decides by, its dedupe hash and its Kafka value in
+ * the Confluent wire format. The produce phase only merges and sends bytes: no Avro decode of the
+ * spilled runs and no second encode (together a third of the producer's time before).
+ */
+import { wireHeader } from '../../avro/serde';
+import { decodeAvro, encodeAvro, typeOf } from '../../avro/types';
+import type { Dataset } from './datasets';
+import { dedupeKey, hash64 } from './dedupe';
+import { recordKey, type MarketRecord } from './normalise';
+import type { RecordCodec, SortKey } from './order';
+
+export interface EncodedRecord extends SortKey {
+  /** Contract (options) or ticker (stocks). */
+  ticker: string;
+  /** The Kafka value, wire header included. */
+  value: Buffer;
+  /** 64-bit hash of the dedupe key (dedupe.ts), as two uint32. */
+  hashHi: number;
+  hashLo: number;
+}
+
+/** The Kafka value of a record. */
+export type ValueEncoder = (record: MarketRecord) => Buffer;
+
+export function encodeRecord(record: MarketRecord, encodeValue: ValueEncoder): EncodedRecord {
+  const [hashHi, hashLo] = hash64(dedupeKey(record));
+  const time = record.sip_timestamp;
+  return {
+    group: recordKey(record), time, roughTime: Number(time), seq: record.sequence_number,
+    ticker: record.ticker, value: encodeValue(record), hashHi, hashLo,
+  };
+}
+
+/**
+ * Spill frame: time i64, has-seq u8, seq i64, hashHi u32, hashLo u32, group and ticker (u16 length +
+ * UTF-8 each), then the value to the end of the frame.
+ */
+const FIXED = 8 + 1 + 8 + 4 + 4;
+
+/** Bytes of `r`'s spill frame payload. */
+export function encodedSize(r: EncodedRecord): number {
+  const tickerBytes = r.ticker === r.group ? 0 : Buffer.byteLength(r.ticker, 'utf8');
+  return FIXED + 2 + Buffer.byteLength(r.group, 'utf8') + 2 + tickerBytes + r.value.length;
+}
+
+/** Writes `r`'s frame payload at `pos`; returns the position after it. */
+export function writeEncoded(r: EncodedRecord, out: Buffer, pos: number): number {
+  out.writeBigInt64LE(r.time, pos);
+  out.writeUInt8(r.seq === null ? 0 : 1, pos + 8);
+  out.writeBigInt64LE(r.seq ?? 0n, pos + 9);
+  out.writeUInt32LE(r.hashHi, pos + 17);
+  out.writeUInt32LE(r.hashLo, pos + 21);
+  pos += FIXED;
+  const groupBytes = out.write(r.group, pos + 2, 'utf8');
+  out.writeUInt16LE(groupBytes, pos);
+  pos += 2 + groupBytes;
+  // A stock's ticker is its group: stored once, length 0xffff marks it.
+  if (r.ticker === r.group) {
+    out.writeUInt16LE(0xffff, pos);
+    pos += 2;
+  } else {
+    const tickerBytes = out.write(r.ticker, pos + 2, 'utf8');
+    out.writeUInt16LE(tickerBytes, pos);
+    pos += 2 + tickerBytes;
+  }
+  return pos + r.value.copy(out, pos);
+}
+
+export const encodedRecordCodec: RecordCodec<EncodedRecord> = {
+  encode(r: EncodedRecord): Buffer {
+    const out = Buffer.allocUnsafe(encodedSize(r));
+    writeEncoded(r, out, 0);
+    return out;
+  },
+
+  /** The value is a view of `bytes`, not a copy. */
+  decode(bytes: Buffer): EncodedRecord {
+    const time = bytes.readBigInt64LE(0);
+    const seq = bytes.readUInt8(8) === 1 ? bytes.readBigInt64LE(9) : null;
+    let pos = FIXED;
+    const groupBytes = bytes.readUInt16LE(pos);
+    const group = bytes.toString('utf8', pos + 2, pos + 2 + groupBytes);
+    pos += 2 + groupBytes;
+    const tickerBytes = bytes.readUInt16LE(pos);
+    pos += 2;
+    let ticker = group;
+    if (tickerBytes !== 0xffff) {
+      ticker = bytes.toString('utf8', pos, pos + tickerBytes);
+      pos += tickerBytes;
+    }
+    return {
+      group, time, roughTime: Number(time), seq, ticker, value: bytes.subarray(pos),
+      hashHi: bytes.readUInt32LE(17), hashLo: bytes.readUInt32LE(21),
+    };
+  },
+};
+
+/**
+ * A dataset's values in the Confluent wire format under `schemaId` (what its topic's serde writes),
+ * and back. Schema id 0 stands in for a registry in tests and the day bench's pure core.
+ */
+export function datasetValues(dataset: Dataset, schemaId = 0): { encode: ValueEncoder; decode(value: Buffer): MarketRecord } {
+  const type = typeOf(dataset.kind);
+  const header = wireHeader(schemaId);
+  return {
+    encode: (record) => encodeAvro(type, record, header),
+    decode: (value) => decodeAvro(type, value, header.length) as MarketRecord,
+  };
+}
+
+/**
+ * Records as one buffer of u32-length-prefixed frames (how a worker hands its batch back). The
+ * buffer owns its memory (never a slice of Node's shared pool), so it can be transferred.
+ */
+export function packEncoded(records: readonly EncodedRecord[]): Buffer {
+  let total = 0;
+  for (const r of records) total += 4 + encodedSize(r);
+  const out = Buffer.allocUnsafeSlow(total);
+  let pos = 0;
+  for (const r of records) {
+    const end = writeEncoded(r, out, pos + 4);
+    out.writeUInt32LE(end - pos - 4, pos);
+    pos = end;
+  }
+  return out;
+}
+
+/** The records of `packEncoded`; their values are views of `packed`. */
+export function unpackEncoded(packed: Buffer): EncodedRecord[] {
+  const records: EncodedRecord[] = [];
+  for (let pos = 0; pos < packed.length; ) {
+    const length = packed.readUInt32LE(pos);
+    records.push(encodedRecordCodec.decode(packed.subarray(pos + 4, pos + 4 + length)));
+    pos += 4 + length;
+  }
+  return records;
+}

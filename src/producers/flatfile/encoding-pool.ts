@@ -1,0 +1,194 @@
+/**
+ * Encoding on worker threads: the calling thread cuts the decompressed bytes into blocks of whole
+ * lines and numbers them; workers parse and encode blocks round-robin; the batches come back in
+ * block order, so the records, dead letters and counts are those of `encodeInline`, in the same
+ * order. The calling thread is left to gunzip, sort and spill.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { unpackEncoded } from './encoded';
+import type { EncodedBatch, EncodingSpec, FileEncoding } from './file-encoding';
+import type { FromWorker, ToWorker, WireSpec } from './encoding-protocol';
+import { REJECT_REASONS } from './parse';
+import { FlatFileParser, type ParseStats } from './rows';
+
+type Reply = Extract<FromWorker, { type: 'batch' }>;
+
+/** The compiled worker; under ts-jest (this file is .ts) the build's copy. */
+function workerScript(): string {
+  const beside = join(__dirname, 'encoding-worker.js');
+  if (existsSync(beside)) return beside;
+  const built = resolve(__dirname, '../../../dist/src/producers/flatfile/encoding-worker.js');
+  if (existsSync(built)) return built;
+  throw new Error(`encoding worker not found at ${beside} or ${built} (run npm run build)`);
+}
+
+/** One worker and the replies it owes, in the order it owes them. */
+class EncodingWorker {
+  readonly thread: Worker;
+  private readonly owed: { resolve(reply: FromWorker): void; reject(err: Error): void }[] = [];
+  private failure: Error | null = null;
+
+  constructor(script: string) {
+    this.thread = new Worker(script);
+    this.thread.on('message', (reply: FromWorker) => {
+      const waiter = this.owed.shift();
+      if (reply.type === 'error') waiter?.reject(new Error(`encoding worker: ${reply.message}\n${reply.stack}`));
+      else waiter?.resolve(reply);
+    });
+    this.thread.on('error', (err) => this.fail(err));
+    this.thread.on('exit', (code) => this.fail(new Error(`encoding worker exited with code ${code}`)));
+  }
+
+  get dead(): boolean {
+    return this.failure !== null;
+  }
+
+  send(message: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+    const reply = this.failure !== null ? Promise.reject(this.failure) : new Promise<FromWorker>((resolve, reject) => this.owed.push({ resolve, reject }));
+    reply.catch(() => undefined); // awaited by the caller, or abandoned with its file
+    if (this.failure === null) this.thread.postMessage(message, transfer);
+    return reply;
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const waiter of this.owed.splice(0)) waiter.reject(err);
+  }
+}
+
+function countNewlines(buf: Buffer): number {
+  let n = 0;
+  for (let p = buf.indexOf(10); p >= 0; p = buf.indexOf(10, p + 1)) n++;
+  return n;
+}
+
+/** A copy in memory of its own (transferable), never a view of a chunk or of Node's pool. */
+function ownedCopy(...parts: Buffer[]): Buffer {
+  const out = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) pos += p.copy(out, pos);
+  return out;
+}
+
+export class EncodingPool {
+  private workers: EncodingWorker[] = [];
+  private busy = false;
+
+  constructor(readonly size: number) {
+    if (size < 1) throw new Error('EncodingPool: size must be ≥ 1');
+  }
+
+  /** Encodes one file at a time (the job reads a day's files one after another). */
+  encode(spec: EncodingSpec): FileEncoding {
+    return new PooledFile(this, spec);
+  }
+
+  /** Live workers, replacing any that died (a failed file is retried on fresh ones). */
+  acquire(): EncodingWorker[] {
+    if (this.busy) throw new Error('EncodingPool: one file at a time');
+    this.busy = true;
+    this.workers = Array.from({ length: this.size }, (_, i) => {
+      const worker = this.workers[i];
+      return worker !== undefined && !worker.dead ? worker : new EncodingWorker(workerScript());
+    });
+    return this.workers;
+  }
+
+  release(): void {
+    this.busy = false;
+  }
+
+  async close(): Promise<void> {
+    const workers = this.workers;
+    this.workers = [];
+    await Promise.all(workers.map((w) => w.thread.terminate()));
+  }
+}
+
+class PooledFile implements FileEncoding {
+  readonly stats: ParseStats = { lines: 0, bytes: 0, accepted: 0, filtered: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as ParseStats['rejected'] };
+  /** Reads and checks the header on this thread, as the inline parser would. */
+  private readonly headerParser: FlatFileParser;
+
+  constructor(private readonly pool: EncodingPool, private readonly spec: EncodingSpec) {
+    this.headerParser = new FlatFileParser({ dataset: spec.dataset, origin: spec.origin, universe: spec.universe, rootMap: spec.rootMap });
+  }
+
+  get header(): FlatFileParser['header'] {
+    return this.headerParser.header;
+  }
+
+  async *batches(chunks: AsyncIterable<Buffer>): AsyncGenerator<EncodedBatch> {
+    const workers = this.pool.acquire();
+    try {
+      yield* this.run(workers, chunks);
+    } finally {
+      this.pool.release();
+    }
+  }
+
+  private async *run(workers: EncodingWorker[], chunks: AsyncIterable<Buffer>): AsyncGenerator<EncodedBatch> {
+    const inFlight: Promise<FromWorker>[] = [];
+    let carry: Buffer | null = null;
+    let nextLine = 0;
+    let blocks = 0;
+    const dispatch = (bytes: Buffer, lines: number): void => {
+      const worker = workers[blocks++ % workers.length];
+      inFlight.push(worker.send({ type: 'block', firstLine: nextLine, bytes }, [bytes.buffer as ArrayBuffer]));
+      nextLine += lines;
+    };
+    for await (const chunk of chunks) {
+      this.stats.bytes += chunk.length;
+      let buf = carry === null ? chunk : Buffer.concat([carry, chunk]);
+      carry = null;
+      if (nextLine === 0) {
+        const eol = buf.indexOf(10);
+        if (eol < 0) {
+          carry = ownedCopy(buf);
+          continue;
+        }
+        await this.startFile(workers, buf.subarray(0, eol + 1));
+        buf = buf.subarray(eol + 1);
+        nextLine = 2;
+      }
+      const last = buf.lastIndexOf(10);
+      if (last < 0) {
+        carry = ownedCopy(buf);
+        continue;
+      }
+      if (last + 1 < buf.length) carry = ownedCopy(buf.subarray(last + 1));
+      const block = ownedCopy(buf.subarray(0, last + 1));
+      dispatch(block, countNewlines(block));
+      while (inFlight.length >= 2 * workers.length) yield this.absorb(await inFlight.shift()!);
+    }
+    if (nextLine === 0) {
+      // No newline in the whole file: at most a header.
+      if (carry !== null) await this.startFile(workers, carry);
+    } else if (carry !== null) {
+      dispatch(carry, 1);
+    }
+    while (inFlight.length > 0) yield this.absorb(await inFlight.shift()!);
+  }
+
+  private async startFile(workers: EncodingWorker[], header: Buffer): Promise<void> {
+    this.headerParser.push(header);
+    this.headerParser.finish();
+    this.stats.lines = 1;
+    const { dataset, reduction, ...rest } = this.spec;
+    const spec: WireSpec = { ...rest, dataset: dataset.id, reduction: reduction === null ? null : { tradeTimes: reduction.trades.sealedTimes, lookbackNs: reduction.lookbackNs } };
+    await Promise.all(workers.map((w) => w.send({ type: 'file', spec, header: ownedCopy(header) })));
+  }
+
+  private absorb(reply: FromWorker): EncodedBatch {
+    if (reply.type !== 'batch') throw new Error(`encoding worker: unexpected ${reply.type} reply`);
+    const { counts } = reply as Reply;
+    this.stats.lines += counts.lines;
+    this.stats.accepted += counts.accepted;
+    this.stats.filtered += counts.filtered;
+    for (const reason of REJECT_REASONS) this.stats.rejected[reason] += counts.rejected[reason] ?? 0;
+    const frames = Buffer.from(reply.frames.buffer, reply.frames.byteOffset, reply.frames.byteLength);
+    return { records: unpackEncoded(frames), rejections: reply.rejections, maxEventTimeNs: reply.maxEventTimeNs, quotesSkipped: reply.quotesSkipped };
+  }
+}

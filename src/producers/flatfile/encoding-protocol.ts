@@ -1,0 +1,35 @@
+/** Messages between an EncodingPool and its workers. */
+import type { DatasetId } from './datasets';
+import type { RootMap } from './opra-lite';
+import type { RejectReason } from './parse';
+import type { Rejection } from './rows';
+import type { Universe } from './universe';
+
+export interface WireSpec {
+  dataset: DatasetId;
+  origin: string;
+  universe: Universe;
+  rootMap: RootMap;
+  schemaId: number;
+  /** The quote reduction's trade times and look-back (null: none). */
+  reduction: { tradeTimes: ReadonlyMap<string, BigInt64Array>; lookbackNs: bigint } | null;
+}
+
+export type ToWorker =
+  /** A new file: its spec and header line (newline included). */
+  | { type: 'file'; spec: WireSpec; header: Uint8Array }
+  /** Whole lines of the file, the first being line `firstLine`. */
+  | { type: 'block'; firstLine: number; bytes: Uint8Array };
+
+/** What a block added to the file's parse counts. */
+export interface BlockCounts {
+  lines: number;
+  accepted: number;
+  filtered: number;
+  rejected: Partial<Record<RejectReason, number>>;
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'batch'; frames: Uint8Array; rejections: Rejection[]; maxEventTimeNs: bigint | null; quotesSkipped: number; counts: BlockCounts }
+  | { type: 'error'; message: string; stack: string };

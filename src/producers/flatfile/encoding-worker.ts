@@ -1,0 +1,57 @@
+/**
+ * Worker thread of an EncodingPool (encoding-pool.ts): encodes blocks of whole lines of the file it
+ * was last given, in the order they arrive, and hands each back as packed frames.
+ */
+import { parentPort } from 'node:worker_threads';
+import { datasetOf } from './datasets';
+import { packEncoded } from './encoded';
+import { RowEncoder } from './file-encoding';
+import type { ToWorker, FromWorker, BlockCounts } from './encoding-protocol';
+import { QuoteReduction, TradeTimes } from './quote-reduction';
+import { REJECT_REASONS } from './parse';
+import type { ParseStats } from './rows';
+
+let encoder: RowEncoder | null = null;
+
+function counts(before: ParseStats, after: ParseStats, lines: number): BlockCounts {
+  const rejected: BlockCounts['rejected'] = {};
+  for (const reason of REJECT_REASONS) if (after.rejected[reason] > before.rejected[reason]) rejected[reason] = after.rejected[reason] - before.rejected[reason];
+  return { lines, accepted: after.accepted - before.accepted, filtered: after.filtered - before.filtered, rejected };
+}
+
+function snapshot(stats: ParseStats): ParseStats {
+  return { ...stats, rejected: { ...stats.rejected } };
+}
+
+function onMessage(message: ToWorker): FromWorker {
+  if (message.type === 'file') {
+    const { spec } = message;
+    const reduction = spec.reduction === null ? null : new QuoteReduction(TradeTimes.fromSealed(spec.reduction.tradeTimes), spec.reduction.lookbackNs);
+    encoder = new RowEncoder({ ...spec, dataset: datasetOf(spec.dataset), reduction });
+    encoder.push(Buffer.from(message.header));
+    return { type: 'ready' };
+  }
+  if (encoder === null) throw new Error('encoding worker: block before file');
+  const before = snapshot(encoder.parser.stats);
+  encoder.parser.continueAt(message.firstLine - 1);
+  const block = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
+  const a = encoder.push(block);
+  const b = encoder.finish();
+  const records = a.records.length === 0 ? b.records : b.records.length === 0 ? a.records : [...a.records, ...b.records];
+  const max = a.maxEventTimeNs === null ? b.maxEventTimeNs : b.maxEventTimeNs === null || a.maxEventTimeNs > b.maxEventTimeNs ? a.maxEventTimeNs : b.maxEventTimeNs;
+  const lines = encoder.parser.stats.lines - (message.firstLine - 1);
+  return {
+    type: 'batch', frames: packEncoded(records), rejections: [...a.rejections, ...b.rejections], maxEventTimeNs: max,
+    quotesSkipped: a.quotesSkipped + b.quotesSkipped, counts: counts(before, encoder.parser.stats, lines),
+  };
+}
+
+parentPort!.on('message', (message: ToWorker) => {
+  let reply: FromWorker;
+  try {
+    reply = onMessage(message);
+  } catch (err) {
+    reply = { type: 'error', message: (err as Error).message, stack: (err as Error).stack ?? '' };
+  }
+  parentPort!.postMessage(reply, reply.type === 'batch' ? [reply.frames.buffer as ArrayBuffer] : []);
+});

@@ -1,0 +1,96 @@
+/**
+ * A file's decompressed bytes → its encoded records (encoded.ts) and dead letters, in file order:
+ * per line the universe filter, split and normalise (rows.ts), then the option-quote pre-filter
+ * (quote-reduction.ts) and the encoding. `encodeInline` does it on the calling thread;
+ * `EncodingPool` (encoding-pool.ts) spreads the lines over worker threads and hands back the same
+ * batches in the same order.
+ */
+import type { Dataset } from './datasets';
+import { datasetValues, encodeRecord, type EncodedRecord, type ValueEncoder } from './encoded';
+import type { MarketRecord } from './normalise';
+import type { RootMap } from './opra-lite';
+import type { QuoteReduction } from './quote-reduction';
+import { FlatFileParser, type ParseStats, type Rejection } from './rows';
+import type { Universe } from './universe';
+import type { ColumnIndex } from './columns';
+
+export interface EncodingSpec {
+  dataset: Dataset;
+  /** File key, recorded as each record's origin. */
+  origin: string;
+  universe: Universe;
+  rootMap: RootMap;
+  /** The registered schema id of the dataset's topic (the values' wire header). */
+  schemaId: number;
+  /** Option quotes: drop at read those no trade of the day can see (null: keep every quote). */
+  reduction: QuoteReduction | null;
+}
+
+export interface EncodedBatch {
+  records: EncodedRecord[];
+  rejections: Rejection[];
+  /** Latest event time among the batch's valid rows, dropped quotes included (null: none). */
+  maxEventTimeNs: bigint | null;
+  quotesSkipped: number;
+}
+
+/** A file being encoded: its batches in file order, with the parse counts and header so far. */
+export interface FileEncoding {
+  readonly stats: ParseStats;
+  /** Column layout found in the header (null before the first line, or for an empty file). */
+  readonly header: ColumnIndex | null;
+  batches(chunks: AsyncIterable<Buffer>): AsyncGenerator<EncodedBatch>;
+}
+
+/** What the calling thread and each worker run: parsed rows → an encoded batch. */
+export class RowEncoder {
+  readonly parser: FlatFileParser;
+  private readonly encodeValue: ValueEncoder;
+  private readonly reduction: QuoteReduction | null;
+
+  constructor(spec: EncodingSpec) {
+    this.parser = new FlatFileParser({ dataset: spec.dataset, origin: spec.origin, universe: spec.universe, rootMap: spec.rootMap });
+    this.encodeValue = datasetValues(spec.dataset, spec.schemaId).encode;
+    this.reduction = spec.reduction;
+  }
+
+  push(chunk: Buffer): EncodedBatch {
+    return this.encode(this.parser.push(chunk));
+  }
+
+  finish(): EncodedBatch {
+    return this.encode(this.parser.finish());
+  }
+
+  private encode(parsed: { records: readonly MarketRecord[]; rejections: Rejection[] }): EncodedBatch {
+    const records: EncodedRecord[] = [];
+    let maxEventTimeNs: bigint | null = null;
+    let quotesSkipped = 0;
+    for (const r of parsed.records) {
+      if (maxEventTimeNs === null || r.sip_timestamp > maxEventTimeNs) maxEventTimeNs = r.sip_timestamp;
+      if (this.reduction !== null && !this.reduction.candidate(r.ticker, r.sip_timestamp)) {
+        quotesSkipped++;
+        continue;
+      }
+      records.push(encodeRecord(r, this.encodeValue));
+    }
+    return { records, rejections: parsed.rejections, maxEventTimeNs, quotesSkipped };
+  }
+}
+
+/** Encoding on the calling thread. */
+export function encodeInline(spec: EncodingSpec): FileEncoding {
+  const encoder = new RowEncoder(spec);
+  return {
+    get stats() {
+      return encoder.parser.stats;
+    },
+    get header() {
+      return encoder.parser.header;
+    },
+    async *batches(chunks) {
+      for await (const chunk of chunks) yield encoder.push(chunk);
+      yield encoder.finish();
+    },
+  };
+}

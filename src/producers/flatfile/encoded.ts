@@ -137,3 +137,17 @@ export function unpackEncoded(packed: Buffer): EncodedRecord[] {
   }
   return records;
 }
+
+/** Each packed record's ticker and event time, without decoding the rest. */
+export function forEachTickerTime(packed: Buffer, fn: (ticker: string, time: bigint) => void): void {
+  for (let pos = 0; pos < packed.length; ) {
+    const length = packed.readUInt32LE(pos);
+    const at = pos + 4 + FIXED;
+    const groupBytes = packed.readUInt16LE(at);
+    const group = packed.toString('utf8', at + 2, at + 2 + groupBytes);
+    const tickerAt = at + 2 + groupBytes;
+    const tickerBytes = packed.readUInt16LE(tickerAt);
+    fn(tickerBytes === 0xffff ? group : packed.toString('utf8', tickerAt + 2, tickerAt + 2 + tickerBytes), packed.readBigInt64LE(pos + 4));
+    pos += 4 + length;
+  }
+}

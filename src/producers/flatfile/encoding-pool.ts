@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { unpackEncoded } from './encoded';
 import type { EncodedBatch, EncodingSpec, FileEncoding } from './file-encoding';
 import type { FromWorker, ToWorker, WireSpec } from './encoding-protocol';
 import { REJECT_REASONS } from './parse';
@@ -189,6 +188,6 @@ class PooledFile implements FileEncoding {
     this.stats.filtered += counts.filtered;
     for (const reason of REJECT_REASONS) this.stats.rejected[reason] += counts.rejected[reason] ?? 0;
     const frames = Buffer.from(reply.frames.buffer, reply.frames.byteOffset, reply.frames.byteLength);
-    return { records: unpackEncoded(frames), rejections: reply.rejections, maxEventTimeNs: reply.maxEventTimeNs, quotesSkipped: reply.quotesSkipped };
+    return { frames, count: reply.count, rejections: reply.rejections, maxEventTimeNs: reply.maxEventTimeNs, quotesSkipped: reply.quotesSkipped };
   }
 }

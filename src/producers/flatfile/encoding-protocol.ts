@@ -31,5 +31,5 @@ export interface BlockCounts {
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'batch'; frames: Uint8Array; rejections: Rejection[]; maxEventTimeNs: bigint | null; quotesSkipped: number; counts: BlockCounts }
+  | { type: 'batch'; frames: Uint8Array; count: number; rejections: Rejection[]; maxEventTimeNs: bigint | null; quotesSkipped: number; counts: BlockCounts }
   | { type: 'error'; message: string; stack: string };

@@ -4,7 +4,6 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { datasetOf } from './datasets';
-import { packEncoded } from './encoded';
 import { RowEncoder } from './file-encoding';
 import type { ToWorker, FromWorker, BlockCounts } from './encoding-protocol';
 import { QuoteReduction, TradeTimes } from './quote-reduction';
@@ -35,15 +34,9 @@ function onMessage(message: ToWorker): FromWorker {
   const before = snapshot(encoder.parser.stats);
   encoder.parser.continueAt(message.firstLine - 1);
   const block = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-  const a = encoder.push(block);
-  const b = encoder.finish();
-  const records = a.records.length === 0 ? b.records : b.records.length === 0 ? a.records : [...a.records, ...b.records];
-  const max = a.maxEventTimeNs === null ? b.maxEventTimeNs : b.maxEventTimeNs === null || a.maxEventTimeNs > b.maxEventTimeNs ? a.maxEventTimeNs : b.maxEventTimeNs;
+  const batch = encoder.block(block);
   const lines = encoder.parser.stats.lines - (message.firstLine - 1);
-  return {
-    type: 'batch', frames: packEncoded(records), rejections: [...a.rejections, ...b.rejections], maxEventTimeNs: max,
-    quotesSkipped: a.quotesSkipped + b.quotesSkipped, counts: counts(before, encoder.parser.stats, lines),
-  };
+  return { type: 'batch', ...batch, counts: counts(before, encoder.parser.stats, lines) };
 }
 
 parentPort!.on('message', (message: ToWorker) => {

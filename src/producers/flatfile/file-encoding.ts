@@ -6,7 +6,7 @@
  * batches in the same order.
  */
 import type { Dataset } from './datasets';
-import { datasetValues, encodeRecord, type EncodedRecord, type ValueEncoder } from './encoded';
+import { datasetValues, encodeRecord, packEncoded, type EncodedRecord, type ValueEncoder } from './encoded';
 import type { MarketRecord } from './normalise';
 import type { RootMap } from './opra-lite';
 import type { QuoteReduction } from './quote-reduction';
@@ -27,7 +27,9 @@ export interface EncodingSpec {
 }
 
 export interface EncodedBatch {
-  records: EncodedRecord[];
+  /** The records as packed frames (encoded.ts `packEncoded`). */
+  frames: Buffer;
+  count: number;
   rejections: Rejection[];
   /** Latest event time among the batch's valid rows, dropped quotes included (null: none). */
   maxEventTimeNs: bigint | null;
@@ -62,6 +64,13 @@ export class RowEncoder {
     return this.encode(this.parser.finish());
   }
 
+  /** Whole lines (the last may lack its newline) as one batch. */
+  block(bytes: Buffer): EncodedBatch {
+    const parsed = this.parser.push(bytes);
+    const last = this.parser.finish();
+    return this.encode({ records: parsed.records.concat(last.records), rejections: parsed.rejections.concat(last.rejections) });
+  }
+
   private encode(parsed: { records: readonly MarketRecord[]; rejections: Rejection[] }): EncodedBatch {
     const records: EncodedRecord[] = [];
     let maxEventTimeNs: bigint | null = null;
@@ -74,7 +83,7 @@ export class RowEncoder {
       }
       records.push(encodeRecord(r, this.encodeValue));
     }
-    return { records, rejections: parsed.rejections, maxEventTimeNs, quotesSkipped };
+    return { frames: packEncoded(records), count: records.length, rejections: parsed.rejections, maxEventTimeNs, quotesSkipped };
   }
 }
 

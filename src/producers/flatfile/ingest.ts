@@ -25,7 +25,8 @@ import type { DeadLetter } from '../../domain/records';
 import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
 import { deadLetterKey, hash64, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from './datasets';
-import { encodedRecordCodec, type EncodedRecord } from './encoded';
+import { forEachTickerTime, type EncodedRecord } from './encoded';
+import { FrameSorter } from './frame-sort';
 import type { EncodingSpec, FileEncoding } from './file-encoding';
 import type { MarketRecord } from './normalise';
 import { compareKeys, ExternalSorter, MERGE_BATCH, sortKey, type SortKey } from './order';
@@ -71,7 +72,7 @@ export interface FileResult {
 }
 
 export interface ReadOutput {
-  records: ExternalSorter<EncodedRecord>;
+  records: FrameSorter;
   deadLetters: ExternalSorter<Rejection>;
   maxEventTimeNs: bigint | null;
   etag: string;
@@ -107,10 +108,7 @@ function rejectionCodec(): { encode(r: Rejection): Buffer; decode(b: Buffer): Re
 }
 
 async function readFile(body: Readable, etag: string, s: IngestSettings, progress: FileProgress, encoding: FileEncoding, collectTrades: boolean): Promise<ReadOutput> {
-  const records = new ExternalSorter<EncodedRecord>({
-    key: (r) => r, codec: encodedRecordCodec, maxRecordsInMemory: s.sortMemoryRecords, tmpDir: s.spillDir,
-    estimateBytes: (r) => 200 + r.value.length,
-  });
+  const records = new FrameSorter({ maxRecordsInMemory: s.sortMemoryRecords, tmpDir: s.spillDir });
   const deadLetters = new ExternalSorter<Rejection>({
     key: () => sortKey('', 0n, null), codec: rejectionCodec(), maxRecordsInMemory: 100_000, tmpDir: s.spillDir,
     estimateBytes: (r) => 100 + r.raw.length * 2,
@@ -126,10 +124,8 @@ async function readFile(body: Readable, etag: string, s: IngestSettings, progres
     for await (const batch of encoding.batches(gunzip)) {
       if (batch.maxEventTimeNs !== null && (maxEventTimeNs === null || batch.maxEventTimeNs > maxEventTimeNs)) maxEventTimeNs = batch.maxEventTimeNs;
       progress.quotesSkipped += batch.quotesSkipped;
-      for (const r of batch.records) {
-        tradeTimes?.add(r.ticker, r.time);
-        await records.add(r);
-      }
+      if (tradeTimes !== null) forEachTickerTime(batch.frames, (ticker, time) => tradeTimes.add(ticker, time));
+      await records.addFrames(batch.frames);
       for (const rejection of batch.rejections) await deadLetters.add(rejection);
       const { stats } = encoding;
       progress.csvBytes = stats.bytes;

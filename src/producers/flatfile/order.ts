@@ -40,6 +40,9 @@ export interface ExternalSortOptions<T> {
   tmpDir?: string;
 }
 
+/** How a spilled run's frames are read back: the record, and its key. */
+export type RunCodec<T> = Pick<ExternalSortOptions<T>, 'key' | 'codec'>;
+
 export interface SortStats {
   records: number;
   runs: number;
@@ -47,7 +50,7 @@ export interface SortStats {
   spilledBytes: number;
 }
 
-interface Entry<T> {
+export interface Entry<T> {
   key: SortKey;
   /** Position in the input: the last tie-breaker, so equal keys keep file order. */
   order: number;
@@ -81,27 +84,82 @@ const READ_BLOCK_BYTES = 1 << 20;
 /** Records per batch handed out by `batches()`. */
 export const MERGE_BATCH = 4096;
 
-export class ExternalSorter<T> {
+/** A spilled run being written: frames gathered into blocks of WRITE_BATCH_BYTES (a larger frame gets its own). */
+export class RunWriter {
+  private readonly out;
+  private block = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+  private used = 0;
+  bytes = 0;
+  /** The file wants a pause before the next block ('drain'). */
+  needsDrain = false;
+
+  constructor(path: string) {
+    this.out = createWriteStream(path);
+  }
+
+  add(order: number, payload: Buffer): void {
+    const size = FRAME_HEADER + payload.length;
+    if (this.used + size > this.block.length) this.flush();
+    if (size > this.block.length) this.block = Buffer.allocUnsafe(size);
+    this.block.writeUInt32LE(payload.length, this.used);
+    this.block.writeDoubleLE(order, this.used + 4);
+    payload.copy(this.block, this.used + FRAME_HEADER);
+    this.used += size;
+    this.bytes += size;
+  }
+
+  async drain(): Promise<void> {
+    if (this.needsDrain) await once(this.out, 'drain');
+    this.needsDrain = false;
+  }
+
+  async end(): Promise<void> {
+    this.flush();
+    this.out.end();
+    await once(this.out, 'finish');
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    const full = this.block.subarray(0, this.used);
+    this.block = Buffer.allocUnsafe(Math.max(WRITE_BATCH_BYTES, this.block.length));
+    this.used = 0;
+    if (!this.out.write(full)) this.needsDrain = true;
+  }
+}
+
+/**
+ * The spill-and-merge life of a sorter: what it holds in memory is up to the subclass (objects, or
+ * frames with typed key columns); runs on disk are frames read back with `codec`.
+ */
+export abstract class SpillingSorter<T> {
   readonly stats: SortStats = { records: 0, runs: 0, spilledRecords: 0, spilledBytes: 0 };
-  private held: Entry<T>[] = [];
-  private heldBytes = 0;
   private dir: string | null = null;
   private readonly runPaths: string[] = [];
   private readonly maxRecords: number;
   private readonly maxBytes: number;
   private consumed = false;
 
-  constructor(private readonly options: ExternalSortOptions<T>) {
-    this.maxRecords = options.maxRecordsInMemory ?? 250_000;
-    this.maxBytes = options.maxBytesInMemory ?? 256 * 1024 * 1024;
+  constructor(private readonly base: RunCodec<T> & Pick<ExternalSortOptions<T>, 'maxRecordsInMemory' | 'maxBytesInMemory' | 'tmpDir'>) {
+    this.maxRecords = base.maxRecordsInMemory ?? 250_000;
+    this.maxBytes = base.maxBytesInMemory ?? 256 * 1024 * 1024;
     if (this.maxRecords < 1) throw new Error('maxRecordsInMemory must be ≥ 1');
   }
 
-  async add(record: T): Promise<void> {
-    if (this.consumed) throw new Error('ExternalSorter: add() after batches()');
-    this.held.push({ key: this.options.key(record), order: this.stats.records++, record });
-    this.heldBytes += this.options.estimateBytes?.(record) ?? 400;
-    if (this.held.length >= this.maxRecords || this.heldBytes >= this.maxBytes) await this.spill();
+  protected abstract get heldRecords(): number;
+  protected abstract get heldBytes(): number;
+  /** The held records as sorted entries, and forgets them. */
+  protected abstract takeSorted(): Entry<T>[];
+  /** Writes the held records sorted, and forgets them. */
+  protected abstract writeSorted(out: RunWriter): Promise<void>;
+
+  protected checkOpen(): void {
+    if (this.consumed) throw new Error('sorter: add() after batches()');
+  }
+
+  /** A limit is reached: spill before holding more. */
+  protected get full(): boolean {
+    return this.heldRecords >= this.maxRecords || this.heldBytes >= this.maxBytes;
   }
 
   /**
@@ -109,17 +167,16 @@ export class ExternalSorter<T> {
    * tenth of the producer's time). Temp files are removed when iteration ends (or is abandoned).
    */
   async *batches(): AsyncGenerator<T[]> {
-    if (this.consumed) throw new Error('ExternalSorter: batches() called twice');
+    if (this.consumed) throw new Error('sorter: batches() called twice');
     this.consumed = true;
-    const memory = this.held.sort(compareEntries);
-    this.held = [];
+    const memory = this.takeSorted();
     try {
       if (this.runPaths.length === 0) {
         for (let i = 0; i < memory.length; i += MERGE_BATCH) yield memory.slice(i, i + MERGE_BATCH).map((e) => e.record);
         return;
       }
       const sources: RunSource<T>[] = [new MemoryRun(memory)];
-      for (const path of this.runPaths) sources.push(await FileRun.open(path, this.options));
+      for (const path of this.runPaths) sources.push(await FileRun.open(path, this.base));
       try {
         yield* mergeRuns(sources);
       } finally {
@@ -136,47 +193,57 @@ export class ExternalSorter<T> {
     this.dir = null;
   }
 
-  private async spill(): Promise<void> {
-    const entries = this.held.sort(compareEntries);
-    this.held = [];
-    this.heldBytes = 0;
-    this.dir ??= await mkdtemp(join(this.options.tmpDir ?? tmpdir(), 'optflow-sort-'));
+  protected async spill(): Promise<void> {
+    const records = this.heldRecords;
+    this.dir ??= await mkdtemp(join(this.base.tmpDir ?? tmpdir(), 'optflow-sort-'));
     const path = join(this.dir, `run-${this.runPaths.length}.bin`);
-    this.stats.spilledBytes += await writeRun(path, entries, this.options.codec);
-    this.stats.spilledRecords += entries.length;
+    const out = new RunWriter(path);
+    await this.writeSorted(out);
+    await out.end();
+    this.stats.spilledBytes += out.bytes;
+    this.stats.spilledRecords += records;
     this.stats.runs++;
     this.runPaths.push(path);
   }
 }
 
-/** Writes the entries as frames, gathered into blocks of WRITE_BATCH_BYTES (a frame larger than that gets its own). */
-async function writeRun<T>(path: string, entries: readonly Entry<T>[], codec: RecordCodec<T>): Promise<number> {
-  const out = createWriteStream(path);
-  let block = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
-  let used = 0;
-  let total = 0;
-  const flush = async (): Promise<void> => {
-    if (used === 0) return;
-    const full = block.subarray(0, used);
-    block = Buffer.allocUnsafe(Math.max(WRITE_BATCH_BYTES, block.length));
-    used = 0;
-    if (!out.write(full)) await once(out, 'drain');
-  };
-  for (const e of entries) {
-    const payload = codec.encode(e.record);
-    const size = FRAME_HEADER + payload.length;
-    if (used + size > block.length) await flush();
-    if (size > block.length) block = Buffer.allocUnsafe(size);
-    block.writeUInt32LE(payload.length, used);
-    block.writeDoubleLE(e.order, used + 4);
-    payload.copy(block, used + FRAME_HEADER);
-    used += size;
-    total += size;
+/** External sort of objects, held as they are until a run spills. */
+export class ExternalSorter<T> extends SpillingSorter<T> {
+  private held: Entry<T>[] = [];
+  private bytesHeld = 0;
+
+  constructor(private readonly options: ExternalSortOptions<T>) {
+    super(options);
   }
-  await flush();
-  out.end();
-  await once(out, 'finish');
-  return total;
+
+  protected get heldRecords(): number {
+    return this.held.length;
+  }
+
+  protected get heldBytes(): number {
+    return this.bytesHeld;
+  }
+
+  async add(record: T): Promise<void> {
+    this.checkOpen();
+    this.held.push({ key: this.options.key(record), order: this.stats.records++, record });
+    this.bytesHeld += this.options.estimateBytes?.(record) ?? 400;
+    if (this.full) await this.spill();
+  }
+
+  protected takeSorted(): Entry<T>[] {
+    const sorted = this.held.sort(compareEntries);
+    this.held = [];
+    this.bytesHeld = 0;
+    return sorted;
+  }
+
+  protected async writeSorted(out: RunWriter): Promise<void> {
+    for (const e of this.takeSorted()) {
+      out.add(e.order, this.options.codec.encode(e.record));
+      if (out.needsDrain) await out.drain();
+    }
+  }
 }
 
 interface RunSource<T> {
@@ -214,9 +281,9 @@ class FileRun<T> implements RunSource<T> {
   private carry: Buffer = Buffer.alloc(0);
   private eof = false;
 
-  private constructor(private readonly file: FileHandle, private readonly options: ExternalSortOptions<T>) {}
+  private constructor(private readonly file: FileHandle, private readonly options: RunCodec<T>) {}
 
-  static async open<T>(path: string, options: ExternalSortOptions<T>): Promise<FileRun<T>> {
+  static async open<T>(path: string, options: RunCodec<T>): Promise<FileRun<T>> {
     const run = new FileRun(await open(path, 'r'), options);
     await run.refill();
     run.advance();

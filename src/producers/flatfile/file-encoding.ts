@@ -6,7 +6,7 @@
  * batches in the same order.
  */
 import type { Dataset } from './datasets';
-import { datasetValues, encodeRecord, packEncoded, type EncodedRecord, type ValueEncoder } from './encoded';
+import { FrameWriter } from './encoded';
 import type { MarketRecord } from './normalise';
 import type { RootMap } from './opra-lite';
 import type { QuoteReduction } from './quote-reduction';
@@ -47,12 +47,12 @@ export interface FileEncoding {
 /** What the calling thread and each worker run: parsed rows → an encoded batch. */
 export class RowEncoder {
   readonly parser: FlatFileParser;
-  private readonly encodeValue: ValueEncoder;
+  private readonly frames: FrameWriter;
   private readonly reduction: QuoteReduction | null;
 
   constructor(spec: EncodingSpec) {
     this.parser = new FlatFileParser({ dataset: spec.dataset, origin: spec.origin, universe: spec.universe, rootMap: spec.rootMap });
-    this.encodeValue = datasetValues(spec.dataset, spec.schemaId).encode;
+    this.frames = new FrameWriter(spec.dataset, spec.schemaId);
     this.reduction = spec.reduction;
   }
 
@@ -72,7 +72,6 @@ export class RowEncoder {
   }
 
   private encode(parsed: { records: readonly MarketRecord[]; rejections: Rejection[] }): EncodedBatch {
-    const records: EncodedRecord[] = [];
     let maxEventTimeNs: bigint | null = null;
     let quotesSkipped = 0;
     for (const r of parsed.records) {
@@ -81,9 +80,10 @@ export class RowEncoder {
         quotesSkipped++;
         continue;
       }
-      records.push(encodeRecord(r, this.encodeValue));
+      this.frames.add(r);
     }
-    return { frames: packEncoded(records), count: records.length, rejections: parsed.rejections, maxEventTimeNs, quotesSkipped };
+    const count = this.frames.count;
+    return { frames: this.frames.take(), count, rejections: parsed.rejections, maxEventTimeNs, quotesSkipped };
   }
 }
 

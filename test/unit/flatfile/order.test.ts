@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EquityQuote, OptionTrade } from '../../../src/domain/records';
 import { datasetOf } from '../../../src/producers/flatfile/datasets';
-import { encodedRecordCodec as codec, encodeRecord, datasetValues, packEncoded, type EncodedRecord } from '../../../src/producers/flatfile/encoded';
+import { encodedRecordCodec as codec, encodeRecord, datasetValues, FrameWriter, packEncoded, type EncodedRecord } from '../../../src/producers/flatfile/encoded';
 import { FrameSorter } from '../../../src/producers/flatfile/frame-sort';
 import { ExternalSorter, compareKeys, MERGE_BATCH, sortKey, type SpillingSorter } from '../../../src/producers/flatfile/order';
 import { Prng } from '../../../src/generator/prng';
@@ -170,6 +170,24 @@ describe('encoded records', () => {
     expect(codec.decode(codec.encode(r))).toEqual(r);
     const noSeq = encodeRecord({ ...quote, sequence_number: null }, stock.encode);
     expect(codec.decode(codec.encode(noSeq)).seq).toBeNull();
+  });
+
+  it('are written by FrameWriter as packEncoded packs encodeRecord\'s, across its buffer growing', () => {
+    const rng = new Prng(11);
+    const trades = Array.from({ length: 12_000 }, (_, i) => trade(rng, i));
+    const writer = new FrameWriter(datasetOf('option-trades'), 5);
+    const first = trades.slice(0, 7);
+    for (const t of first) writer.add(t);
+    expect(writer.count).toBe(7);
+    const options = datasetValues(datasetOf('option-trades'), 5);
+    expect(writer.take().equals(packEncoded(first.map((t) => encodeRecord(t, options.encode))))).toBe(true);
+    for (const t of trades) writer.add(t);
+    expect(writer.take().equals(packEncoded(trades.map((t) => encodeRecord(t, options.encode))))).toBe(true);
+    const stocks = new FrameWriter(datasetOf('stock-quotes'), 5);
+    stocks.add(quote);
+    stocks.add({ ...quote, sequence_number: null, ticker: 'BRK.B' });
+    const stock = datasetValues(datasetOf('stock-quotes'), 5);
+    expect(stocks.take().equals(packEncoded([quote, { ...quote, sequence_number: null, ticker: 'BRK.B' }].map((q) => encodeRecord(q, stock.encode))))).toBe(true);
   });
 
   it('hash equal records equally and different ones differently', () => {

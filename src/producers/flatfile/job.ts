@@ -190,7 +190,8 @@ export class FlatfileJob {
     this.view.show({ date: day.date, index, count, files: progress });
     const read: DayFile[] = [];
     const slots: (DayFile | null)[] = day.files.map(() => null);
-    const reduce = this.config.massive.reduce_option_quotes;
+    // Trade times are gathered only for a day whose option quotes they reduce.
+    const reduce = this.config.massive.reduce_option_quotes && day.files.some((f) => f.dataset.kind === 'OptionQuote');
     const trades = day.files.find((f) => f.dataset.kind === 'OptionTrade');
     let tradeTimes: TradeTimes | null = null;
     try {

@@ -47,6 +47,21 @@ export function deadLetterKey(reason: string, raw: string): string {
   return `D|${reason}|${raw}`;
 }
 
+/** Hashes per message of the hashes topic: 512 KiB, under the broker's default 1 MiB message limit whatever transaction_records is. */
+const HASHES_PER_MESSAGE = 65_536;
+
+/** (hi, lo) pairs as big-endian uint32s (HashMultiset.addPacked reads them back), in messages of at most HASHES_PER_MESSAGE hashes. */
+export function packHashes(hashes: readonly number[]): Buffer[] {
+  const messages: Buffer[] = [];
+  for (let from = 0; from < hashes.length; from += 2 * HASHES_PER_MESSAGE) {
+    const to = Math.min(hashes.length, from + 2 * HASHES_PER_MESSAGE);
+    const buf = Buffer.allocUnsafe((to - from) * 4);
+    for (let i = from; i < to; i++) buf.writeUInt32BE(hashes[i], (i - from) * 4);
+    messages.push(buf);
+  }
+  return messages;
+}
+
 /** Open-addressing multiset of 64-bit hashes held as (hi, lo) uint32 pairs; count 0 marks an empty slot. */
 export class HashMultiset {
   private hi: Uint32Array;

@@ -23,7 +23,7 @@ import { markerMessages } from '../../kafka/markers';
 import type { TopicSerde } from '../../avro/serde';
 import type { DeadLetter } from '../../domain/records';
 import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
-import { deadLetterKey, hash64, RepublishFilter, type HashMultiset } from './dedupe';
+import { deadLetterKey, hash64, packHashes, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from './datasets';
 import { forEachTickerTime, type EncodedRecord } from './encoded';
 import { FrameSorter } from './frame-sort';
@@ -183,12 +183,6 @@ class Chunk {
     hashes.push(hi, lo);
     this.hashes.set(file, hashes);
   }
-}
-
-function packHashes(hashes: readonly number[]): Buffer {
-  const buf = Buffer.allocUnsafe(hashes.length * 4);
-  for (let i = 0; i < hashes.length; i++) buf.writeUInt32BE(hashes[i], i * 4);
-  return buf;
 }
 
 type IngestAction = Extract<FileAction, { kind: 'ingest' }>;
@@ -446,7 +440,7 @@ class DayTransactions {
       c.checkpoint.updatedAtMs = now;
       out.push({ topic: state.progress, key: c.day.file.key, value: encodeCheckpoint(c.checkpoint) });
       const packed = chunk.hashes.get(i);
-      if (packed) out.push({ topic: state.hashes, key: c.day.file.key, value: packHashes(packed), headers: { [GENERATION_HEADER]: String(c.checkpoint.generation) } });
+      for (const value of packHashes(packed ?? [])) out.push({ topic: state.hashes, key: c.day.file.key, value, headers: { [GENERATION_HEADER]: String(c.checkpoint.generation) } });
     }
     if (chunk.lastEventTime !== null) out.push(...this.markers(chunk.lastEventTime - 1n));
     return out;

@@ -1,6 +1,6 @@
 import { datasetOf, DATASETS } from '../../../src/producers/flatfile/datasets';
 import { decodeCheckpoint, encodeCheckpoint, fileAction, type FileCheckpoint } from '../../../src/producers/flatfile/checkpoint';
-import { dedupeKey, hash64, HashMultiset, RepublishFilter } from '../../../src/producers/flatfile/dedupe';
+import { dedupeKey, hash64, HashMultiset, packHashes, RepublishFilter } from '../../../src/producers/flatfile/dedupe';
 import { keyParser, monthPrefix, renderKey } from '../../../src/producers/flatfile/keys';
 import { listingRequests, monthsBetween, planDays } from '../../../src/producers/flatfile/planner';
 import { bar, eta, formatDuration, summaryTable } from '../../../src/producers/flatfile/progress';
@@ -92,6 +92,20 @@ function trade(over: Partial<OptionTrade> = {}): OptionTrade {
 }
 
 describe('dedupe', () => {
+  it('packs a transaction\'s hashes into messages under 1 MiB that read back to the same multiset', () => {
+    const hashes: number[] = [];
+    for (let i = 0; i < 150_000; i++) hashes.push(...hash64(`row ${i % 140_000}`)); // 10,000 hashes twice
+    const messages = packHashes(hashes);
+    expect(messages.map((m) => m.length)).toEqual([524_288, 524_288, (150_000 - 131_072) * 8]);
+    const split = new HashMultiset();
+    for (const m of messages) split.addPacked(m);
+    const whole = new HashMultiset();
+    for (let i = 0; i < hashes.length; i += 2) whole.add(hashes[i], hashes[i + 1]);
+    expect([...split.entries()].sort()).toEqual([...whole.entries()].sort());
+    expect([...split.entries()].filter(([, , n]) => n === 2)).toHaveLength(10_000);
+    expect(packHashes([])).toEqual([]);
+  });
+
   test('the key keeps every ns digit and ignores provenance', () => {
     expect(dedupeKey(trade())).toBe('T|O:SPY250321C00580000|1741386600123456789||2.46|3');
     expect(dedupeKey(trade({ origin_offset: 99n, exchange: 7 }))).toBe(dedupeKey(trade()));

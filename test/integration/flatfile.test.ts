@@ -97,9 +97,10 @@ function datasetOfFile(f: GeneratedFile): Dataset {
   return datasetOf(f.dataset);
 }
 
-async function readMarket(kafka: Pick<Config, 'kafka'>, e: Env, dataset: Dataset, expected: number): Promise<MarketRecord[]> {
+/** `timeoutMs`: how long to wait for `expected` records (short when expecting fewer: the read stops at the deadline). */
+async function readMarket(kafka: Pick<Config, 'kafka'>, e: Env, dataset: Dataset, expected: number, timeoutMs = 180_000): Promise<MarketRecord[]> {
   const serde = await TopicSerde.forTopic<MarketRecord>(tk.registry, `${e.prefix}${dataset.topic}`, dataset.kind);
-  const read = await readTopic(kafka, serde.topic, (b) => serde.decode(b), expected, 180_000);
+  const read = await readTopic(kafka, serde.topic, (b) => serde.decode(b), expected, timeoutMs);
   return read.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset))).map((r) => r.value);
 }
 
@@ -278,7 +279,7 @@ test('a re-published day (same key, rows added, new ETag) adds only the new rows
   expect(multiset(records)).toEqual(multiset(expected));
   // A third run changes nothing.
   expect(await produce(e, ['--datasets', 'option-trades'])).toBe(0);
-  expect((await readMarket(tk.kafka, e, dataset, expected.length + 1)).length).toBe(expected.length);
+  expect((await readMarket(tk.kafka, e, dataset, expected.length + 1, 15_000)).length).toBe(expected.length);
 });
 
 test('a truncated gzip fails its day: exit 1, nothing of that day downstream (no watermark passes it), the failure checkpointed', async () => {

@@ -18,14 +18,33 @@ import { LocalStack } from '../../src/stack/stack';
 const run = promisify(execFile);
 const CLI = path.join(projectRoot(), 'bin', 'optflow.js');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
+/** The first port the kernel hands out for outgoing connections (32768 on Linux by default). */
+function ephemeralLow(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.on('error', () => resolve(false));
   });
+}
+
+/**
+ * A free port below the ephemeral range: a port listen(0) hands out is an ephemeral one, which an
+ * outgoing connection (the test stack's own broker starting) can take before the service binds it
+ * (S3Mock once failed with "Port 37460 was already in use").
+ */
+async function freePort(): Promise<number> {
+  const high = Math.min(ephemeralLow(), 65_000) - 2;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * (high - 20_000));
+    if (await bindable(port)) return port;
+  }
 }
 
 /** A base port p with p and p+1 free (S3Mock takes two). */

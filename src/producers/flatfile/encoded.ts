@@ -46,27 +46,44 @@ export function encodedSize(r: EncodedRecord): number {
   return FIXED + 2 + Buffer.byteLength(r.group, 'utf8') + 2 + tickerBytes + r.value.length;
 }
 
-/** Writes `r`'s frame payload at `pos`; returns the position after it. */
-export function writeEncoded(r: EncodedRecord, out: Buffer, pos: number): number {
-  out.writeBigInt64LE(r.time, pos);
-  out.writeUInt8(r.seq === null ? 0 : 1, pos + 8);
-  out.writeBigInt64LE(r.seq ?? 0n, pos + 9);
-  out.writeUInt32LE(r.hashHi, pos + 17);
-  out.writeUInt32LE(r.hashLo, pos + 21);
+/** A bigint's two 32-bit halves without bigint arithmetic (which allocates). */
+const int64 = new BigInt64Array(1);
+const halves = new Uint32Array(int64.buffer);
+
+function writeInt64(value: bigint, out: Buffer, pos: number): void {
+  int64[0] = value;
+  out.writeUInt32LE(halves[0], pos);
+  out.writeUInt32LE(halves[1], pos + 4);
+}
+
+/**
+ * The frame payload's key part (everything before the value) at `pos`; returns the position after
+ * it. Positional, so the row encoder's hot path makes no object for it.
+ */
+function writeFrameHead(out: Buffer, pos: number, time: bigint, seq: bigint | null, hashHi: number, hashLo: number, group: string, ticker: string): number {
+  writeInt64(time, out, pos);
+  out[pos + 8] = seq === null ? 0 : 1;
+  writeInt64(seq ?? 0n, out, pos + 9);
+  out.writeUInt32LE(hashHi, pos + 17);
+  out.writeUInt32LE(hashLo, pos + 21);
   pos += FIXED;
-  const groupBytes = out.write(r.group, pos + 2, 'utf8');
+  const groupBytes = out.write(group, pos + 2, 'utf8');
   out.writeUInt16LE(groupBytes, pos);
   pos += 2 + groupBytes;
   // A stock's ticker is its group: stored once, length 0xffff marks it.
-  if (r.ticker === r.group) {
+  if (ticker === group) {
     out.writeUInt16LE(0xffff, pos);
-    pos += 2;
-  } else {
-    const tickerBytes = out.write(r.ticker, pos + 2, 'utf8');
-    out.writeUInt16LE(tickerBytes, pos);
-    pos += 2 + tickerBytes;
+    return pos + 2;
   }
-  return pos + r.value.copy(out, pos);
+  const tickerBytes = out.write(ticker, pos + 2, 'utf8');
+  out.writeUInt16LE(tickerBytes, pos);
+  return pos + 2 + tickerBytes;
+}
+
+/** Writes `r`'s frame payload at `pos`; returns the position after it. */
+export function writeEncoded(r: EncodedRecord, out: Buffer, pos: number): number {
+  const valueAt = writeFrameHead(out, pos, r.time, r.seq, r.hashHi, r.hashLo, r.group, r.ticker);
+  return valueAt + r.value.copy(out, valueAt);
 }
 
 export const encodedRecordCodec: RecordCodec<EncodedRecord> = {
@@ -139,29 +156,6 @@ export function unpackEncoded(packed: Buffer): EncodedRecord[] {
   return records;
 }
 
-/** Each packed record's ticker and event time, without decoding the rest. */
-export function forEachTickerTime(packed: Buffer, fn: (ticker: string, time: bigint) => void): void {
-  for (let pos = 0; pos < packed.length; ) {
-    const length = packed.readUInt32LE(pos);
-    const at = pos + 4 + FIXED;
-    const groupBytes = packed.readUInt16LE(at);
-    const group = packed.toString('utf8', at + 2, at + 2 + groupBytes);
-    const tickerAt = at + 2 + groupBytes;
-    const tickerBytes = packed.readUInt16LE(tickerAt);
-    fn(tickerBytes === 0xffff ? group : packed.toString('utf8', tickerAt + 2, tickerAt + 2 + tickerBytes), packed.readBigInt64LE(pos + 4));
-    pos += 4 + length;
-  }
-}
-
-/** A bigint's two 32-bit halves without bigint arithmetic (which allocates). */
-const int64 = new BigInt64Array(1);
-const halves = new Uint32Array(int64.buffer);
-
-function writeInt64(value: bigint, out: Buffer, pos: number): void {
-  int64[0] = value;
-  out.writeUInt32LE(halves[0], pos);
-  out.writeUInt32LE(halves[1], pos + 4);
-}
 
 /**
  * Writes records straight into one buffer of packed frames (`packEncoded`'s bytes for
@@ -210,24 +204,8 @@ export class FrameWriter {
     // UTF-8 takes at most 3 bytes per UTF-16 unit; Buffer.write truncates silently, so room is checked first.
     let pos = start + 4;
     if (pos + FIXED + 4 + 3 * (group.length + ticker.length) + this.header.length > buf.length) return -1;
-    writeInt64(record.sip_timestamp, buf, pos);
-    buf[pos + 8] = record.sequence_number === null ? 0 : 1;
-    writeInt64(record.sequence_number ?? 0n, buf, pos + 9);
     const [hashHi, hashLo] = hash64(dedupeKey(record));
-    buf.writeUInt32LE(hashHi, pos + 17);
-    buf.writeUInt32LE(hashLo, pos + 21);
-    pos += FIXED;
-    const groupBytes = buf.write(group, pos + 2, 'utf8');
-    buf.writeUInt16LE(groupBytes, pos);
-    pos += 2 + groupBytes;
-    if (ticker === group) {
-      buf.writeUInt16LE(0xffff, pos);
-      pos += 2;
-    } else {
-      const tickerBytes = buf.write(ticker, pos + 2, 'utf8');
-      buf.writeUInt16LE(tickerBytes, pos);
-      pos += 2 + tickerBytes;
-    }
+    pos = writeFrameHead(buf, pos, record.sip_timestamp, record.sequence_number, hashHi, hashLo, group, ticker);
     pos += this.header.copy(buf, pos);
     const end = this.type.encode(record, buf, pos);
     if (end < 0) return -1;

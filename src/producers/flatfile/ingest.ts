@@ -25,7 +25,7 @@ import type { DeadLetter } from '../../domain/records';
 import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
 import { deadLetterKey, hash64, packHashes, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from './datasets';
-import { forEachTickerTime, type EncodedRecord } from './encoded';
+import { unpackEncoded, type EncodedRecord } from './encoded';
 import { FrameSorter } from './frame-sort';
 import type { EncodingSpec, FileEncoding } from './file-encoding';
 import type { MarketRecord } from './normalise';
@@ -124,7 +124,7 @@ async function readFile(body: Readable, etag: string, s: IngestSettings, progres
     for await (const batch of encoding.batches(gunzip)) {
       if (batch.maxEventTimeNs !== null && (maxEventTimeNs === null || batch.maxEventTimeNs > maxEventTimeNs)) maxEventTimeNs = batch.maxEventTimeNs;
       progress.quotesSkipped += batch.quotesSkipped;
-      if (tradeTimes !== null) forEachTickerTime(batch.frames, (ticker, time) => tradeTimes.add(ticker, time));
+      if (tradeTimes !== null) for (const r of unpackEncoded(batch.frames)) tradeTimes.add(r.ticker, r.time);
       await records.addFrames(batch.frames);
       for (const rejection of batch.rejections) await deadLetters.add(rejection);
       const { stats } = encoding;

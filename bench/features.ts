@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../src/config';
 import { generateDay } from '../src/generator';
 import { readLocalDay, recordKey } from '../src/producers/flatfile/local-day';
-import { MarketRecord } from '../src/producers/flatfile/normalise';
+import { MarketRecord } from '../src/producers/flatfile/parse/normalise';
 import { features } from '../src/processors/features';
 import { greeks } from '../src/processors/greeks';
 import { ProcessorDriver } from '../src/processors/runtime/driver';

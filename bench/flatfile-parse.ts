@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { generateDay, type GeneratedFile } from '../src/generator';
 import { datasetOf } from '../src/producers/flatfile/datasets';
-import { FlatFileParser } from '../src/producers/flatfile/rows';
-import type { Universe } from '../src/producers/flatfile/universe';
+import { FlatFileParser } from '../src/producers/flatfile/parse/rows';
+import type { Universe } from '../src/producers/flatfile/parse/universe';
 
 export const DATE = '2025-03-07';
 const SEED = 1;

@@ -12,7 +12,7 @@ import { createMissingTopics, durabilityOf } from '../src/kafka/topics';
 import { LocalStack } from '../src/stack/stack';
 import { datasetOf } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
-import { LocalSource } from '../src/producers/flatfile/source';
+import { LocalSource } from '../src/producers/flatfile/ingest/source';
 import { benchFile, DATE, parseMeasurements, report } from './flatfile-parse';
 
 /** The same records' count and mean Avro size, through Kafka's own producer (acks=all, idempotent, transactional). */

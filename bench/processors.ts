@@ -16,7 +16,7 @@ import { LowLevelConsumer, readTopicToEnd, tpKey } from '../src/kafka/consumer';
 import { markerOf } from '../src/kafka/markers';
 import { DATASETS } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
-import { LocalSource } from '../src/producers/flatfile/source';
+import { LocalSource } from '../src/producers/flatfile/ingest/source';
 import { ProcessorDriver } from '../src/processors/runtime/driver';
 import { ProcessorRuntime } from '../src/processors/runtime/runtime';
 import { ProcessorDefinition } from '../src/processors/runtime/types';

@@ -14,7 +14,7 @@ import { applyWholeTopology, dropTopics } from './topics';
 import { readTopicToEnd } from '../src/kafka/consumer';
 import { DATASETS } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
-import { LocalSource } from '../src/producers/flatfile/source';
+import { LocalSource } from '../src/producers/flatfile/ingest/source';
 
 const DATE = '2025-03-07';
 const UNDERLYINGS = ['SPY', 'QQQ', 'IWM'];

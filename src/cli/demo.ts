@@ -4,7 +4,7 @@ import { loadConfig, projectRoot } from '../config';
 import { generateDay } from '../generator';
 import { DATASETS } from '../producers/flatfile/datasets';
 import { createSource, FlatfileJob } from '../producers/flatfile/job';
-import { summaryTable } from '../producers/flatfile/progress';
+import { summaryTable } from '../producers/flatfile/ingest/progress';
 import { ensureStack } from '../stack/ensure';
 import { duckdbRows, sqlString } from '../util/duckdb';
 import { TopologyRunner } from './run-all';

@@ -4,8 +4,8 @@ import { loadConfig } from '../config';
 import { generateDay, generateRealDay, type GeneratorScale } from '../generator';
 import { DATASETS, datasetOf } from '../producers/flatfile/datasets';
 import { createSource, FlatfileJob } from '../producers/flatfile/job';
-import { assertDate } from '../producers/flatfile/planner';
-import { summaryTable } from '../producers/flatfile/progress';
+import { assertDate } from '../producers/flatfile/ingest/planner';
+import { summaryTable } from '../producers/flatfile/ingest/progress';
 import { parseFlags, stringFlag, UsageError } from './args';
 
 const PRODUCE_USAGE =

@@ -10,7 +10,7 @@ import { buildTopology } from '../../topology/topology';
 import { loadConfig } from '../config';
 import { createSource, FlatfileJob } from '../producers/flatfile/job';
 import { DATASETS } from '../producers/flatfile/datasets';
-import { summaryTable } from '../producers/flatfile/progress';
+import { summaryTable } from '../producers/flatfile/ingest/progress';
 import { parseFlags, stringFlag, UsageError } from './args';
 import { firstFailure, untilStopped } from './lifetime';
 

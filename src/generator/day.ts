@@ -4,9 +4,9 @@
  * written. Same options + seed → same bytes.
  */
 import { join } from 'node:path';
-import { DATASET_COLUMNS } from '../producers/flatfile/columns';
+import { DATASET_COLUMNS } from '../producers/flatfile/parse/columns';
 import { DATASETS, flatFileKey, type DatasetId } from '../producers/flatfile/datasets';
-import type { RejectReason } from '../producers/flatfile/parse';
+import type { RejectReason } from '../producers/flatfile/parse/fields';
 import { contractsFor, eventsPerContract } from './contracts';
 import { MALFORMED_KINDS, malformedLine } from './malformed';
 import { BENCH_EXTRA_UNDERLYINGS, DEFAULT_UNDERLYINGS, PricePath, type Contract, type UnderlyingSpec } from './market';

@@ -1,5 +1,5 @@
 /** Deliberately broken rows, one kind per parser rejection reason, derived from a valid row. */
-import type { RejectReason } from '../producers/flatfile/parse';
+import type { RejectReason } from '../producers/flatfile/parse/fields';
 import type { Row } from './rows';
 
 export const MALFORMED_KINDS: readonly RejectReason[] = [

@@ -12,7 +12,7 @@
  * are slightly out of time order, like Massive's. No malformed rows (the small day has every kind).
  */
 import { join } from 'node:path';
-import { DATASET_COLUMNS } from '../producers/flatfile/columns';
+import { DATASET_COLUMNS } from '../producers/flatfile/parse/columns';
 import { flatFileKey, type DatasetId } from '../producers/flatfile/datasets';
 import { contractsFor, eventsPerContract } from './contracts';
 import type { GeneratedDayManifest, GeneratedFile } from './day';

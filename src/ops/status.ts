@@ -3,7 +3,7 @@ import { Config } from '../config';
 import { metricsPort } from '../kafka/metrics';
 import { decodeMetadata } from '../processors/runtime/restore';
 import { NO_WATERMARK } from '../processors/runtime/watermarks';
-import { loadState, stateTopics } from '../producers/flatfile/state';
+import { loadState, stateTopics } from '../producers/flatfile/ingest/state';
 import { Topology } from '../../topology/topology';
 import { Cluster, GroupState, PartitionRange } from './cluster';
 import { RecordDecoder } from './decode';

@@ -1,6 +1,6 @@
 import { EnrichedOptionTrade } from '../../src/domain/records';
 import { recordKey } from '../../src/producers/flatfile/local-day';
-import { MarketRecord } from '../../src/producers/flatfile/normalise';
+import { MarketRecord } from '../../src/producers/flatfile/parse/normalise';
 import { DrivenOutput, ProcessorDriver } from '../../src/processors/runtime/driver';
 
 /**

@@ -9,7 +9,7 @@ import { generateDay } from '../../src/generator';
 import { Admin, createAdmin } from '../../src/kafka/client';
 import { topicConfigValues } from '../../src/kafka/configs';
 import { readLocalDay } from '../../src/producers/flatfile/local-day';
-import { MarketRecord } from '../../src/producers/flatfile/normalise';
+import { MarketRecord } from '../../src/producers/flatfile/parse/normalise';
 import { features } from '../../src/processors/features';
 import { greeks } from '../../src/processors/greeks';
 import { ProcessorDriver } from '../../src/processors/runtime/driver';

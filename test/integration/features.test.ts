@@ -9,7 +9,7 @@ import { FeatureRecord } from '../../src/domain/features/window';
 import { EnrichedOptionTrade, EquityTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
-import { MarketRecord } from '../../src/producers/flatfile/normalise';
+import { MarketRecord } from '../../src/producers/flatfile/parse/normalise';
 import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';

@@ -13,12 +13,12 @@ import type { DeadLetter } from '../../src/domain/records';
 import { generateDay, type GenerateDayOptions, type GeneratedFile } from '../../src/generator';
 import { WATERMARK_HEADER } from '../../src/kafka/markers';
 import { datasetOf, type Dataset } from '../../src/producers/flatfile/datasets';
-import { dedupeKey } from '../../src/producers/flatfile/dedupe';
-import { recordKey, type MarketRecord } from '../../src/producers/flatfile/normalise';
-import { FlatFileParser } from '../../src/producers/flatfile/rows';
-import { compareKeys, sortKey } from '../../src/producers/flatfile/order';
-import { QuoteReduction, reduceSorted, TradeTimes } from '../../src/producers/flatfile/quote-reduction';
-import { loadState, stateTopics } from '../../src/producers/flatfile/state';
+import { dedupeKey } from '../../src/producers/flatfile/ingest/dedupe';
+import { recordKey, type MarketRecord } from '../../src/producers/flatfile/parse/normalise';
+import { FlatFileParser } from '../../src/producers/flatfile/parse/rows';
+import { compareKeys, sortKey } from '../../src/producers/flatfile/sort/order';
+import { QuoteReduction, reduceSorted, TradeTimes } from '../../src/producers/flatfile/ingest/quote-reduction';
+import { loadState, stateTopics } from '../../src/producers/flatfile/ingest/state';
 import { applyTopologyUnder, connectTestKafka, uniqueName, type TestKafka } from './helpers';
 import { readTopic, readUntil, spawnCli, until, waitExit } from './kafka-io';
 

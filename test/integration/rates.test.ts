@@ -12,7 +12,7 @@ import { EnrichedOptionTrade, TreasuryYields } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { DATASETS } from '../../src/producers/flatfile/datasets';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
-import { MarketRecord } from '../../src/producers/flatfile/normalise';
+import { MarketRecord } from '../../src/producers/flatfile/parse/normalise';
 import { applyTopology } from '../../topology/apply';
 import { buildTopology, MARKET_TOPICS } from '../../topology/topology';
 import { connectTestKafka, TestKafka, uniqueName } from './helpers';

@@ -8,7 +8,7 @@ import { EnrichedOptionTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { partitionOf } from '../../src/kafka/partitioner';
 import { readLocalDay } from '../../src/producers/flatfile/local-day';
-import { MarketRecord } from '../../src/producers/flatfile/normalise';
+import { MarketRecord } from '../../src/producers/flatfile/parse/normalise';
 import { features } from '../../src/processors/features';
 import { greeks } from '../../src/processors/greeks';
 import { ProcessorDriver } from '../../src/processors/runtime/driver';

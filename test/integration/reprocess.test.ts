@@ -8,7 +8,7 @@ import { COUNT_NAMES, FEATURE_NAMES } from '../../src/domain/features/names';
 import { FeatureRecord } from '../../src/domain/features/window';
 import { generateDay } from '../../src/generator';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
-import { MarketRecord } from '../../src/producers/flatfile/normalise';
+import { MarketRecord } from '../../src/producers/flatfile/parse/normalise';
 import { Cluster, LiveMembersError } from '../../src/ops/cluster';
 import { GroupMember } from '../../src/kafka/member';
 import { windowKey } from '../../src/processors/features';

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { DATASETS, flatFileKey } from './datasets';
-import { MarketRecord } from './normalise';
-import { FlatFileParser } from './rows';
+import { MarketRecord } from './parse/normalise';
+import { FlatFileParser } from './parse/rows';
 
-export { recordKey } from './normalise';
+export { recordKey } from './parse/normalise';
 
 function byEventTime(a: MarketRecord, b: MarketRecord): number {
   if (a.sip_timestamp !== b.sip_timestamp) return a.sip_timestamp < b.sip_timestamp ? -1 : 1;

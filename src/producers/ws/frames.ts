@@ -3,13 +3,13 @@
  * caller supplies the connection id and the per-connection event counter.
  *
  * A frame is a JSON array of events. Field semantics mirror the flat-file normaliser
- * (src/producers/flatfile/normalise.ts): timestamps are exact bigint ns, a quote side whose price
+ * (src/producers/flatfile/parse/normalise.ts): timestamps are exact bigint ns, a quote side whose price
  * is 0 is absent (price, size, exchange → null), prices and trade sizes must be positive. The trade
  * size is `s`; `q` is the sequence number and never a size.
  */
 import { tryParseOpra, type RootMap } from '../../domain/opra';
 import type { EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../../domain/records';
-import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from '../flatfile/parse';
+import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from '../flatfile/parse/fields';
 import { parseJsonExact } from './json';
 
 export type Feed = 'stocks' | 'options';

@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDay } from '../../../src/generator';
 import { partitionOf } from '../../../src/kafka/partitioner';
-import { fileAction } from '../../../src/producers/flatfile/checkpoint';
+import { fileAction } from '../../../src/producers/flatfile/ingest/checkpoint';
 import { DATASETS, flatFileKey } from '../../../src/producers/flatfile/datasets';
-import { encodeInline } from '../../../src/producers/flatfile/file-encoding';
-import { datasetValues } from '../../../src/producers/flatfile/encoded';
-import { daySequence, disposeDay, readDayFile, type DayFile } from '../../../src/producers/flatfile/ingest';
-import { HashMultiset } from '../../../src/producers/flatfile/dedupe';
+import { encodeInline } from '../../../src/producers/flatfile/encode/file-encoding';
+import { datasetValues } from '../../../src/producers/flatfile/encode/encoded';
+import { daySequence, disposeDay, readDayFile, type DayFile } from '../../../src/producers/flatfile/ingest/day';
+import { HashMultiset } from '../../../src/producers/flatfile/ingest/dedupe';
 import { recordKey } from '../../../src/producers/flatfile/local-day';
-import { newFileProgress } from '../../../src/producers/flatfile/progress';
-import { LocalSource } from '../../../src/producers/flatfile/source';
+import { newFileProgress } from '../../../src/producers/flatfile/ingest/progress';
+import { LocalSource } from '../../../src/producers/flatfile/ingest/source';
 
 /** The order the producer sends a day in, without Kafka: what every partition receives. */
 describe('a day\'s output sequence', () => {

@@ -5,11 +5,11 @@ import { gunzipSync } from 'node:zlib';
 import { generateDay } from '../../../src/generator';
 import { Prng } from '../../../src/generator/prng';
 import { DATASETS, datasetOf, flatFileKey, type Dataset } from '../../../src/producers/flatfile/datasets';
-import { unpackEncoded } from '../../../src/producers/flatfile/encoded';
-import { EncodingPool } from '../../../src/producers/flatfile/encoding-pool';
-import { encodeInline, type EncodingSpec, type FileEncoding } from '../../../src/producers/flatfile/file-encoding';
-import { QuoteReduction, TradeTimes } from '../../../src/producers/flatfile/quote-reduction';
-import type { ParseStats, Rejection } from '../../../src/producers/flatfile/rows';
+import { unpackEncoded } from '../../../src/producers/flatfile/encode/encoded';
+import { EncodingPool } from '../../../src/producers/flatfile/encode/encoding-pool';
+import { encodeInline, type EncodingSpec, type FileEncoding } from '../../../src/producers/flatfile/encode/file-encoding';
+import { QuoteReduction, TradeTimes } from '../../../src/producers/flatfile/ingest/quote-reduction';
+import type { ParseStats, Rejection } from '../../../src/producers/flatfile/parse/rows';
 
 /**
  * The pool (worker threads; needs the build's encoding-worker.js, as `npm test` makes it) against

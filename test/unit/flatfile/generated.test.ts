@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { OptionTrade } from '../../../src/domain/records';
 import { generateDay, type GeneratedDayManifest, type GeneratedFile } from '../../../src/generator';
-import type { Universe } from '../../../src/producers/flatfile/universe';
+import type { Universe } from '../../../src/producers/flatfile/parse/universe';
 import { parseAll } from './helpers';
 
 const SMALL = {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EquityQuote, OptionTrade } from '../../../src/domain/records';
 import { datasetOf } from '../../../src/producers/flatfile/datasets';
-import { encodedRecordCodec as codec, encodeRecord, datasetValues, FrameWriter, packEncoded, type EncodedRecord } from '../../../src/producers/flatfile/encoded';
-import { FrameSorter } from '../../../src/producers/flatfile/frame-sort';
-import { ExternalSorter, compareKeys, MERGE_BATCH, sortKey, type SpillingSorter } from '../../../src/producers/flatfile/order';
+import { encodedRecordCodec as codec, encodeRecord, datasetValues, FrameWriter, packEncoded, type EncodedRecord } from '../../../src/producers/flatfile/encode/encoded';
+import { FrameSorter } from '../../../src/producers/flatfile/sort/frame-sort';
+import { ExternalSorter, compareKeys, MERGE_BATCH, sortKey, type SpillingSorter } from '../../../src/producers/flatfile/sort/order';
 import { Prng } from '../../../src/generator/prng';
 
 const values = datasetValues(datasetOf('option-trades'));

@@ -1,11 +1,11 @@
 import { datasetOf, DATASETS } from '../../../src/producers/flatfile/datasets';
-import { decodeCheckpoint, encodeCheckpoint, fileAction, type FileCheckpoint } from '../../../src/producers/flatfile/checkpoint';
-import { dedupeKey, hash64, HashMultiset, packHashes, RepublishFilter } from '../../../src/producers/flatfile/dedupe';
-import { keyParser, monthPrefix, renderKey } from '../../../src/producers/flatfile/keys';
-import { listingRequests, monthsBetween, planDays } from '../../../src/producers/flatfile/planner';
-import { bar, eta, formatDuration, summaryTable } from '../../../src/producers/flatfile/progress';
+import { decodeCheckpoint, encodeCheckpoint, fileAction, type FileCheckpoint } from '../../../src/producers/flatfile/ingest/checkpoint';
+import { dedupeKey, hash64, HashMultiset, packHashes, RepublishFilter } from '../../../src/producers/flatfile/ingest/dedupe';
+import { keyParser, monthPrefix, renderKey } from '../../../src/producers/flatfile/ingest/keys';
+import { listingRequests, monthsBetween, planDays } from '../../../src/producers/flatfile/ingest/planner';
+import { bar, eta, formatDuration, summaryTable } from '../../../src/producers/flatfile/ingest/progress';
 import { endOfNewYorkDayNs } from '../../../src/domain/new-york';
-import { dayWatermarkNs } from '../../../src/producers/flatfile/watermark';
+import { dayWatermarkNs } from '../../../src/producers/flatfile/ingest/watermark';
 import type { OptionTrade } from '../../../src/domain/records';
 
 const TEMPLATE = '{dataset}/{yyyy}/{mm}/{date}.csv.gz';

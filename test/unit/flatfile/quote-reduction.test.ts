@@ -1,4 +1,4 @@
-import { QuoteReduction, reduceSorted, TradeTimes } from '../../../src/producers/flatfile/quote-reduction';
+import { QuoteReduction, reduceSorted, TradeTimes } from '../../../src/producers/flatfile/ingest/quote-reduction';
 import { AsOfSeries } from '../../../src/processors/asof';
 
 /**

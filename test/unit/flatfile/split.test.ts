@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDay } from '../../../src/generator';
-import { LineSplitter, readLines } from '../../../src/producers/flatfile/lines';
-import { RowRejection, splitFields } from '../../../src/producers/flatfile/parse';
+import { LineSplitter, readLines } from '../../../src/producers/flatfile/parse/lines';
+import { RowRejection, splitFields } from '../../../src/producers/flatfile/parse/fields';
 import { sampleText } from './helpers';
 
 function lines(text: string): string[] {

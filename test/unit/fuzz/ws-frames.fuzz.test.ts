@@ -9,7 +9,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { typeOf, type SchemaName } from '../../../src/avro/types';
 import type { DeadLetter } from '../../../src/domain/records';
-import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from '../../../src/producers/flatfile/parse';
+import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from '../../../src/producers/flatfile/parse/fields';
 import { parseFrame, type Feed, type FrameContext, type FrameItem, type MarketTopic } from '../../../src/producers/ws/frames';
 import { Fuzz, HUGE_NUMBERS, NON_UTF8 } from './mutate';
 

@@ -4,7 +4,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { Config, loadConfig } from '../../../src/config';
 import type { Admin } from '../../../src/kafka/client';
-import { ensureStateTopics, stateTopics } from '../../../src/producers/flatfile/state';
+import { ensureStateTopics, stateTopics } from '../../../src/producers/flatfile/ingest/state';
 import { durabilityOf } from '../../../src/kafka/topics';
 import { KafkaRegistryLog, SCHEMAS_TOPIC } from '../../../src/registry/kafka-log';
 import { applyTopology, type ConfigCalls } from '../../../topology/apply';

@@ -5,7 +5,7 @@
  * producer a sixth of its time in GC). Runs spill as frame copies; the merge hands out
  * EncodedRecord objects. The order is `compareKeys` then arrival, as ExternalSorter's.
  */
-import { encodedRecordCodec, type EncodedRecord } from './encoded';
+import { encodedRecordCodec, type EncodedRecord } from '../encode/encoded';
 import { SpillingSorter, type Entry, type RunWriter } from './order';
 
 /** Offsets inside a frame payload (encoded.ts). */

@@ -6,7 +6,7 @@
  * and emits an item only once its hash has occurred more often in the new file than before, so
  * legitimately identical prints (same contract, ns, price and size) keep their multiplicity.
  */
-import type { MarketRecord } from './normalise';
+import type { MarketRecord } from '../parse/normalise';
 
 /** Two independent 32-bit multiplicative hashes over the UTF-16 code units (murmur3 finaliser). */
 export function hash64(text: string): [number, number] {

@@ -2,7 +2,7 @@
  * Progress and summary formatting (pure). The renderer in progress-view.ts draws these lines on a
  * TTY; elsewhere the same numbers go to periodic info logs.
  */
-import type { RejectReason } from './parse';
+import type { RejectReason } from '../parse/fields';
 
 export type FilePhase = 'listing' | 'reading' | 'producing' | 'done' | 'skipped' | 'failed';
 

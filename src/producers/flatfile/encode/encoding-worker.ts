@@ -3,12 +3,12 @@
  * was last given, in the order they arrive, and hands each back as packed frames.
  */
 import { parentPort } from 'node:worker_threads';
-import { datasetOf } from './datasets';
+import { datasetOf } from '../datasets';
 import { RowEncoder } from './file-encoding';
 import type { ToWorker, FromWorker, BlockCounts } from './encoding-protocol';
-import { QuoteReduction, TradeTimes } from './quote-reduction';
-import { REJECT_REASONS } from './parse';
-import type { ParseStats } from './rows';
+import { QuoteReduction, TradeTimes } from '../ingest/quote-reduction';
+import { REJECT_REASONS } from '../parse/fields';
+import type { ParseStats } from '../parse/rows';
 
 let encoder: RowEncoder | null = null;
 

@@ -2,7 +2,7 @@
  * Planner (pure): a date range and datasets → the month prefixes to list, then the listing → the
  * days to ingest, each with the files present. No holiday calendar: a day exists when a file does.
  */
-import type { Dataset, DatasetShortName } from './datasets';
+import type { Dataset, DatasetShortName } from '../datasets';
 import { keyParser, monthPrefix } from './keys';
 
 export interface ListedObject {

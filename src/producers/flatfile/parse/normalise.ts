@@ -2,14 +2,14 @@
  * Row → normalised record, one builder per dataset. Builders read fields through the header's
  * ColumnIndex and throw RowRejection on the first problem found.
  */
-import type { EquityQuote, EquityTrade, OpraFields, OptionQuote, OptionTrade } from '../../domain/records';
+import type { EquityQuote, EquityTrade, OpraFields, OptionQuote, OptionTrade } from '../../../domain/records';
 import type { ColumnIndex, ColumnName } from './columns';
-import type { DatasetId } from './datasets';
+import type { DatasetId } from '../datasets';
 import { parseOpraSymbol, type RootMap } from './opra-lite';
 import {
   RowRejection, parseBigIntField, parseCodeList, parseDecimalField, parseOptionalBigInt,
   parseOptionalSmallInt, parseOptionalTimestamp, parseTimestampField,
-} from './parse';
+} from './fields';
 
 export type MarketRecord = EquityTrade | EquityQuote | OptionTrade | OptionQuote;
 

@@ -1,9 +1,9 @@
 /** Messages between an EncodingPool and its workers. */
-import type { DatasetId } from './datasets';
-import type { RootMap } from './opra-lite';
-import type { RejectReason } from './parse';
-import type { Rejection } from './rows';
-import type { Universe } from './universe';
+import type { DatasetId } from '../datasets';
+import type { RootMap } from '../parse/opra-lite';
+import type { RejectReason } from '../parse/fields';
+import type { Rejection } from '../parse/rows';
+import type { Universe } from '../parse/universe';
 
 export interface WireSpec {
   dataset: DatasetId;

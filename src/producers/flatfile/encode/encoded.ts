@@ -5,12 +5,12 @@
  * spilled runs and no second encode (together a third of the producer's time before).
  */
 import type { Type } from 'avsc';
-import { wireHeader } from '../../avro/serde';
-import { decodeAvro, encodeAvro, typeOf } from '../../avro/types';
-import type { Dataset } from './datasets';
-import { dedupeKey, hash64 } from './dedupe';
-import { recordKey, type MarketRecord } from './normalise';
-import type { RecordCodec, SortKey } from './order';
+import { wireHeader } from '../../../avro/serde';
+import { decodeAvro, encodeAvro, typeOf } from '../../../avro/types';
+import type { Dataset } from '../datasets';
+import { dedupeKey, hash64 } from '../ingest/dedupe';
+import { recordKey, type MarketRecord } from '../parse/normalise';
+import type { RecordCodec, SortKey } from '../sort/order';
 
 export interface EncodedRecord extends SortKey {
   /** Contract (options) or ticker (stocks). */

@@ -2,7 +2,7 @@
  * Where flat files come from: Massive's S3 endpoint (any S3-compatible server) or a local directory
  * with the same key layout. Both stream: `open` returns the object body as a Readable, never a buffer.
  */
-import { createS3Client } from '../../util/s3';
+import { createS3Client } from '../../../util/s3';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, relative, sep } from 'node:path';

@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EncodedBatch, EncodingSpec, FileEncoding } from './file-encoding';
 import type { FromWorker, ToWorker, WireSpec } from './encoding-protocol';
-import { REJECT_REASONS } from './parse';
-import { FlatFileParser, type ParseStats } from './rows';
+import { REJECT_REASONS } from '../parse/fields';
+import { FlatFileParser, type ParseStats } from '../parse/rows';
 
 type Reply = Extract<FromWorker, { type: 'batch' }>;
 
@@ -18,7 +18,7 @@ type Reply = Extract<FromWorker, { type: 'batch' }>;
 function workerScript(): string {
   const beside = join(__dirname, 'encoding-worker.js');
   if (existsSync(beside)) return beside;
-  const built = resolve(__dirname, '../../../dist/src/producers/flatfile/encoding-worker.js');
+  const built = resolve(__dirname, '../../../../dist/src/producers/flatfile/encode/encoding-worker.js');
   if (existsSync(built)) return built;
   throw new Error(`encoding worker not found at ${beside} or ${built} (run npm run build)`);
 }

@@ -18,27 +18,27 @@
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { OutgoingMessage, RecordProducer } from '../../kafka/producer';
-import { markerMessages } from '../../kafka/markers';
-import type { TopicSerde } from '../../avro/serde';
-import type { DeadLetter } from '../../domain/records';
+import type { OutgoingMessage, RecordProducer } from '../../../kafka/producer';
+import { markerMessages } from '../../../kafka/markers';
+import type { TopicSerde } from '../../../avro/serde';
+import type { DeadLetter } from '../../../domain/records';
 import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
 import { deadLetterKey, hash64, packHashes, RepublishFilter, type HashMultiset } from './dedupe';
-import type { Dataset } from './datasets';
-import { unpackEncoded, type EncodedRecord } from './encoded';
-import { FrameSorter } from './frame-sort';
-import type { EncodingSpec, FileEncoding } from './file-encoding';
-import type { MarketRecord } from './normalise';
-import { compareKeys, ExternalSorter, MERGE_BATCH, sortKey, type SortKey } from './order';
+import type { Dataset } from '../datasets';
+import { unpackEncoded, type EncodedRecord } from '../encode/encoded';
+import { FrameSorter } from '../sort/frame-sort';
+import type { EncodingSpec, FileEncoding } from '../encode/file-encoding';
+import type { MarketRecord } from '../parse/normalise';
+import { compareKeys, ExternalSorter, MERGE_BATCH, sortKey, type SortKey } from '../sort/order';
 import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
-import type { RootMap } from './opra-lite';
+import type { RootMap } from '../parse/opra-lite';
 import { QuoteReduction, reduceSorted, TradeTimes } from './quote-reduction';
-import { FlatFileParser, type Rejection } from './rows';
+import { FlatFileParser, type Rejection } from '../parse/rows';
 import type { FlatFileSource } from './source';
 import { GENERATION_HEADER, type StateTopics } from './state';
-import type { Universe } from './universe';
-import { logger } from '../../util/log';
+import type { Universe } from '../parse/universe';
+import { logger } from '../../../util/log';
 
 const log = logger('flatfile');
 

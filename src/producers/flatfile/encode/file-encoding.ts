@@ -5,14 +5,14 @@
  * `EncodingPool` (encoding-pool.ts) spreads the lines over worker threads and hands back the same
  * batches in the same order.
  */
-import type { Dataset } from './datasets';
+import type { Dataset } from '../datasets';
 import { FrameWriter } from './encoded';
-import type { MarketRecord } from './normalise';
-import type { RootMap } from './opra-lite';
-import type { QuoteReduction } from './quote-reduction';
-import { FlatFileParser, type ParseStats, type Rejection } from './rows';
-import type { Universe } from './universe';
-import type { ColumnIndex } from './columns';
+import type { MarketRecord } from '../parse/normalise';
+import type { RootMap } from '../parse/opra-lite';
+import type { QuoteReduction } from '../ingest/quote-reduction';
+import { FlatFileParser, type ParseStats, type Rejection } from '../parse/rows';
+import type { Universe } from '../parse/universe';
+import type { ColumnIndex } from '../parse/columns';
 
 export interface EncodingSpec {
   dataset: Dataset;

@@ -2,7 +2,7 @@
  * Massive key template (config massive.key_template, e.g. `{dataset}/{yyyy}/{mm}/{date}.csv.gz`):
  * rendering a key, the listing prefix of a month, and reading (dataset, date) back from a key.
  */
-import { DATASETS, type Dataset } from './datasets';
+import { DATASETS, type Dataset } from '../datasets';
 
 const PLACEHOLDERS = ['{dataset}', '{yyyy}', '{mm}', '{date}'] as const;
 

@@ -27,7 +27,7 @@
  *     stream passes the contract's next trade. Dropped quotes still count as items of the file's
  *     sequence (checkpoint positions), like duplicates of a re-publication.
  */
-import { ASOF_LOOKBACK_NS } from '../../domain/aggressor';
+import { ASOF_LOOKBACK_NS } from '../../../domain/aggressor';
 
 /** The option trades' times of a day, per contract, sorted. */
 export class TradeTimes {

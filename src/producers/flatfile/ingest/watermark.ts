@@ -6,7 +6,7 @@
  * lateness) closes, and 4 h before anything of D+1, so tomorrow's first records are never late.
  * If the data holds an event beyond that (it should not), the watermark is that event + 1 ns.
  */
-import { endOfNewYorkDayNs } from '../../domain/new-york';
+import { endOfNewYorkDayNs } from '../../../domain/new-york';
 
 export function dayWatermarkNs(date: string, maxEventTimeNs: bigint | null): bigint {
   const end = endOfNewYorkDayNs(date);

@@ -3,11 +3,11 @@
  * Per line: universe filter on the raw bytes, then split + normalise, or a counted rejection.
  */
 import { resolveHeader, type ColumnIndex } from './columns';
-import type { Dataset } from './datasets';
+import type { Dataset } from '../datasets';
 import { LineSplitter, type LineSink } from './lines';
 import { rowBuilderFor, type MarketRecord, type RowBuilder } from './normalise';
 import type { RootMap } from './opra-lite';
-import { REJECT_REASONS, RowRejection, splitFields, type RejectReason } from './parse';
+import { REJECT_REASONS, RowRejection, splitFields, type RejectReason } from './fields';
 import { DEFAULT_UNIVERSE, lineFilterFor, type LineFilter, type Universe } from './universe';
 
 export interface FlatFileParseOptions {

@@ -2,7 +2,7 @@
  * Draws progress on stderr when it is a TTY (redrawn in place a few times a second); otherwise logs
  * the same numbers as periodic info events (visible with --verbose).
  */
-import type { Logger } from '../../util/log';
+import type { Logger } from '../../../util/log';
 import { dayLine, fileLine, type FileProgress } from './progress';
 
 export interface DayView {

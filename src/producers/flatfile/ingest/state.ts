@@ -6,9 +6,9 @@
  *   chunk, the packed 64-bit hashes of the items it emitted; key = file key, header gen = generation.
  * Both are written only inside the producer's transactions and read with read_committed.
  */
-import { physicalName, type Config } from '../../config';
-import { readTopicToEnd, type ConsumedRecord } from '../../kafka/consumer';
-import { createMissingTopics, type Durability, type TopicAdmin } from '../../kafka/topics';
+import { physicalName, type Config } from '../../../config';
+import { readTopicToEnd, type ConsumedRecord } from '../../../kafka/consumer';
+import { createMissingTopics, type Durability, type TopicAdmin } from '../../../kafka/topics';
 import { DAY_KEY_PREFIX, decodeCheckpoint, type DayCheckpoint, type FileCheckpoint } from './checkpoint';
 import { HashMultiset } from './dedupe';
 

@@ -2,7 +2,7 @@
  * Header handling: columns are found BY NAME (case-insensitive, trimmed), never by position, so
  * 7- and 8-column option-trade files and extra or missing optional columns all work.
  */
-import type { DatasetId } from './datasets';
+import type { DatasetId } from '../datasets';
 
 const STOCK_TRADE_COLUMNS = [
   'ticker', 'conditions', 'correction', 'exchange', 'id', 'participant_timestamp', 'price',

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:day [-- --scale F] [--keep]`: a real-size trading day (src/generator/real.ts; F scales
- * its counts, default 1) end to end on the local stack, each stage a separate CLI process run alone:
+ * `npm run bench:day [-- --scale F] [--members N] [--keep]`: a real-size trading day (src/generator/real.ts;
+ * F scales its counts, default 1) end to end on the local stack, each stage a separate CLI process run alone
+ * (the processors as N processes of their group, default 1):
  * the flatfile producer, the greeks processor, the features processor, then the Parquet sinks. Per
  * stage: wall time, records/s, peak RSS (VmHWM from /proc), and the ratio to its physical limit,
  * measured in the same run on the same machine:
@@ -58,15 +59,19 @@ const SINK_TOPICS = ['equity.trades', 'equity.quotes', 'option.trades', 'option.
 interface Args {
   scale: number;
   keep: boolean;
+  /** Processes in each processor's group (the sinks run one each). */
+  members: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { scale: 1, keep: false };
+  const args: Args = { scale: 1, keep: false, members: 1 };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--scale') args.scale = Number(argv[++i]);
     else if (argv[i] === '--keep') args.keep = true;
+    else if (argv[i] === '--members') args.members = Number(argv[++i]);
   }
   if (!(args.scale > 0)) throw new Error('--scale must be > 0 (1 = a real day, 0.05 = a twentieth)');
+  if (!(Number.isInteger(args.members) && args.members >= 1)) throw new Error('--members must be a whole number >= 1');
   return args;
 }
 
@@ -323,25 +328,27 @@ async function lag(config: Config, group: string, topics: string[], keys: (topic
 }
 
 /** Runs a member until its group has no lag on `inputs` (after `started`), then SIGTERM; wall time to lag 0. */
+/** A stage of `members` processes of one group (the CLI command `args` each), until the group's lag is gone; RSS is the largest process's. */
 async function member(
-  stage: string, args: string[], env: Record<string, string>, config: Config, group: string, inputs: string[], records: number, keys: (topic: string) => string[],
+  stage: string, args: string[], env: Record<string, string>, config: Config, group: string, inputs: string[], records: number, keys: (topic: string) => string[], members = 1,
 ): Promise<StageResult> {
   const started = Date.now();
-  const child = cli(args, env);
-  const rss = new Rss(child.pid!);
+  const children = Array.from({ length: members }, () => cli(args, env));
+  const rss = children.map((child) => new Rss(child.pid!));
   try {
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));
-      if (child.exitCode !== null) throw new Error(`${stage} exited with ${child.exitCode}`);
+      const failed = children.find((child) => child.exitCode !== null);
+      if (failed) throw new Error(`${stage} exited with ${failed.exitCode}`);
       // After a partition's last record come at most its transaction's marker, the end-of-day marker and their two control records.
       if ((await lag(config, group, inputs, keys)) <= inputs.length * 4) break;
     }
   } finally {
-    rss.sample();
-    child.kill('SIGTERM');
-    await exited(child);
+    for (const r of rss) r.sample();
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map(exited));
   }
-  return { stage, seconds: (Date.now() - started) / 1000, records, rssMb: rss.stop() };
+  return { stage: members > 1 ? `${stage} (${members} members)` : stage, seconds: (Date.now() - started) / 1000, records, rssMb: Math.max(...rss.map((r) => r.stop())) };
 }
 
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
@@ -384,9 +391,9 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   const t = (logical: string) => physicalName(config, logical);
   const keys = (topic: string): string[] =>
     topic === t('features') ? manifest.underlyings.flatMap((u) => config.features.windows.map((w) => `${u}|${w}`)) : manifest.underlyings;
-  const g = await member('greeks', ['process', 'greeks'], env, config, t('optflow.greeks'), ['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes'].map(t), core.greeks.records, keys);
+  const g = await member('greeks', ['process', 'greeks'], env, config, t('optflow.greeks'), ['option.trades', 'equity.quotes', 'equity.trades', 'option.quotes'].map(t), core.greeks.records, keys, args.members);
   results.push({ ...g, limit: { name: 'pure core', perSecond: coreRate(core.greeks) } });
-  const f = await member('features', ['process', 'features'], env, config, t('optflow.features'), ['option.trades.enriched', 'equity.trades'].map(t), optionTrades + stockTrades, keys);
+  const f = await member('features', ['process', 'features'], env, config, t('optflow.features'), ['option.trades.enriched', 'equity.trades'].map(t), optionTrades + stockTrades, keys, args.members);
   results.push({ ...f, limit: { name: 'pure core', perSecond: coreRate(core.features) } });
   const lake = resolve(ROOT, 'bench', 'out', `day-lake-${prefix.slice(0, -1)}`);
   for (const topic of SINK_TOPICS) {

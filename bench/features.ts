@@ -17,8 +17,8 @@ import { ProcessorDefinition } from '../src/processors/runtime/types';
  */
 import type { AggressorSide, EnrichedOptionTrade, EquityTrade } from '../src/domain/records';
 import { compileTradeFilter } from '../src/domain/features/filters';
-import { FeatureConfig, WindowKey, addOptionTrade, addUnderlyingTrade, closeWindow, createWindowState } from '../src/domain/features/window';
-import { parseWindowNs } from '../src/domain/features/windows';
+import { FeatureConfig, WindowKey, addOptionTrade, addUnderlyingTrade, closeWindow, createWindowState } from '../src/domain/features/window-features';
+import { parseWindowNs } from '../src/domain/features/window-time';
 import { Xoshiro128ss } from '../src/domain/stats/prng';
 
 const UNDERLYING_TRADES = 500_000;

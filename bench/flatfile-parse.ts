@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { generateDay, type GeneratedFile } from '../src/generator';
 import { datasetOf } from '../src/producers/flatfile/datasets';
-import { FlatFileParser } from '../src/producers/flatfile/parse/rows';
+import { FlatFileParser } from '../src/producers/flatfile/parse/flat-file-parser';
 import type { Universe } from '../src/producers/flatfile/parse/universe';
 
 export const DATE = '2025-03-07';

@@ -4,7 +4,7 @@
  */
 export { FEATURE_NAMES, EXTRA_FEATURE_NAMES, ALL_FEATURE_FIELDS, COUNT_NAMES, GROUP_NAMES } from './domain/features/names';
 export type { FeatureField, CountName } from './domain/features/names';
-export type { FeatureRecord } from './domain/features/window';
+export type { FeatureRecord } from './domain/features/window-features';
 export type * from './domain/records';
 export { FLAGS, describeFlags } from './domain/pricing/flags';
 export { bsmPrice, bsmGreeks } from './domain/pricing/bsm';

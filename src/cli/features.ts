@@ -1,7 +1,7 @@
 import { createRegistry, TopicSerde } from '../avro/serde';
 import { loadConfig, physicalName } from '../config';
 import { FEATURE_NAMES } from '../domain/features/names';
-import { FeatureRecord } from '../domain/features/window';
+import { FeatureRecord } from '../domain/features/window-features';
 import { GroupMember } from '../kafka/member';
 import { parseFlags, stringFlag, UsageError } from './args';
 

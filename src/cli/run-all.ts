@@ -3,7 +3,7 @@ import { Config } from '../config';
 import { createAdmin } from '../kafka/client';
 import { applyTopology } from '../../topology/apply';
 import { ProcessorRuntime } from '../processors/runtime/runtime';
-import { ParquetSink } from '../sinks/parquet/connector';
+import { ParquetSink } from '../sinks/parquet/parquet-sink';
 import { logger } from '../util/log';
 import { PROCESSORS } from '../../topology/processors';
 import { buildTopology } from '../../topology/topology';

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config';
-import { ParquetSink } from '../sinks/parquet/connector';
+import { ParquetSink } from '../sinks/parquet/parquet-sink';
 import { buildTopology } from '../../topology/topology';
 import { parseFlags, stringFlag, UsageError } from './args';
 import { untilStopped } from './lifetime';

@@ -1,16 +1,16 @@
 import { Config } from '../config';
 import { compileTradeFilter } from '../domain/features/filters';
-import { appendOptionTrade, appendUnderlyingTrade, closeWindow, createWindowState, FeatureConfig, FeatureRecord, WindowState } from '../domain/features/window';
-import { parseWindowNs } from '../domain/features/windows';
+import { appendOptionTrade, appendUnderlyingTrade, closeWindow, createWindowState, FeatureConfig, FeatureRecord, WindowState } from '../domain/features/window-features';
+import { parseWindowNs } from '../domain/features/window-time';
 import { acceptEquityTrade, acceptOptionTrade, TradeFilter } from '../domain/features/filters';
 import { EnrichedOptionTrade, EquityTrade } from '../domain/records';
 import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition } from './runtime/types';
-import { Aggregation, TumblingWindows } from './runtime/windows';
+import { Aggregation, TumblingWindows } from './runtime/tumbling-windows';
 
 /**
  * The features processor (DESIGN 5.3): per underlying and configured window (1m, 5m, 15m, 30m), one
  * record with the 149 named features, emitted once when the watermark passes end + allowed lateness.
- * Window state is a Collector (src/domain/features/window.ts keeps the values, computes at close),
+ * Window state is a Collector (src/domain/features/window-features.ts keeps the values, computes at close),
  * so exact quantiles and the dip test see every trade. Output key: `underlying|window|window_start_ns`
  * (`windowKey`): it identifies the window, so the compacted topic and any key-value reader keep its
  * latest version (the record's `generation` says which version it is).

@@ -1,6 +1,6 @@
 import { EquityTrade, TradeCounts } from '../domain/records';
 import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition } from './runtime/types';
-import { Aggregation, TumblingWindows } from './runtime/windows';
+import { Aggregation, TumblingWindows } from './runtime/tumbling-windows';
 
 /**
  * Trade counts per underlying and 1-minute window (count, shares, notional) from equity.trades.

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRegistry, TopicSerde } from '../../src/avro/serde';
 import { Config, loadConfig } from '../../src/config';
-import { FeatureRecord } from '../../src/domain/features/window';
+import { FeatureRecord } from '../../src/domain/features/window-features';
 import { EnrichedOptionTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { Admin, createAdmin } from '../../src/kafka/client';

@@ -5,7 +5,7 @@ import { ChildProcess } from 'node:child_process';
 import { TopicSerde } from '../../src/avro/serde';
 import { SchemaName } from '../../src/avro/types';
 import { FEATURE_NAMES } from '../../src/domain/features/names';
-import { FeatureRecord } from '../../src/domain/features/window';
+import { FeatureRecord } from '../../src/domain/features/window-features';
 import { EnrichedOptionTrade, EquityTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';

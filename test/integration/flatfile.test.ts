@@ -15,7 +15,7 @@ import { WATERMARK_HEADER } from '../../src/kafka/markers';
 import { datasetOf, type Dataset } from '../../src/producers/flatfile/datasets';
 import { dedupeKey } from '../../src/producers/flatfile/ingest/dedupe';
 import { recordKey, type MarketRecord } from '../../src/producers/flatfile/parse/normalise';
-import { FlatFileParser } from '../../src/producers/flatfile/parse/rows';
+import { FlatFileParser } from '../../src/producers/flatfile/parse/flat-file-parser';
 import { compareKeys, sortKey } from '../../src/producers/flatfile/sort/order';
 import { QuoteReduction, reduceSorted, TradeTimes } from '../../src/producers/flatfile/ingest/quote-reduction';
 import { loadState, stateTopics } from '../../src/producers/flatfile/ingest/state';

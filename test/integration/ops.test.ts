@@ -8,7 +8,7 @@ import { FEATURE_NAMES } from 'optflow';
 import { readFeatureFrame } from '../../examples/typescript/features-frame';
 import { TopicSerde } from '../../src/avro/serde';
 import { projectRoot } from '../../src/config';
-import { FeatureRecord } from '../../src/domain/features/window';
+import { FeatureRecord } from '../../src/domain/features/window-features';
 import { DeadLetter, OptionTrade } from '../../src/domain/records';
 import { generateDay } from '../../src/generator';
 import { METRICS_ROLES } from '../../src/kafka/metrics';

@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { TopicSerde } from '../../src/avro/serde';
 import { SchemaName } from '../../src/avro/types';
 import { COUNT_NAMES, FEATURE_NAMES } from '../../src/domain/features/names';
-import { FeatureRecord } from '../../src/domain/features/window';
+import { FeatureRecord } from '../../src/domain/features/window-features';
 import { generateDay } from '../../src/generator';
 import { readLocalDay, recordKey } from '../../src/producers/flatfile/local-day';
 import { MarketRecord } from '../../src/producers/flatfile/parse/normalise';

@@ -77,7 +77,7 @@ export class ProcessorRuntime {
   private readonly tasks = new Map<number, TaskHandle>();
   private readonly metrics: ProcessMetrics;
   private metricsServer?: { port: number; close(): Promise<void> };
-  private readonly m;
+  private readonly meters;
   readonly instanceId = randomBytes(4).toString('hex');
   private readonly topology: Topology;
   private readonly spec: ProcessorSpec;
@@ -95,7 +95,7 @@ export class ProcessorRuntime {
     this.group = this.spec.consumerGroup;
     this.metrics = new ProcessMetrics({ processor: definition.name, instance: this.instanceId });
     const mm = this.metrics;
-    this.m = {
+    this.meters = {
       recordsIn: mm.counter('optflow_records_in_total', 'input records processed', ['topic']),
       recordsOut: mm.counter('optflow_records_out_total', 'output records committed'),
       outputFlags: mm.counter('optflow_output_flags_total', 'output records per flag they carry (emitted; an aborted transaction re-emits)', ['topic', 'flag']),
@@ -272,7 +272,7 @@ export class ProcessorRuntime {
     const topic = this.physical(output.topic);
     const serde = this.outputs.get(topic);
     if (!serde) throw new Error(`processor ${this.definition.name} emitted to undeclared topic ${output.topic}`);
-    for (const flag of output.flags?.(value) ?? []) this.m.outputFlags.inc({ topic: output.topic, flag });
+    for (const flag of output.flags?.(value) ?? []) this.meters.outputFlags.inc({ topic: output.topic, flag });
     return { topic, key, value: serde.encode(value) };
   }
 
@@ -320,21 +320,21 @@ export class ProcessorRuntime {
       handle.task.fetched(record.topic, false);
       recordsIn.set(record.topic, (recordsIn.get(record.topic) ?? 0) + 1);
     }
-    for (const [topic, n] of recordsIn) this.m.recordsIn.inc({ topic }, n);
+    for (const [topic, n] of recordsIn) this.meters.recordsIn.inc({ topic }, n);
     for (const end of ends) {
       const handle = this.tasks.get(end.partition);
       if (!handle) continue;
       handle.task.fetched(end.topic, true);
       touched.add(handle);
-      this.m.consumerLag.set({ topic: end.topic, partition: String(end.partition) }, 0);
+      this.meters.consumerLag.set({ topic: end.topic, partition: String(end.partition) }, 0);
     }
-    for (const [handle, b] of before) this.m.replayed.inc(handle.task.counters.replayed - b.replayed);
+    for (const [handle, b] of before) this.meters.replayed.inc(handle.task.counters.replayed - b.replayed);
     const now = Date.now();
     for (const handle of touched) if (this.commitDue(handle, now)) this.commitInBackground(handle);
     // Bounded: a task whose outputs pile up behind a slow transaction waits for it.
     await Promise.all([...touched].filter((h) => h.task.pendingOutputs >= COMMIT_OUTPUTS_BEHIND).map((h) => h.committing));
     this.balanceInputs();
-    this.m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.meters.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   /** Holds back input partitions that lead their task's watermark too far, and releases them once it catches up (flow.ts). */
@@ -349,8 +349,8 @@ export class ProcessorRuntime {
     if (decision.hold.length + decision.release.length > 0) this.log.debug('inputs_balanced', { hold: decision.hold.map(tpLabel), release: decision.release.map(tpLabel), watermarks: [...this.tasks.values()].map((h) => `${h.task.partition}:${h.task.watermark}`) });
     member.hold(decision.hold);
     member.release(decision.release);
-    this.m.holds.inc(decision.hold.length);
-    this.m.held.set(decision.held);
+    this.meters.holds.inc(decision.hold.length);
+    this.meters.held.set(decision.held);
   }
 
   private commitDue(handle: TaskHandle, now: number): boolean {
@@ -390,7 +390,7 @@ export class ProcessorRuntime {
     if (!(err instanceof PoisonRecordError)) throw err;
     const { topic, offset } = record;
     task.poison(topic, offset, record.key ? record.key.toString('utf8') : null, record.value ?? Buffer.alloc(0), err.reason, err.message);
-    this.m.dlq.inc({ reason: err.reason });
+    this.meters.dlq.inc({ reason: err.reason });
     this.log.warn('poison_record', { topic, partition: task.partition, offset, reason: err.reason, detail: err.message });
     return undefined;
   }
@@ -400,8 +400,8 @@ export class ProcessorRuntime {
       handle.task.punctuate(now);
       const wm = handle.task.watermark;
       if (wm > 0n) {
-        this.m.watermark.set({ partition: String(handle.task.partition) }, Number(wm / 1_000_000n) / 1000);
-        this.m.watermarkLag.set({ partition: String(handle.task.partition) }, (now * 1e6 - Number(wm)) / 1e9);
+        this.meters.watermark.set({ partition: String(handle.task.partition) }, Number(wm / 1_000_000n) / 1000);
+        this.meters.watermarkLag.set({ partition: String(handle.task.partition) }, (now * 1e6 - Number(wm)) / 1e9);
       }
     }
     for (const handle of this.tasks.values()) if (handle.commitsPending === 0) this.commitInBackground(handle);
@@ -465,12 +465,12 @@ export class ProcessorRuntime {
         consumer: this.member!.consumer.client,
         offsets: offsets.map((o) => ({ topic: o.topic, partition: task.partition, offset: o.offset, metadata: encodeMetadata(o.metadata) })),
       });
-      this.m.commits.inc();
-      this.m.recordsOut.inc(outputs.length);
-      this.m.late.inc(late - handle.lateCounted);
+      this.meters.commits.inc();
+      this.meters.recordsOut.inc(outputs.length);
+      this.meters.late.inc(late - handle.lateCounted);
       handle.lateCounted = late;
     } catch (err) {
-      this.m.aborts.inc();
+      this.meters.aborts.inc();
       // State has moved past what is committed: the task goes (see rebuildLater).
       this.log.error('transaction_aborted', { partition: task.partition, error: (err as Error).message });
       await this.dropTask(handle, 'aborted');

@@ -57,30 +57,30 @@ export class Task implements ProcessorContext {
   private forwarded: bigint;
   readonly version: OutputVersion;
 
-  constructor(private readonly o: TaskOptions) {
-    this.partition = o.partition;
-    this.version = o.version ?? INITIAL_VERSION;
-    this.forwarded = o.watermarks.watermark;
-    for (const topic of o.inputs) {
-      const committed = o.committed.get(topic);
+  constructor(private readonly options: TaskOptions) {
+    this.partition = options.partition;
+    this.version = options.version ?? INITIAL_VERSION;
+    this.forwarded = options.watermarks.watermark;
+    for (const topic of options.inputs) {
+      const committed = options.committed.get(topic);
       const start = committed?.restorePoint ?? 0n;
       this.restore.set(topic, new RestorePointTracker(start));
       if (committed?.metadata) {
         this.replayUntil.set(topic, committed.metadata.position);
-        o.watermarks.restore(topic, committed.metadata);
-        o.watermarks.restoreWatermark(committed.metadata.watermark);
+        options.watermarks.restore(topic, committed.metadata);
+        options.watermarks.restoreWatermark(committed.metadata.watermark);
       }
     }
   }
 
   /** How far each input partition's watermark runs ahead of the slowest one the task waits for; null while one has none. */
   inputLeads(nowMs: number): Map<string, bigint | null> {
-    const slowest = this.o.watermarks.slowest(nowMs);
-    return new Map(this.o.inputs.map((topic) => [topic, slowest === NO_WATERMARK ? null : this.o.watermarks.partitionWatermark(topic) - slowest]));
+    const slowest = this.options.watermarks.slowest(nowMs);
+    return new Map(this.options.inputs.map((topic) => [topic, slowest === NO_WATERMARK ? null : this.options.watermarks.partitionWatermark(topic) - slowest]));
   }
 
   get watermark(): bigint {
-    return this.o.watermarks.watermark;
+    return this.options.watermarks.watermark;
   }
 
   /** True while some input still has committed records to replay: the watermark is held until then. */
@@ -102,7 +102,7 @@ export class Task implements ProcessorContext {
   emit<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): void {
     if (this.replaying) return;
     if (this.beforeVersion(output.eventTime?.(value))) return;
-    const encoded = this.o.encode(output, key, stampGeneration(value, this.version.generation));
+    const encoded = this.options.encode(output, key, stampGeneration(value, this.version.generation));
     encoded.partition = this.partition;
     this.outputs.push(encoded);
     this.dirty = true;
@@ -112,7 +112,7 @@ export class Task implements ProcessorContext {
     if (this.replaying) return;
     if (this.beforeVersion(record.eventTime)) return;
     this.counters.late += 1;
-    this.pushDeadLetter(this.o.lateTopic, record.key, {
+    this.pushDeadLetter(this.options.lateTopic, record.key, {
       reason,
       detail,
       origin: this.current === record && this.currentTopic ? this.currentTopic : record.topic,
@@ -125,7 +125,7 @@ export class Task implements ProcessorContext {
   }
 
   private pushDeadLetter(topic: string, key: string | null, letter: DeadLetter): void {
-    this.outputs.push({ topic, key, value: this.o.deadLetter(letter), partition: this.partition });
+    this.outputs.push({ topic, key, value: this.options.deadLetter(letter), partition: this.partition });
     this.dirty = true;
   }
 
@@ -144,8 +144,8 @@ export class Task implements ProcessorContext {
     this.current = record;
     this.currentRaw = raw;
     this.currentTopic = topic;
-    this.o.watermarks.observe(topic, record.eventTime, nowMs);
-    this.o.processor.process(record, this);
+    this.options.watermarks.observe(topic, record.eventTime, nowMs);
+    this.options.processor.process(record, this);
     this.restore.get(topic)!.record(record.offset, record.eventTime);
     if (this.replaying) this.counters.replayed += 1;
     else this.counters.recordsIn += 1;
@@ -158,7 +158,7 @@ export class Task implements ProcessorContext {
   }
 
   marker(topic: string, offset: bigint, watermark: bigint, nowMs: number): void {
-    this.o.watermarks.marker(topic, watermark, nowMs);
+    this.options.watermarks.marker(topic, watermark, nowMs);
     this.restore.get(topic)!.skip(offset);
     this.dirty = true;
     this.punctuate(nowMs);
@@ -169,7 +169,7 @@ export class Task implements ProcessorContext {
     this.dirty = true;
     if (this.isReplay(topic, offset)) return;
     this.counters.dlq += 1;
-    this.pushDeadLetter(this.o.dlqTopic, key, {
+    this.pushDeadLetter(this.options.dlqTopic, key, {
       reason,
       detail,
       origin: topic,
@@ -183,20 +183,20 @@ export class Task implements ProcessorContext {
 
   /** A table record (see TableSpec): no event time, no output, no offset of the task's inputs. */
   table(record: TableRecord): void {
-    this.o.processor.table(record);
+    this.options.processor.table(record);
   }
 
   fetched(topic: string, caughtUp: boolean): void {
-    this.o.watermarks.fetched(topic, caughtUp);
+    this.options.watermarks.fetched(topic, caughtUp);
   }
 
   /** Advances the watermark (time-driven punctuation) and lets the processor fire its timers. */
   punctuate(nowMs: number): void {
     if (this.stillReplaying()) return;
-    const before = this.o.watermarks.watermark;
-    const after = this.o.watermarks.advance(nowMs);
+    const before = this.options.watermarks.watermark;
+    const after = this.options.watermarks.advance(nowMs);
     if (after > before) {
-      this.o.processor.onWatermark(after, this);
+      this.options.processor.onWatermark(after, this);
       this.dirty = true;
     }
   }
@@ -215,8 +215,8 @@ export class Task implements ProcessorContext {
    * is in this transaction or an earlier one, so the runtime forwards it to the outputs as markers.
    */
   drain(): { outputs: EncodedOutput[]; offsets: { topic: string; offset: bigint; metadata: CommitMetadata }[]; watermark: bigint | null } {
-    const horizon = this.watermark - this.o.stateHorizonNs;
-    const offsets = this.o.inputs.map((topic) => {
+    const horizon = this.watermark - this.options.stateHorizonNs;
+    const offsets = this.options.inputs.map((topic) => {
       const tracker = this.restore.get(topic)!;
       const committedPosition = this.replayUntil.get(topic) ?? 0n;
       const position = tracker.position > committedPosition ? tracker.position : committedPosition;
@@ -224,7 +224,7 @@ export class Task implements ProcessorContext {
       return {
         topic,
         offset: restorePoint < position ? restorePoint : position,
-        metadata: { position, watermark: this.watermark, ...this.o.watermarks.snapshot(topic), version: this.version },
+        metadata: { position, watermark: this.watermark, ...this.options.watermarks.snapshot(topic), version: this.version },
       };
     });
     const outputs = this.outputs;
@@ -236,6 +236,6 @@ export class Task implements ProcessorContext {
   }
 
   close(): void {
-    this.o.processor.close?.();
+    this.options.processor.close?.();
   }
 }

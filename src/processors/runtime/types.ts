@@ -1,6 +1,6 @@
 import { SchemaName } from '../../avro/types';
 import { Config } from '../../config';
-import type { FeatureRecord } from '../../domain/features/window';
+import type { FeatureRecord } from '../../domain/features/window-features';
 import type { TableRecord } from '../../kafka/global-table';
 import type { DeadLetter, EnrichedOptionTrade, EquityQuote, EquityTrade, OptionQuote, OptionTrade, TradeCounts, TreasuryYields } from '../../domain/records';
 

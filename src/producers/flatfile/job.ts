@@ -78,7 +78,7 @@ export class FlatfileJob {
   private readonly serdes = new Map<string, TopicSerde<MarketRecord>>();
   private readonly dlqSerdes = new Map<string, TopicSerde<DeadLetter>>();
   private readonly metrics = new ProcessMetrics({ process: 'flatfile' });
-  private readonly m: Metrics;
+  private readonly meters: Metrics;
   private readonly view: ProgressView;
   /** file key + ETag that failed in this process: a --follow poll does not retry them every cycle. */
   private readonly failedHere = new Set<string>();
@@ -91,7 +91,7 @@ export class FlatfileJob {
 
   constructor(private readonly config: Config, private readonly source: FlatFileSource, private readonly options: FlatfileJobOptions) {
     this.topics = stateTopics(config);
-    this.m = createMetrics(this.metrics);
+    this.meters = createMetrics(this.metrics);
     this.view = new ProgressView(options.progress, log);
     this.encodingPool = config.massive.encoding_threads > 0 ? new EncodingPool(config.massive.encoding_threads) : null;
   }
@@ -295,27 +295,27 @@ export class FlatfileJob {
       markerPartitions: this.partitions,
       onCommit: (checkpoints) => {
         for (const c of checkpoints) this.state.files.set(c.key, { ...c });
-        this.m.transactions.inc();
+        this.meters.transactions.inc();
       },
     };
   }
 
   private countFile(dataset: Dataset, p: FileProgress): void {
-    this.m.rowsRead.inc({ dataset: dataset.shortName }, p.rowsRead);
-    this.m.bytesRead.inc({ dataset: dataset.shortName }, p.bytesRead);
-    this.m.filtered.inc({ dataset: dataset.shortName }, p.filtered);
-    this.m.duplicates.inc({ dataset: dataset.shortName }, p.duplicates);
-    if (p.quotesSkipped > 0) this.m.quotesSkipped.inc({ dataset: dataset.shortName }, p.quotesSkipped);
-    this.m.recordsOut.inc({ topic: dataset.topic }, p.produced);
-    for (const [reason, n] of Object.entries(p.invalid)) if (n) this.m.dlq.inc({ reason }, n);
-    this.m.files.inc({ status: p.phase });
+    this.meters.rowsRead.inc({ dataset: dataset.shortName }, p.rowsRead);
+    this.meters.bytesRead.inc({ dataset: dataset.shortName }, p.bytesRead);
+    this.meters.filtered.inc({ dataset: dataset.shortName }, p.filtered);
+    this.meters.duplicates.inc({ dataset: dataset.shortName }, p.duplicates);
+    if (p.quotesSkipped > 0) this.meters.quotesSkipped.inc({ dataset: dataset.shortName }, p.quotesSkipped);
+    this.meters.recordsOut.inc({ topic: dataset.topic }, p.produced);
+    for (const [reason, n] of Object.entries(p.invalid)) if (n) this.meters.dlq.inc({ reason }, n);
+    this.meters.files.inc({ status: p.phase });
   }
 
   private async fileFailed(file: PlannedFile, progress: FileProgress, err: Error): Promise<void> {
     progress.phase = 'failed';
     progress.error = err.message;
     progress.finishedAtMs = Date.now();
-    this.m.files.inc({ status: 'failed' });
+    this.meters.files.inc({ status: 'failed' });
     this.view.note(`FAILED ${file.key}: ${err.message}`);
     log.error('file_failed', { file: file.key, error: err.message, note: 'nothing from this file was produced past its last checkpoint' });
     if (!(err instanceof CorruptFileError)) throw err;
@@ -364,7 +364,7 @@ export class FlatfileJob {
     messages.push({ topic: this.topics.progress, key: dayKey(checkpoint.date), value: Buffer.from(JSON.stringify(checkpoint)) });
     await this.producer.inTransaction(messages);
     this.state.days.set(checkpoint.date, checkpoint);
-    this.m.watermark.set(Number(watermark / 1_000_000n) / 1000);
+    this.meters.watermark.set(Number(watermark / 1_000_000n) / 1000);
     log.info('watermark_markers', { date: checkpoint.date, watermark_ns: watermark.toString(), topics });
   }
 }

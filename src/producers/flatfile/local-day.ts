@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { DATASETS, flatFileKey } from './datasets';
 import { MarketRecord } from './parse/normalise';
-import { FlatFileParser } from './parse/rows';
+import { FlatFileParser } from './parse/flat-file-parser';
 
 export { recordKey } from './parse/normalise';
 

@@ -48,7 +48,7 @@ export interface WebSocketProducerOptions {
 
 export class WebSocketProducer {
   readonly metrics: ProcessMetrics;
-  private readonly m;
+  private readonly meters;
   private readonly buffer: BoundedBuffer<Item>;
   private readonly sequences = new SequenceTracker();
   private readonly heartbeats: PartitionHeartbeats;
@@ -77,7 +77,7 @@ export class WebSocketProducer {
     this.universe = u.includes('*') ? null : new Set(u);
     this.metrics = new ProcessMetrics({ process: `ws-${options.feed}` });
     const m = this.metrics;
-    this.m = {
+    this.meters = {
       records: m.counter('optflow_ws_records_total', 'records produced', ['topic']),
       dlq: m.counter('optflow_dlq_total', 'events sent to the DLQ', ['reason']),
       dropped: m.counter('optflow_ws_dropped_total', 'events dropped because the buffer was full'),
@@ -134,7 +134,7 @@ export class WebSocketProducer {
     }, ws.heartbeat_ms);
     this.drained = this.drainLoop();
     this.session.start();
-    this.m.reconnects.inc();
+    this.meters.reconnects.inc();
   }
 
   /** Resolves when the producer stopped (stop() or a fatal error); rejects with the fatal error. */
@@ -159,23 +159,23 @@ export class WebSocketProducer {
   /** Socket reader side: synchronous, never waits. */
   private onItem(item: Exclude<FrameItem, { kind: 'status' }>): void {
     if (item.kind === 'ignored') {
-      this.m.ignored.inc({ ev: item.ev });
+      this.meters.ignored.inc({ ev: item.ev });
       return;
     }
     if (item.kind === 'record') {
       const verdict = this.sequences.observe(item.stream, item.record.sequence_number);
       if (verdict.kind === 'gap') {
-        this.m.gaps.inc();
-        this.m.missing.inc(Number(verdict.missing));
+        this.meters.gaps.inc();
+        this.meters.missing.inc(Number(verdict.missing));
         log.debug('sequence_gap', { stream: item.stream, missing: verdict.missing });
-      } else if (verdict.kind === 'regression') this.m.regressions.inc();
+      } else if (verdict.kind === 'regression') this.meters.regressions.inc();
       if (this.universe && !this.universe.has(item.key)) {
-        this.m.filtered.inc();
+        this.meters.filtered.inc();
         return;
       }
     }
     if (!this.buffer.push(item)) {
-      this.m.dropped.inc();
+      this.meters.dropped.inc();
       const now = Date.now();
       if (now - this.lastDropWarn >= DROP_WARN_INTERVAL_MS) {
         this.lastDropWarn = now;
@@ -194,7 +194,7 @@ export class WebSocketProducer {
         continue;
       }
       const items = this.buffer.take(batch);
-      this.m.buffered.set(this.buffer.size);
+      this.meters.buffered.set(this.buffer.size);
       await this.sendWithRetry(items);
       if (this.heartbeatDue) await this.sendHeartbeat();
     }
@@ -221,8 +221,8 @@ export class WebSocketProducer {
     for (const item of items) {
       if (item.kind === 'record') {
         this.heartbeats.observe(this.partitionOf(item.topic, item.key), item.record.sip_timestamp);
-        this.m.records.inc({ topic: item.topic });
-      } else this.m.dlq.inc({ reason: item.reason });
+        this.meters.records.inc({ topic: item.topic });
+      } else this.meters.dlq.inc({ reason: item.reason });
     }
   }
 
@@ -262,7 +262,7 @@ export class WebSocketProducer {
       await this.producer.send(messages);
       for (const [partition, wm] of due) {
         this.heartbeats.sent(partition, wm);
-        this.m.watermark.set({ partition: String(partition) }, Number(wm));
+        this.meters.watermark.set({ partition: String(partition) }, Number(wm));
       }
     } catch (err) {
       log.warn('marker_failed', { error: (err as Error).message });

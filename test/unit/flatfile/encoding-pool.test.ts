@@ -9,7 +9,7 @@ import { unpackEncoded } from '../../../src/producers/flatfile/encode/encoded';
 import { EncodingPool } from '../../../src/producers/flatfile/encode/encoding-pool';
 import { encodeInline, type EncodingSpec, type FileEncoding } from '../../../src/producers/flatfile/encode/file-encoding';
 import { QuoteReduction, TradeTimes } from '../../../src/producers/flatfile/ingest/quote-reduction';
-import type { ParseStats, Rejection } from '../../../src/producers/flatfile/parse/rows';
+import type { ParseStats, Rejection } from '../../../src/producers/flatfile/parse/flat-file-parser';
 
 /**
  * The pool (worker threads; needs the build's encoding-worker.js, as `npm test` makes it) against

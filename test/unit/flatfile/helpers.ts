@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { datasetOf } from '../../../src/producers/flatfile/datasets';
-import { FlatFileParser, type ParsedBatch } from '../../../src/producers/flatfile/parse/rows';
+import { FlatFileParser, type ParsedBatch } from '../../../src/producers/flatfile/parse/flat-file-parser';
 import type { Universe } from '../../../src/producers/flatfile/parse/universe';
 
 export const SAMPLES = join(__dirname, '../../fixtures/massive-samples');

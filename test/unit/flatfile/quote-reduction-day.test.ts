@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../../src/config';
-import type { FeatureRecord } from '../../../src/domain/features/window';
+import type { FeatureRecord } from '../../../src/domain/features/window-features';
 import type { EnrichedOptionTrade } from '../../../src/domain/records';
 import { DEFAULT_UNDERLYINGS, generateRealDay } from '../../../src/generator';
 import { partitionOf } from '../../../src/kafka/partitioner';

@@ -8,7 +8,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { datasetOf, type Dataset } from '../../../src/producers/flatfile/datasets';
-import { FlatFileParser, type ParsedBatch, type Rejection } from '../../../src/producers/flatfile/parse/rows';
+import { FlatFileParser, type ParsedBatch, type Rejection } from '../../../src/producers/flatfile/parse/flat-file-parser';
 import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, REJECT_REASONS, type RejectReason } from '../../../src/producers/flatfile/parse/fields';
 import type { MarketRecord } from '../../../src/producers/flatfile/parse/normalise';
 import { typeOf, type SchemaName } from '../../../src/avro/types';

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { EncodedBatch, EncodingSpec, FileEncoding } from './file-encoding';
 import type { FromWorker, ToWorker, WireSpec } from './encoding-protocol';
 import { REJECT_REASONS } from '../parse/fields';
-import { FlatFileParser, type ParseStats } from '../parse/rows';
+import { FlatFileParser, type ParseStats } from '../parse/flat-file-parser';
 
 type Reply = Extract<FromWorker, { type: 'batch' }>;
 

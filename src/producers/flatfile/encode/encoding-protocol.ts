@@ -2,7 +2,7 @@
 import type { DatasetId } from '../datasets';
 import type { RootMap } from '../parse/opra-lite';
 import type { RejectReason } from '../parse/fields';
-import type { Rejection } from '../parse/rows';
+import type { Rejection } from '../parse/flat-file-parser';
 import type { Universe } from '../parse/universe';
 
 export interface WireSpec {

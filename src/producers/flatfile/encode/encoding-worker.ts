@@ -8,7 +8,7 @@ import { RowEncoder } from './file-encoding';
 import type { ToWorker, FromWorker, BlockCounts } from './encoding-protocol';
 import { QuoteReduction, TradeTimes } from '../ingest/quote-reduction';
 import { REJECT_REASONS } from '../parse/fields';
-import type { ParseStats } from '../parse/rows';
+import type { ParseStats } from '../parse/flat-file-parser';
 
 let encoder: RowEncoder | null = null;
 

@@ -10,7 +10,7 @@ import { FrameWriter } from './encoded';
 import type { MarketRecord } from '../parse/normalise';
 import type { RootMap } from '../parse/opra-lite';
 import type { QuoteReduction } from '../ingest/quote-reduction';
-import { FlatFileParser, type ParseStats, type Rejection } from '../parse/rows';
+import { FlatFileParser, type ParseStats, type Rejection } from '../parse/flat-file-parser';
 import type { Universe } from '../parse/universe';
 import type { ColumnIndex } from '../parse/columns';
 

@@ -34,7 +34,7 @@ import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
 import type { RootMap } from '../parse/opra-lite';
 import { QuoteReduction, reduceSorted, TradeTimes } from './quote-reduction';
-import { FlatFileParser, type Rejection } from '../parse/rows';
+import { FlatFileParser, type Rejection } from '../parse/flat-file-parser';
 import type { FlatFileSource } from './source';
 import { GENERATION_HEADER, type StateTopics } from './state';
 import type { Universe } from '../parse/universe';

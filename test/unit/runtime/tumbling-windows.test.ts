@@ -1,4 +1,4 @@
-import { TumblingWindows, windowStart } from '../../../src/processors/runtime/windows';
+import { TumblingWindows, windowStart } from '../../../src/processors/runtime/tumbling-windows';
 
 describe('tumbling windows', () => {
   const count = { initialize: () => 0, agg: (s: number) => s + 1, result: (s: number) => s };

@@ -6,8 +6,8 @@ import type { AggressorSide, EnrichedOptionTrade, EquityTrade } from '../../../s
 import { compileTradeFilter } from '../../../src/domain/features/filters';
 import { ALL_FEATURE_FIELDS, COUNT_NAMES, FEATURE_NAMES, SPLIT_GROUPS } from '../../../src/domain/features/names';
 import { featuresSchema } from '../../../src/domain/features/schema';
-import { FeatureConfig, FeatureRecord, WindowKey, addOptionTrade, addUnderlyingTrade, closeWindow, createWindowState } from '../../../src/domain/features/window';
-import { parseWindowNs } from '../../../src/domain/features/windows';
+import { FeatureConfig, FeatureRecord, WindowKey, addOptionTrade, addUnderlyingTrade, closeWindow, createWindowState } from '../../../src/domain/features/window-features';
+import { parseWindowNs } from '../../../src/domain/features/window-time';
 import { STAT_NAMES, computeStats } from '../../../src/domain/stats/family';
 import { Xoshiro128ss } from '../../../src/domain/stats/prng';
 

@@ -52,7 +52,7 @@ export class ParquetSink {
   lastActivityMs = Date.now();
   private readonly metrics: ProcessMetrics;
   private metricsServer?: { close(): Promise<void> };
-  private readonly m;
+  private readonly meters;
 
   constructor(
     private readonly config: Config,
@@ -65,7 +65,7 @@ export class ParquetSink {
     this.partitionBy = spec.partitionBy;
     this.destination = destinationFor(options.out.startsWith('s3://') ? options.out : `${options.out}/${options.topic}`, config);
     this.metrics = new ProcessMetrics({ sink: 'parquet', topic: options.topic });
-    this.m = {
+    this.meters = {
       records: this.metrics.counter('optflow_sink_records_total', 'records written to published files'),
       files: this.metrics.counter('optflow_sink_files_total', 'files published'),
       segments: this.metrics.counter('optflow_sink_segments_total', 'segments sealed and published'),
@@ -91,13 +91,13 @@ export class ParquetSink {
       host: { commit: (partition, offset, metadata) => this.commit(partition, offset, metadata) },
       log,
       onPublished: (outcome) => {
-        this.m.publishes.inc({ outcome });
-        if (outcome !== 'superseded') this.m.files.inc();
+        this.meters.publishes.inc({ outcome });
+        if (outcome !== 'superseded') this.meters.files.inc();
       },
       onSegment: (rows) => {
         this.lastActivityMs = Date.now();
-        this.m.records.inc(rows);
-        this.m.segments.inc();
+        this.meters.records.inc(rows);
+        this.meters.segments.inc();
       },
     };
   }
@@ -170,7 +170,7 @@ export class ParquetSink {
       record = await this.serde!.decode(message.value);
     } catch (err) {
       if (!(err instanceof PoisonRecordError)) throw err;
-      this.m.poison.inc({ reason: err.reason });
+      this.meters.poison.inc({ reason: err.reason });
       log.warn('poison_record_skipped', { topic: this.topic, partition: segments.partition, offset, reason: err.reason, detail: err.message });
       await segments.skip(offset);
       return;

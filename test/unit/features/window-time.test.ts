@@ -1,4 +1,4 @@
-import { parseWindowNs, windowStartNs } from '../../../src/domain/features/windows';
+import { parseWindowNs, windowStartNs } from '../../../src/domain/features/window-time';
 import { DEFAULT_TRADE_FILTER, acceptEquityTrade, acceptOptionTrade, compileTradeFilter, inSession, isCorrected, newYorkMinuteOfDay } from '../../../src/domain/features/filters';
 
 const NS_PER_MS = 1_000_000n;

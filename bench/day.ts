@@ -200,10 +200,7 @@ export async function pureCore(dir: string, config: Config): Promise<{ greeks: {
   let records = 0;
   let bytes = 0;
   const timedGreeks = (work: () => void): void => {
-    const c0 = process.cpuUsage();
-    work();
-    const c = process.cpuUsage(c0);
-    greeksCpu += (c.user + c.system) / 1e6;
+    greeksCpu += cpuSeconds(work);
   };
   const keepEnriched = (drained: [number, { topic: string; bytes: Buffer }[]][]): void => {
     for (const [partition, outputs] of drained) {
@@ -255,6 +252,14 @@ export async function pureCore(dir: string, config: Config): Promise<{ greeks: {
   return { greeks: { records, seconds: greeksCpu }, features: featuresRun, sides: featuresRun.sides, avgBytes: Math.round((bytes / Math.max(1, Math.ceil(records / 1000))) ) };
 }
 
+/** CPU seconds (user + system, every thread of the process) that `work` took. */
+function cpuSeconds(work: () => void): number {
+  const c0 = process.cpuUsage();
+  work();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+}
+
 /** What the features processor of one partition reads: Avro bodies (no wire header), each topic in its order. */
 export interface FeatureInput {
   enriched: Buffer[];
@@ -285,16 +290,14 @@ export function featuresCore(partitions: Iterable<FeatureInput>, config: Config,
     const driver = new ProcessorDriver(features, config);
     for (let from = 0; from < order.length; from += batchSize) {
       const batch = order.slice(from, from + batchSize).map((i) => ({ topic: all[i].topic, value: all[i].type.fromBuffer(all[i].bytes) as MarketRecord }));
-      const c0 = process.cpuUsage();
-      for (const { topic, value } of batch) driver.pipe(topic, value, recordKey(value));
-      const c = process.cpuUsage(c0);
-      seconds += (c.user + c.system) / 1e6;
+      seconds += cpuSeconds(() => {
+        for (const { topic, value } of batch) driver.pipe(topic, value, recordKey(value));
+      });
     }
-    const c0 = process.cpuUsage();
-    driver.advanceWatermark(END_OF_DAY);
-    driver.drainEncoded();
-    const c = process.cpuUsage(c0);
-    seconds += (c.user + c.system) / 1e6;
+    seconds += cpuSeconds(() => {
+      driver.advanceWatermark(END_OF_DAY);
+      driver.drainEncoded();
+    });
     records += all.length;
   }
   return { records, seconds, sides };

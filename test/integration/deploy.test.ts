@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { projectRoot } from '../../src/config';
 import { buildTopology } from '../../topology/topology';
-import { connectTestKafka, TestKafka, uniqueName } from './helpers';
+import { connectTestKafka, metricsBasePort, TestKafka, uniqueName } from './helpers';
 import { spawnCli, until, waitExit } from './kafka-io';
 
 /**
@@ -39,7 +39,7 @@ describe('compose topology profile: the container command lines run as-is', () =
       KAFKA_BROKERS: t.config.kafka.brokers.join(','),
       SCHEMA_REGISTRY_URL: t.config.schema_registry.url,
       OPTFLOW__TOPICS__PREFIX: prefix,
-      OPTFLOW__METRICS__BASE_PORT: String(20000 + Math.floor(Math.random() * 400) * 100),
+      OPTFLOW__METRICS__BASE_PORT: String(metricsBasePort()),
     };
   });
 

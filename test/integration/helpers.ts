@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { createRegistry } from '../../src/avro/serde';
 import { Config, loadConfig } from '../../src/config';
 import { Admin, createAdmin } from '../../src/kafka/client';
@@ -12,6 +13,25 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
 
 export function uniqueName(prefix: string): string {
   return `${prefix}.${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * The first port the kernel hands out for outgoing connections (32768 on Linux by default). A port a
+ * test picks for a service must lie below it: an outgoing connection can take an ephemeral port before
+ * the service binds it.
+ */
+export function ephemeralLow(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** A random metrics.base_port (a multiple of 100 from 20000) whose role ports all lie below the ephemeral range. */
+export function metricsBasePort(): number {
+  const slots = Math.floor((Math.min(ephemeralLow(), 65_000) - 100 - 20_000) / 100);
+  return 20_000 + Math.floor(Math.random() * slots) * 100;
 }
 
 export interface TestKafka {

@@ -15,7 +15,7 @@ import { METRICS_ROLES } from '../../src/kafka/metrics';
 import { decodeMetadata } from '../../src/processors/runtime/restore';
 import { applyTopology } from '../../topology/apply';
 import { buildTopology } from '../../topology/topology';
-import { connectTestKafka, TestKafka, uniqueName } from './helpers';
+import { connectTestKafka, metricsBasePort, TestKafka, uniqueName } from './helpers';
 import { readTopic, until, waitExit, committedPartitions } from './kafka-io';
 
 /**
@@ -65,7 +65,7 @@ beforeAll(async () => {
   const day = fs.mkdtempSync(path.join(os.tmpdir(), 'ops-day-'));
   const lake = fs.mkdtempSync(path.join(os.tmpdir(), 'ops-lake-'));
   await generateDay({ date: DATE, outDir: day, seed: 1, scale: 'small' });
-  const basePort = 20000 + Math.floor(Math.random() * 400) * 100;
+  const basePort = metricsBasePort();
   const env = {
     OPTFLOW__TOPICS__PREFIX: prefix,
     OPTFLOW__METRICS__BASE_PORT: String(basePort),

@@ -8,6 +8,7 @@ import { loadConfig, projectRoot } from '../../src/config';
 import { isLoopback, listenersOn, portOwners } from '../../src/stack/ports';
 import { isAlive } from '../../src/stack/process';
 import { LocalStack } from '../../src/stack/stack';
+import { ephemeralLow } from './helpers';
 
 /**
  * Regression: after demo → test → CLI, `stack down` left the schema registry running. A later start had
@@ -17,15 +18,6 @@ import { LocalStack } from '../../src/stack/stack';
 
 const run = promisify(execFile);
 const CLI = path.join(projectRoot(), 'bin', 'optflow.js');
-
-/** The first port the kernel hands out for outgoing connections (32768 on Linux by default). */
-function ephemeralLow(): number {
-  try {
-    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
-  } catch {
-    return 32768;
-  }
-}
 
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -309,6 +309,7 @@ function cursorOf(day: DayFile, ports: IngestPorts): FileCursor {
   progress.itemsDone = action.resumeFrom;
   progress.phase = 'producing';
   progress.phaseStartedAtMs = Date.now();
+  progress.readSeconds = (progress.phaseStartedAtMs - progress.startedAtMs) / 1000;
   if (action.resumeFrom > progress.itemsTotal) throw new Error(`${file.key}: checkpoint position ${action.resumeFrom} is past the file's ${progress.itemsTotal} items`);
   return { day, checkpoint, filter, topic: ports.serdeFor(file.dataset).topic, dlqSerde: ports.deadLetterSerdeFor(file.dataset), position: 0 };
 }

@@ -28,6 +28,8 @@ export interface FileProgress {
   invalid: Partial<Record<RejectReason, number>>;
   startedAtMs: number;
   phaseStartedAtMs: number;
+  /** Seconds from the file's start to its first item produced: its read, and the day's files read before it. */
+  readSeconds?: number;
   finishedAtMs?: number;
   error?: string;
 }
@@ -118,6 +120,8 @@ export interface SummaryRow {
   quotesSkipped?: number;
   invalid: Partial<Record<RejectReason, number>>;
   seconds: number;
+  /** Of `seconds`, before producing began (absent: the file never got there). */
+  readSeconds?: number;
   csvBytes: number;
   startedAtMs: number;
   finishedAtMs: number;
@@ -127,7 +131,7 @@ export function summaryRow(p: FileProgress, nowMs: number): SummaryRow {
   const finishedAtMs = p.finishedAtMs ?? nowMs;
   return {
     file: p.key, status: p.phase, rowsRead: p.rowsRead, produced: p.produced, filtered: p.filtered, duplicates: p.duplicates,
-    deadLetters: p.deadLetters, quotesSkipped: p.quotesSkipped, invalid: p.invalid, seconds: (finishedAtMs - p.startedAtMs) / 1000, csvBytes: p.csvBytes,
+    deadLetters: p.deadLetters, quotesSkipped: p.quotesSkipped, invalid: p.invalid, seconds: (finishedAtMs - p.startedAtMs) / 1000, readSeconds: p.readSeconds, csvBytes: p.csvBytes,
     startedAtMs: p.startedAtMs, finishedAtMs,
   };
 }

@@ -173,8 +173,8 @@ class Chunk {
   bytes = 0;
   hashes = new Map<number, number[]>();
   items = 0;
-  /** Event time of the last record added (the day's merge is in event-time order). */
-  lastEventTime: bigint | null = null;
+  /** The last record added: the chunk's latest event time (the day's merge is in event-time order). */
+  lastRecord: EncodedRecord | null = null;
 
   add(file: number, message: OutgoingMessage, hi: number, lo: number): void {
     this.messages.push(message);
@@ -322,7 +322,9 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
     cursor.day.progress.quotesSkipped++;
     return false;
   }
-  const [hi, lo] = item.kind === 'record' ? [item.record.hashHi, item.record.hashLo] : hash64(deadLetterKey(item.rejection.reason, item.rejection.raw));
+  let hi: number, lo: number;
+  if (item.kind === 'record') ({ hashHi: hi, hashLo: lo } = item.record);
+  else [hi, lo] = hash64(deadLetterKey(item.rejection.reason, item.rejection.raw));
   const { checkpoint } = cursor;
   const { progress } = cursor.day;
   if (cursor.filter !== null && !cursor.filter.isNew(hi, lo)) progress.duplicates++;
@@ -335,7 +337,7 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
     checkpoint.deadLetters++;
     progress.deadLetters++;
   }
-  if (item.kind === 'record') chunk.lastEventTime = item.record.time;
+  if (item.kind === 'record') chunk.lastRecord = item.record;
   chunk.items++;
   return true;
 }
@@ -443,7 +445,7 @@ class DayTransactions {
       const packed = chunk.hashes.get(i);
       for (const value of packHashes(packed ?? [])) out.push({ topic: state.hashes, key: c.day.file.key, value, headers: { [GENERATION_HEADER]: String(c.checkpoint.generation) } });
     }
-    if (chunk.lastEventTime !== null) out.push(...this.markers(chunk.lastEventTime - 1n));
+    if (chunk.lastRecord !== null) out.push(...this.markers(chunk.lastRecord.time - 1n));
     return out;
   }
 

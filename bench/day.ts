@@ -330,7 +330,6 @@ async function lag(config: Config, group: string, topics: string[], keys: (topic
   }
 }
 
-/** Runs a member until its group has no lag on `inputs` (after `started`), then SIGTERM; wall time to lag 0. */
 /** A stage of `members` processes of one group (the CLI command `args` each), until the group's lag is gone; RSS is the largest process's. */
 async function member(
   stage: string, args: string[], env: Record<string, string>, config: Config, group: string, inputs: string[], records: number, keys: (topic: string) => string[], members = 1,

@@ -36,9 +36,19 @@ export function encodeRecord(record: MarketRecord, encodeValue: ValueEncoder): E
 
 /**
  * Spill frame: time i64, has-seq u8, seq i64, hashHi u32, hashLo u32, group and ticker (u16 length +
- * UTF-8 each), then the value to the end of the frame.
+ * UTF-8 each), then the value to the end of the frame. The offsets inside a frame payload:
  */
-const FIXED = 8 + 1 + 8 + 4 + 4;
+export const FRAME = { TIME: 0, HAS_SEQ: 8, SEQ: 9, HASH_HI: 17, HASH_LO: 21, GROUP_LENGTH: 25, GROUP: 27 } as const;
+const FIXED = FRAME.GROUP_LENGTH;
+
+/**
+ * Number(time) from the time's two 32-bit halves, without making the bigint: hi·2³² is exact, so the
+ * sum's one rounding is Number's (event times are positive). Compared before the exact time, it keeps
+ * the exact order.
+ */
+export function roughTime(hi: number, lo: number): number {
+  return hi * 0x1_0000_0000 + lo;
+}
 
 /** Bytes of `r`'s spill frame payload. */
 export function encodedSize(r: EncodedRecord): number {
@@ -61,11 +71,11 @@ function writeInt64(value: bigint, out: Buffer, pos: number): void {
  * it. Positional, so the row encoder's hot path makes no object for it.
  */
 function writeFrameHead(out: Buffer, pos: number, time: bigint, seq: bigint | null, hashHi: number, hashLo: number, group: string, ticker: string): number {
-  writeInt64(time, out, pos);
-  out[pos + 8] = seq === null ? 0 : 1;
-  writeInt64(seq ?? 0n, out, pos + 9);
-  out.writeUInt32LE(hashHi, pos + 17);
-  out.writeUInt32LE(hashLo, pos + 21);
+  writeInt64(time, out, pos + FRAME.TIME);
+  out[pos + FRAME.HAS_SEQ] = seq === null ? 0 : 1;
+  writeInt64(seq ?? 0n, out, pos + FRAME.SEQ);
+  out.writeUInt32LE(hashHi, pos + FRAME.HASH_HI);
+  out.writeUInt32LE(hashLo, pos + FRAME.HASH_LO);
   pos += FIXED;
   const groupBytes = out.write(group, pos + 2, 'utf8');
   out.writeUInt16LE(groupBytes, pos);
@@ -99,18 +109,17 @@ class FrameRecord implements EncodedRecord {
   private tickerText: string | null = null;
 
   constructor(private readonly frame: Buffer, readonly group: string, private readonly tickerAt: number, readonly value: Buffer) {
-    // Number(time) without the bigint: hi·2³² is exact, so the one rounding of the sum is Number's.
-    this.roughTime = frame.readInt32LE(4) * 4294967296 + frame.readUInt32LE(0);
-    this.hashHi = frame.readUInt32LE(17);
-    this.hashLo = frame.readUInt32LE(21);
+    this.roughTime = roughTime(frame.readUInt32LE(FRAME.TIME + 4), frame.readUInt32LE(FRAME.TIME));
+    this.hashHi = frame.readUInt32LE(FRAME.HASH_HI);
+    this.hashLo = frame.readUInt32LE(FRAME.HASH_LO);
   }
 
   get time(): bigint {
-    return this.frame.readBigInt64LE(0);
+    return this.frame.readBigInt64LE(FRAME.TIME);
   }
 
   get seq(): bigint | null {
-    return this.frame[8] === 1 ? this.frame.readBigInt64LE(9) : null;
+    return this.frame[FRAME.HAS_SEQ] === 1 ? this.frame.readBigInt64LE(FRAME.SEQ) : null;
   }
 
   get ticker(): string {
@@ -151,9 +160,9 @@ export const encodedRecordCodec: RecordCodec<EncodedRecord> = {
 
   /** The value is a view of `bytes`, not a copy. */
   decode(bytes: Buffer): EncodedRecord {
-    const groupBytes = bytes.readUInt16LE(FIXED);
-    const group = groupName(bytes, FIXED + 2, groupBytes);
-    const tickerAt = FIXED + 2 + groupBytes;
+    const groupBytes = bytes.readUInt16LE(FRAME.GROUP_LENGTH);
+    const group = groupName(bytes, FRAME.GROUP, groupBytes);
+    const tickerAt = FRAME.GROUP + groupBytes;
     const tickerBytes = bytes.readUInt16LE(tickerAt);
     const valueAt = tickerAt + 2 + (tickerBytes === 0xffff ? 0 : tickerBytes);
     return new FrameRecord(bytes, group, tickerAt, bytes.subarray(valueAt));

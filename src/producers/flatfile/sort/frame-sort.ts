@@ -5,15 +5,10 @@
  * producer a sixth of its time in GC). Runs spill as frame copies; the merge hands out
  * EncodedRecord objects. The order is `compareKeys` then arrival, as ExternalSorter's.
  */
-import { encodedRecordCodec, type EncodedRecord } from '../encode/encoded';
+import { encodedRecordCodec, FRAME, roughTime, type EncodedRecord } from '../encode/encoded';
 import { SpillingSorter, type Entry, type RunWriter } from './order';
 
-/** Offsets inside a frame payload (encoded.ts). */
-const TIME = 0;
-const HAS_SEQ = 8;
-const SEQ = 9;
-const GROUP_LENGTH = 25;
-const GROUP = 27;
+const { TIME, HAS_SEQ, SEQ, GROUP_LENGTH, GROUP } = FRAME;
 
 /** Group names by id; ranks follow the names' string order (compareKeys' `<`). */
 class GroupNames {
@@ -123,8 +118,7 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
     const i = this.held++;
     const hi = packed.readUInt32LE(at + TIME + 4);
     const lo = packed.readUInt32LE(at + TIME);
-    // One rounding of the exact value: equal to Number(time), so the rough order is the exact order's.
-    c.rough[i] = hi * 0x1_0000_0000 + lo;
+    c.rough[i] = roughTime(hi, lo);
     c.timeHi[i] = hi;
     c.timeLo[i] = lo;
     c.hasSeq[i] = packed[at + HAS_SEQ];

@@ -219,7 +219,8 @@ export class FrameWriter {
   private buf = Buffer.allocUnsafeSlow(1 << 20);
   private pos = 0;
   private readonly type: Type;
-  private readonly header: Buffer;
+  /** The values' wire header (magic byte and schema id). */
+  readonly header: Buffer;
   count = 0;
 
   constructor(dataset: Dataset, schemaId: number) {
@@ -235,10 +236,31 @@ export class FrameWriter {
         this.count++;
         return;
       }
-      const grown = Buffer.allocUnsafeSlow(this.buf.length * 2);
-      this.buf.copy(grown, 0, 0, this.pos);
-      this.buf = grown;
+      this.grow();
     }
+  }
+
+  private grow(): void {
+    const grown = Buffer.allocUnsafeSlow(this.buf.length * 2);
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  /** Where the next frame starts in `reserve`'s buffer. */
+  get position(): number {
+    return this.pos;
+  }
+
+  /** The buffer, with room for `bytes` more from `position`: for a writer of its own frames (option-trade-rows.ts), which then `commit`s. */
+  reserve(bytes: number): Buffer {
+    while (this.pos + bytes > this.buf.length) this.grow();
+    return this.buf;
+  }
+
+  /** One frame written from `position` up to `end`. */
+  commit(end: number): void {
+    this.pos = end;
+    this.count++;
   }
 
   /** The frames written since the last take, in a buffer of their own (transferable). */

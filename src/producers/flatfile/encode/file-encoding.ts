@@ -7,6 +7,7 @@
  */
 import type { Dataset } from '../datasets';
 import { FrameWriter } from './encoded';
+import { LatestTime, OptionTradeRows } from './option-trade-rows';
 import type { MarketRecord } from '../parse/normalise';
 import type { RootMap } from '../parse/opra-lite';
 import type { QuoteReduction } from '../ingest/quote-reduction';
@@ -44,46 +45,57 @@ export interface FileEncoding {
   batches(chunks: AsyncIterable<Buffer>): AsyncGenerator<EncodedBatch>;
 }
 
-/** What the calling thread and each worker run: parsed rows → an encoded batch. */
+/** What the calling thread and each worker run: a file's lines → encoded batches. */
 export class RowEncoder {
   readonly parser: FlatFileParser;
   private readonly frames: FrameWriter;
   private readonly reduction: QuoteReduction | null;
+  private readonly latest = new LatestTime();
+  /** A record's event time and its two 32-bit halves (little-endian: lo first), without bigint arithmetic. */
+  private readonly time = new BigUint64Array(1);
+  private readonly timeHalves = new Uint32Array(this.time.buffer);
+  private quotesSkipped = 0;
 
   constructor(spec: EncodingSpec) {
-    this.parser = new FlatFileParser({ dataset: spec.dataset, origin: spec.origin, universe: spec.universe, rootMap: spec.rootMap });
     this.frames = new FrameWriter(spec.dataset, spec.schemaId);
     this.reduction = spec.reduction;
+    const shortcut = spec.dataset.id === 'us_options_opra/trades_v1'
+      ? (columns: ColumnIndex) => OptionTradeRows.forHeader(columns, spec.origin, spec.rootMap, this.frames, this.latest)
+      : undefined;
+    this.parser = new FlatFileParser({
+      dataset: spec.dataset, origin: spec.origin, universe: spec.universe, rootMap: spec.rootMap, onRecord: (r) => this.add(r), shortcut,
+    });
   }
 
   push(chunk: Buffer): EncodedBatch {
-    return this.encode(this.parser.push(chunk));
+    return this.take(this.parser.push(chunk).rejections);
   }
 
   finish(): EncodedBatch {
-    return this.encode(this.parser.finish());
+    return this.take(this.parser.finish().rejections);
   }
 
   /** Whole lines (the last may lack its newline) as one batch. */
   block(bytes: Buffer): EncodedBatch {
     const parsed = this.parser.push(bytes);
-    const last = this.parser.finish();
-    return this.encode({ records: parsed.records.concat(last.records), rejections: parsed.rejections.concat(last.rejections) });
+    return this.take(parsed.rejections.concat(this.parser.finish().rejections));
   }
 
-  private encode(parsed: { records: readonly MarketRecord[]; rejections: Rejection[] }): EncodedBatch {
-    let maxEventTimeNs: bigint | null = null;
-    let quotesSkipped = 0;
-    for (const r of parsed.records) {
-      if (maxEventTimeNs === null || r.sip_timestamp > maxEventTimeNs) maxEventTimeNs = r.sip_timestamp;
-      if (this.reduction !== null && !this.reduction.candidate(r.ticker, r.sip_timestamp)) {
-        quotesSkipped++;
-        continue;
-      }
-      this.frames.add(r);
+  private add(record: MarketRecord): void {
+    this.time[0] = record.sip_timestamp;
+    this.latest.observe(this.timeHalves[1], this.timeHalves[0]);
+    if (this.reduction !== null && !this.reduction.candidate(record.ticker, record.sip_timestamp)) {
+      this.quotesSkipped++;
+      return;
     }
+    this.frames.add(record);
+  }
+
+  private take(rejections: Rejection[]): EncodedBatch {
     const count = this.frames.count;
-    return { frames: this.frames.take(), count, rejections: parsed.rejections, maxEventTimeNs, quotesSkipped };
+    const quotesSkipped = this.quotesSkipped;
+    this.quotesSkipped = 0;
+    return { frames: this.frames.take(), count, rejections, maxEventTimeNs: this.latest.take(), quotesSkipped };
   }
 }
 

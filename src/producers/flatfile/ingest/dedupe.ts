@@ -8,18 +8,47 @@
  */
 import type { MarketRecord } from '../parse/normalise';
 
-/** Two independent 32-bit multiplicative hashes over the UTF-16 code units (murmur3 finaliser). */
-export function hash64(text: string): [number, number] {
-  let h1 = 0x9747b28c ^ text.length;
-  let h2 = 0x85ebca6b ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x5bd1e995);
-    h1 ^= h1 >>> 15;
-    h2 = Math.imul(h2 ^ c, 0x27d4eb2f);
-    h2 = (h2 << 13) | (h2 >>> 19);
+/**
+ * Two independent 32-bit multiplicative hashes over UTF-16 code units (murmur3 finaliser), fed one unit
+ * at a time: `hash64` feeds a string's; the option-trade rows (option-trade-rows.ts) feed a line's ASCII
+ * bytes, which are the same units, without making the string. The length comes first.
+ */
+export class Hash64 {
+  private h1 = 0;
+  private h2 = 0;
+
+  begin(length: number): this {
+    this.h1 = 0x9747b28c ^ length;
+    this.h2 = 0x85ebca6b ^ length;
+    return this;
   }
-  return [fmix32(h1) >>> 0, fmix32(h2 ^ h1) >>> 0];
+
+  unit(c: number): void {
+    const h1 = Math.imul(this.h1 ^ c, 0x5bd1e995);
+    this.h1 = h1 ^ (h1 >>> 15);
+    const h2 = Math.imul(this.h2 ^ c, 0x27d4eb2f);
+    this.h2 = (h2 << 13) | (h2 >>> 19);
+  }
+
+  bytes(buf: Uint8Array, start: number, end: number): void {
+    for (let i = start; i < end; i++) this.unit(buf[i]);
+  }
+
+  get hi(): number {
+    return fmix32(this.h1) >>> 0;
+  }
+
+  get lo(): number {
+    return fmix32(this.h2 ^ this.h1) >>> 0;
+  }
+}
+
+const scratch = new Hash64();
+
+export function hash64(text: string): [number, number] {
+  const hash = scratch.begin(text.length);
+  for (let i = 0; i < text.length; i++) hash.unit(text.charCodeAt(i));
+  return [hash.hi, hash.lo];
 }
 
 function fmix32(h: number): number {

@@ -10,12 +10,22 @@ import type { RootMap } from './opra-lite';
 import { REJECT_REASONS, RowRejection, splitFields, type RejectReason } from './fields';
 import { DEFAULT_UNIVERSE, lineFilterFor, type LineFilter, type Universe } from './universe';
 
+/** A writer that takes kept rows of the usual shape straight from their bytes (option-trade-rows.ts). */
+export interface RowShortcut {
+  /** true: the row is written; false: the parser parses it (and rejects it, if it must). */
+  row(buf: Buffer, start: number, end: number, lineNumber: number): boolean;
+}
+
 export interface FlatFileParseOptions {
   dataset: Dataset;
   /** File key, recorded as each record's origin. */
   origin: string;
   universe?: Universe;
   rootMap?: RootMap;
+  /** Each record as it is parsed, in file order, instead of in the returned batches. */
+  onRecord?: (record: MarketRecord) => void;
+  /** Made once the header is read; its rows come before the parser's (null: none for this header). */
+  shortcut?: (columns: ColumnIndex) => RowShortcut | null;
 }
 
 export interface Rejection {
@@ -56,6 +66,7 @@ export class FlatFileParser {
   private columns: ColumnIndex | null = null;
   private build: RowBuilder | null = null;
   private keep: LineFilter | null = null;
+  private shortcut: RowShortcut | null = null;
   private batch: ParsedBatch = { records: [], rejections: [] };
   private readonly sink: LineSink = (buf, start, end, lineNumber) => this.onLine(buf, start, end, lineNumber);
 
@@ -103,6 +114,10 @@ export class FlatFileParser {
       this.stats.filtered++;
       return;
     }
+    if (this.shortcut !== null && this.shortcut.row(buf, start, end, lineNumber)) {
+      this.stats.accepted++;
+      return;
+    }
     this.parseRow(buf.toString('latin1', start, end), lineNumber);
   }
 
@@ -111,6 +126,7 @@ export class FlatFileParser {
     this.columns = resolveHeader(dataset.id, splitFields(line, []));
     this.build = rowBuilderFor(dataset.id, this.columns, this.rootMap);
     this.keep = lineFilterFor(this.universe, dataset.isOption, this.columns.indexOf('ticker'), this.rootMap);
+    this.shortcut = this.options.shortcut?.(this.columns) ?? null;
   }
 
   private parseRow(line: string, lineNumber: number): void {
@@ -120,7 +136,9 @@ export class FlatFileParser {
         const detail = line.length === 0 ? 'blank line' : `${fields.length} fields, header has ${this.columns!.fieldCount}`;
         throw new RowRejection('wrong_column_count', detail);
       }
-      this.batch.records.push(this.build!(fields, this.options.origin, lineNumber));
+      const record = this.build!(fields, this.options.origin, lineNumber);
+      if (this.options.onRecord) this.options.onRecord(record);
+      else this.batch.records.push(record);
       this.stats.accepted++;
     } catch (err) {
       if (!(err instanceof RowRejection)) throw err;

@@ -24,20 +24,24 @@ const halves = new DataView(new ArrayBuffer(8));
 export function writeLong(tap: Tap, n: bigint): void {
   if (typeof n !== 'bigint' || n < LONG_MIN || n > LONG_MAX) throw new Error(`invalid "long": ${String(n)}`);
   halves.setBigInt64(0, n, true);
-  const lo = halves.getUint32(0, true);
-  const hi = halves.getInt32(4, true);
+  tap.pos = writeZigzag64(tap.buf, tap.pos, halves.getInt32(4, true), halves.getUint32(0, true));
+}
+
+/**
+ * A 64-bit integer given as its two 32-bit halves (hi signed or not: only its bits count) as Avro's
+ * zig-zag varint at `pos`; returns the position after it.
+ */
+export function writeZigzag64(buf: Buffer, pos: number, hi: number, lo: number): number {
   const sign = hi >> 31;
   let zlo = ((lo << 1) ^ sign) >>> 0;
   let zhi = (((hi << 1) | (lo >>> 31)) ^ sign) >>> 0;
-  const buf = tap.buf;
-  let pos = tap.pos;
   while (zhi !== 0 || zlo > 0x7f) {
     buf[pos++] = (zlo & 0x7f) | 0x80;
     zlo = ((zlo >>> 7) | (zhi << 25)) >>> 0;
     zhi >>>= 7;
   }
   buf[pos++] = zlo;
-  tap.pos = pos;
+  return pos;
 }
 
 /** The inverse of writeLong; a varint running past the buffer leaves the tap invalid ('truncated buffer'). */

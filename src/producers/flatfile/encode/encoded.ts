@@ -56,12 +56,17 @@ export function encodedSize(r: EncodedRecord): number {
   return FIXED + 2 + Buffer.byteLength(r.group, 'utf8') + 2 + tickerBytes + r.value.length;
 }
 
-/** A bigint's two 32-bit halves without bigint arithmetic (which allocates). */
 const int64 = new BigInt64Array(1);
 const halves = new Uint32Array(int64.buffer);
 
-function writeInt64(value: bigint, out: Buffer, pos: number): void {
+/** A 64-bit value's two 32-bit halves (lo at 0, hi at 1) without bigint arithmetic (which allocates); valid until the next call. */
+export function halvesOf(value: bigint): Uint32Array {
   int64[0] = value;
+  return halves;
+}
+
+function writeInt64(value: bigint, out: Buffer, pos: number): void {
+  halvesOf(value);
   out.writeUInt32LE(halves[0], pos);
   out.writeUInt32LE(halves[1], pos + 4);
 }

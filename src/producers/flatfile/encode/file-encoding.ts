@@ -6,7 +6,7 @@
  * batches in the same order.
  */
 import type { Dataset } from '../datasets';
-import { FrameWriter } from './encoded';
+import { FrameWriter, halvesOf } from './encoded';
 import { LatestTime, OptionTradeRows } from './option-trade-rows';
 import type { MarketRecord } from '../parse/normalise';
 import type { RootMap } from '../parse/opra-lite';
@@ -51,9 +51,6 @@ export class RowEncoder {
   private readonly frames: FrameWriter;
   private readonly reduction: QuoteReduction | null;
   private readonly latest = new LatestTime();
-  /** A record's event time and its two 32-bit halves (little-endian: lo first), without bigint arithmetic. */
-  private readonly time = new BigUint64Array(1);
-  private readonly timeHalves = new Uint32Array(this.time.buffer);
   private quotesSkipped = 0;
 
   constructor(spec: EncodingSpec) {
@@ -82,8 +79,8 @@ export class RowEncoder {
   }
 
   private add(record: MarketRecord): void {
-    this.time[0] = record.sip_timestamp;
-    this.latest.observe(this.timeHalves[1], this.timeHalves[0]);
+    const time = halvesOf(record.sip_timestamp);
+    this.latest.observe(time[1], time[0]);
     if (this.reduction !== null && !this.reduction.candidate(record.ticker, record.sip_timestamp)) {
       this.quotesSkipped++;
       return;

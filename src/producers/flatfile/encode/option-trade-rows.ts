@@ -9,10 +9,10 @@
  * ASCII. The frames are byte for byte the parser's (test/unit/flatfile/option-trade-rows.test.ts).
  */
 import type { Type } from 'avsc';
-import { avroType, loadSchema } from '../../../avro/types';
+import { avroType, loadSchema, writeZigzag64 } from '../../../avro/types';
 import { FRAME, type FrameWriter } from './encoded';
 import { Hash64 } from '../ingest/dedupe';
-import type { ColumnIndex } from '../parse/columns';
+import type { ColumnIndex, ColumnName } from '../parse/columns';
 import { parseOpraSymbol, type RootMap } from '../parse/opra-lite';
 import type { RowShortcut } from '../parse/flat-file-parser';
 
@@ -71,19 +71,6 @@ function writeVarint(out: Buffer, pos: number, value: number): number {
   return pos;
 }
 
-/** A non-negative 64-bit integer given as its two 32-bit halves, as Avro's zig-zag varint. */
-function writeVarint64(out: Buffer, pos: number, hi: number, lo: number): number {
-  let zlo = (lo << 1) >>> 0;
-  let zhi = ((hi << 1) | (lo >>> 31)) >>> 0;
-  while (zhi !== 0 || zlo > 0x7f) {
-    out[pos++] = (zlo & 0x7f) | 0x80;
-    zlo = ((zlo >>> 7) | (zhi << 25)) >>> 0;
-    zhi >>>= 7;
-  }
-  out[pos++] = zlo;
-  return pos;
-}
-
 export class OptionTradeRows implements RowShortcut {
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
@@ -113,8 +100,9 @@ export class OptionTradeRows implements RowShortcut {
     private readonly frames: FrameWriter,
     private readonly latest: LatestTime,
   ) {
-    this.starts = new Int32Array(fieldCount);
-    this.ends = new Int32Array(fieldCount);
+    // One slot past the row's fields that split() never writes: an absent optional column reads it, empty.
+    this.starts = new Int32Array(fieldCount + 1);
+    this.ends = new Int32Array(fieldCount + 1);
     const text = Buffer.from(origin, 'utf8');
     const avroString = Buffer.alloc(10 + text.length);
     const at = writeVarint(avroString, 0, text.length);
@@ -122,15 +110,21 @@ export class OptionTradeRows implements RowShortcut {
     this.header = frames.header;
   }
 
-  /** The shortcut for a file with this header; null when a column the rows need is missing. */
+  /**
+   * The shortcut for a file with this header; null when a column every row needs is missing. An absent
+   * optional column (participant_timestamp in 7-column files, sequence_number, the codes) reads as
+   * empty, as the parser's getter does.
+   */
   static forHeader(columns: ColumnIndex, origin: string, rootMap: RootMap, frames: FrameWriter, latest: LatestTime): OptionTradeRows | null {
+    const absent = columns.fieldCount;
+    const find = (name: ColumnName): number => columns.indexOf(name);
+    const optional = (name: ColumnName): number => (find(name) < 0 ? absent : find(name));
     const at = {
-      ticker: columns.indexOf('ticker'), conditions: columns.indexOf('conditions'), correction: columns.indexOf('correction'),
-      exchange: columns.indexOf('exchange'), participant: columns.indexOf('participant_timestamp'), price: columns.indexOf('price'),
-      sip: columns.indexOf('sip_timestamp'), size: columns.indexOf('size'), sequence: columns.indexOf('sequence_number'),
+      ticker: find('ticker'), price: find('price'), sip: find('sip_timestamp'), size: find('size'),
+      conditions: optional('conditions'), correction: optional('correction'), exchange: optional('exchange'),
+      participant: optional('participant_timestamp'), sequence: optional('sequence_number'),
     };
-    const required = [at.ticker, at.conditions, at.correction, at.exchange, at.participant, at.price, at.sip, at.size];
-    if (required.some((i) => i < 0)) return null;
+    if ([at.ticker, at.price, at.sip, at.size].some((i) => i < 0)) return null;
     return new OptionTradeRows(at, columns.fieldCount, origin, rootMap, frames, latest);
   }
 
@@ -160,7 +154,7 @@ export class OptionTradeRows implements RowShortcut {
     // empty or "0": Massive's "none"
     this.hasParticipant = !(participantEnd === participantAt || (participantEnd === participantAt + 1 && buf[participantAt] === ZERO));
     if (this.hasParticipant && !this.timestamp(buf, participantAt, participantEnd)) return false;
-    if (c.sequence < 0 || this.starts[c.sequence] === this.ends[c.sequence]) this.sequence = -1;
+    if (this.starts[c.sequence] === this.ends[c.sequence]) this.sequence = -1;
     else if (this.canonicalInteger(buf, this.starts[c.sequence], this.ends[c.sequence], true)) this.sequence = this.number;
     else return false;
     if (!this.price(buf, this.starts[c.price], this.ends[c.price])) return false;
@@ -202,10 +196,10 @@ export class OptionTradeRows implements RowShortcut {
   private writeValue(out: Buffer, pos: number, buf: Buffer, contract: Contract, lineNumber: number): number {
     pos += this.header.copy(out, pos);
     pos += contract.avro.copy(out, pos);
-    pos = writeVarint64(out, pos, this.timeHi, this.timeLo);
+    pos = writeZigzag64(out, pos, this.timeHi, this.timeLo);
     if (this.hasParticipant) {
       out[pos++] = 2; // union branch 1: long
-      pos = writeVarint64(out, pos, this.hi, this.lo);
+      pos = writeZigzag64(out, pos, this.hi, this.lo);
     } else {
       out[pos++] = 0;
     }
@@ -221,12 +215,12 @@ export class OptionTradeRows implements RowShortcut {
 
   /** A column's width in bytes (0 for a column the file lacks). */
   private width(column: number): number {
-    return column < 0 ? 0 : this.ends[column] - this.starts[column];
+    return this.ends[column] - this.starts[column];
   }
 
   private hashField(buf: Buffer, column: number): void {
     this.hash.unit(BAR);
-    if (column >= 0) this.hash.bytes(buf, this.starts[column], this.ends[column]);
+    this.hash.bytes(buf, this.starts[column], this.ends[column]);
   }
 
   /** exchange, conditions, correction, source, origin, origin_offset; -1 when a field is not plain. */

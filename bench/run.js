@@ -4,8 +4,8 @@
 const path = require('node:path');
 
 const BENCHES = { flatfile: 'flatfile', greeks: 'greeks', features: 'features', parquet: 'parquet', replay: 'replay', processors: 'processors' };
-/* Harnesses with their own flags (`npm run chaos -- --faults 5`) or a long run (`bench:day`), not part of `all`. */
-const HARNESSES = { chaos: 'chaos', soak: 'soak', day: 'day' };
+/* Harnesses with their own flags (`npm run chaos -- --faults 5`), a long run (`bench:day`) or a comparison of clients (`bench:clients`), not part of `all`. */
+const HARNESSES = { chaos: 'chaos', soak: 'soak', day: 'day', clients: 'clients' };
 
 async function main() {
   const name = process.argv[2];

@@ -1,0 +1,167 @@
+/**
+ * `npm run bench:clients`: the Kafka client alone, on the same broker and the same records: the
+ * product's client (`@confluentinc/kafka-javascript`, librdkafka inside) against a pure-JS one
+ * (`@platformatic/kafka`), beside Kafka's own `kafka-consumer-perf-test`. Issue 11 asked for a
+ * better-kept client that keeps exactly-once with offset metadata to be measured; the processors
+ * through the broker are bound by consuming (bench:processors), so consuming is what this measures
+ * first. Both write in transactions of 20,000 records (acks=all, idempotent, lz4), as the product does;
+ * both read read_committed from the earliest offset, alternating, three rounds each.
+ */
+import { Consumer, Producer } from '@platformatic/kafka';
+import { loadConfig, type Config } from '../src/config';
+import { createAdmin } from '../src/kafka/client';
+import { readTopicToEnd } from '../src/kafka/consumer';
+import { RecordProducer, type OutgoingMessage } from '../src/kafka/producer';
+import { createMissingTopics, durabilityOf } from '../src/kafka/topics';
+import { LocalStack } from '../src/stack/stack';
+import { dropTopics } from './topics';
+
+const RECORDS = Number(process.env.BENCH_CLIENT_RECORDS ?? 1_000_000);
+const VALUE_BYTES = 148; // an OptionTrade's mean Avro size (bench:flatfile)
+const PER_TRANSACTION = 20_000;
+const ROUNDS = 3;
+const KEYS = ['SPY', 'QQQ', 'IWM', 'AAPL', 'TSLA', 'NVDA'];
+
+/** 1,024 distinct values of decimal digits from a fixed seed: compressible about as much as Avro records are. */
+function values(): Buffer[] {
+  let seed = 12_345;
+  return Array.from({ length: 1024 }, () => {
+    const value = Buffer.alloc(VALUE_BYTES);
+    for (let i = 0; i < VALUE_BYTES; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      value[i] = 48 + (seed % 10);
+    }
+    return value;
+  });
+}
+
+function seconds(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e9;
+}
+
+async function createTopics(config: Config, names: string[]): Promise<void> {
+  const admin = createAdmin(config, 'bench');
+  await admin.connect();
+  try {
+    const durability = durabilityOf(config);
+    await createMissingTopics(admin, names.map((name) => ({ name, partitions: config.topics.partitions, durability, configs: {} })));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function produceConfluent(config: Config, topic: string, pool: Buffer[]): Promise<number> {
+  const producer = await RecordProducer.connect(config, { clientSuffix: 'bench-clients', transactionalId: `${topic}.confluent` });
+  const start = process.hrtime.bigint();
+  try {
+    for (let from = 0; from < RECORDS; from += PER_TRANSACTION) {
+      const messages: OutgoingMessage[] = [];
+      for (let i = from; i < Math.min(RECORDS, from + PER_TRANSACTION); i++) messages.push({ topic, key: KEYS[i % KEYS.length], value: pool[i % pool.length] });
+      await producer.inTransaction(messages);
+    }
+    return RECORDS / seconds(start);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function producePlatformatic(config: Config, topic: string, pool: Buffer[]): Promise<number> {
+  const keys = KEYS.map((k) => Buffer.from(k));
+  const producer = new Producer({
+    clientId: 'optflow-bench-clients', bootstrapBrokers: config.kafka.brokers, idempotent: true, acks: -1, compression: 'lz4', transactionalId: `${topic}.platformatic`,
+  });
+  const start = process.hrtime.bigint();
+  try {
+    for (let from = 0; from < RECORDS; from += PER_TRANSACTION) {
+      const messages = [];
+      for (let i = from; i < Math.min(RECORDS, from + PER_TRANSACTION); i++) messages.push({ topic, key: keys[i % keys.length], value: pool[i % pool.length] });
+      const transaction = await producer.beginTransaction();
+      await transaction.send({ messages });
+      await transaction.commit();
+    }
+    return RECORDS / seconds(start);
+  } finally {
+    await producer.close();
+  }
+}
+
+/** The product's read path: LowLevelConsumer batches of records (what every group member consumes through). */
+async function consumeConfluent(config: Config, topic: string): Promise<number> {
+  let count = 0;
+  let bytes = 0;
+  const start = process.hrtime.bigint();
+  await readTopicToEnd(config, 'bench-clients', topic, (r) => {
+    count++;
+    bytes += r.value!.length;
+  });
+  if (count !== RECORDS || bytes !== RECORDS * VALUE_BYTES) throw new Error(`confluent read ${count} records, ${bytes} bytes`);
+  return count / seconds(start);
+}
+
+async function consumePlatformatic(config: Config, topic: string): Promise<number> {
+  const consumer = new Consumer({ clientId: 'optflow-bench-clients', groupId: `optflow-bench-clients-${process.pid}-${Date.now()}`, bootstrapBrokers: config.kafka.brokers });
+  let count = 0;
+  let bytes = 0;
+  const start = process.hrtime.bigint();
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100 });
+    await new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('data', (m: { value: Buffer }) => {
+        count++;
+        bytes += m.value.length;
+        if (count === RECORDS) resolve();
+      });
+    });
+    const rate = count / seconds(start);
+    await stream.close();
+    if (bytes !== RECORDS * VALUE_BYTES) throw new Error(`platformatic read ${count} records, ${bytes} bytes`);
+    return rate;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+function consumerPerfTest(config: Config, topic: string): number {
+  const out = new LocalStack(config).kafkaToolOutput('consumer-perf-test', [
+    '--bootstrap-server', config.kafka.brokers.join(','), '--topic', topic, '--messages', String(RECORDS), '--timeout', '60000',
+  ]);
+  // CSV: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, ...
+  const row = out.trim().split('\n').pop()!.split(',').map((s) => s.trim());
+  const rate = Number(row[5]);
+  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`unexpected consumer-perf-test output: ${out}`);
+  return rate;
+}
+
+const range = (rates: number[]): string => `${Math.round(Math.min(...rates)).toLocaleString('en-US')} – ${Math.round(Math.max(...rates)).toLocaleString('en-US')}`;
+
+export async function run(): Promise<void> {
+  const prefix = `bench-clients-${Date.now().toString(36)}.`;
+  const config = loadConfig({ overrides: { metrics: { base_port: 0 } } });
+  const [confluentTopic, platformaticTopic] = [`${prefix}confluent`, `${prefix}platformatic`];
+  await createTopics(config, [confluentTopic, platformaticTopic]);
+  try {
+    const pool = values();
+    const produced = { confluent: [] as number[], platformatic: [] as number[] };
+    produced.confluent.push(await produceConfluent(config, confluentTopic, pool));
+    produced.platformatic.push(await producePlatformatic(config, platformaticTopic, pool));
+    const consumed = { confluent: [] as number[], platformatic: [] as number[], perfTest: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      consumed.perfTest.push(consumerPerfTest(config, confluentTopic));
+      consumed.confluent.push(await consumeConfluent(config, confluentTopic));
+      consumed.platformatic.push(await consumePlatformatic(config, confluentTopic));
+    }
+    const limit = Math.max(...consumed.perfTest);
+    const share = (rates: number[]): string => `${Math.round((100 * Math.min(...rates)) / limit)}–${Math.round((100 * Math.max(...rates)) / limit)}%`;
+    console.log(`${RECORDS.toLocaleString('en-US')} records of ${VALUE_BYTES} B, ${config.topics.partitions} partitions, ${KEYS.length} keys, transactions of ${PER_TRANSACTION.toLocaleString('en-US')}, lz4; read_committed reads, ${ROUNDS} rounds each`);
+    console.log('| client | consume, records/s | share of consumer-perf-test (best) | transactional produce, records/s |');
+    console.log('| --- | --- | --- | --- |');
+    console.log(`| kafka-consumer-perf-test (JVM) | ${range(consumed.perfTest)} | 100% | |`);
+    console.log(`| @confluentinc/kafka-javascript (the product's) | ${range(consumed.confluent)} | ${share(consumed.confluent)} | ${range(produced.confluent)} |`);
+    console.log(`| @platformatic/kafka (pure JS) | ${range(consumed.platformatic)} | ${share(consumed.platformatic)} | ${range(produced.platformatic)} |`);
+    const ratio = (Math.min(...consumed.platformatic) / Math.max(...consumed.confluent)).toFixed(2);
+    console.log(`platformatic / confluent consume: at least ${ratio}x`);
+  } finally {
+    await dropTopics(config, prefix);
+  }
+}

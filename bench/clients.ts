@@ -122,6 +122,52 @@ async function consumePlatformatic(config: Config, topic: string): Promise<numbe
   }
 }
 
+const ABORTED = 50_000;
+const FETCH_MAX_BYTES = 1 << 20;
+
+/**
+ * read_committed must never hand over a record of an aborted transaction. One partition holds 1,000
+ * committed records ('before'), 50,000 in a transaction acknowledged by the broker and then aborted,
+ * and 1,000 committed ('after'). Each client reads it to the end; @platformatic/kafka with fetches of
+ * at most 1 MiB, so that the abort marker is not in the response that carries the first aborted records.
+ */
+async function abortedDelivered(config: Config, topic: string): Promise<{ confluent: number; platformatic: number }> {
+  const value = Buffer.alloc(VALUE_BYTES, 49);
+  const batch = (n: number, key: string) => Array.from({ length: n }, () => ({ topic, partition: 0, key: Buffer.from(key), value }));
+  const producer = new Producer({ clientId: 'optflow-bench-clients', bootstrapBrokers: config.kafka.brokers, idempotent: true, acks: -1, transactionalId: `${topic}.writer` });
+  try {
+    for (const [key, count, commit] of [['before', 1000, true], ['aborted', ABORTED, false], ['after', 1000, true]] as const) {
+      const transaction = await producer.beginTransaction();
+      for (let sent = 0; sent < count; sent += 5000) await transaction.send({ messages: batch(Math.min(5000, count - sent), key) });
+      await (commit ? transaction.commit() : transaction.abort());
+    }
+  } finally {
+    await producer.close();
+  }
+  const byKey = { confluent: new Map<string, number>(), platformatic: new Map<string, number>() };
+  const count = (m: Map<string, number>, key: Buffer | null): void => void m.set(String(key), (m.get(String(key)) ?? 0) + 1);
+  await readTopicToEnd(config, 'bench-clients', topic, (r) => count(byKey.confluent, r.key));
+  const consumer = new Consumer({ clientId: 'optflow-bench-clients', groupId: `optflow-bench-clients-${process.pid}-${Date.now()}`, bootstrapBrokers: config.kafka.brokers });
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100, maxBytes: FETCH_MAX_BYTES });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('@platformatic/kafka did not read the last committed records within 60 s')), 60_000);
+      stream.on('error', reject);
+      stream.on('data', (m: { key: Buffer }) => {
+        count(byKey.platformatic, m.key);
+        if (byKey.platformatic.get('after') === 1000) resolve(clearTimeout(timer));
+      });
+    });
+    await stream.close();
+  } finally {
+    await consumer.close(true);
+  }
+  for (const [client, seen] of Object.entries(byKey)) {
+    if (seen.get('before') !== 1000 || seen.get('after') !== 1000) throw new Error(`${client} read ${JSON.stringify([...seen])}`);
+  }
+  return { confluent: byKey.confluent.get('aborted') ?? 0, platformatic: byKey.platformatic.get('aborted') ?? 0 };
+}
+
 function consumerPerfTest(config: Config, topic: string): number {
   const out = new LocalStack(config).kafkaToolOutput('consumer-perf-test', [
     '--bootstrap-server', config.kafka.brokers.join(','), '--topic', topic, '--messages', String(RECORDS), '--timeout', '60000',
@@ -138,8 +184,9 @@ const range = (rates: number[]): string => `${Math.round(Math.min(...rates)).toL
 export async function run(): Promise<void> {
   const prefix = `bench-clients-${Date.now().toString(36)}.`;
   const config = loadConfig({ overrides: { metrics: { base_port: 0 } } });
-  const [confluentTopic, platformaticTopic] = [`${prefix}confluent`, `${prefix}platformatic`];
+  const [confluentTopic, platformaticTopic, abortedTopic] = [`${prefix}confluent`, `${prefix}platformatic`, `${prefix}aborted`];
   await createTopics(config, [confluentTopic, platformaticTopic]);
+  await createTopics({ ...config, topics: { ...config.topics, partitions: 1 } }, [abortedTopic]);
   try {
     const pool = values();
     const produced = { confluent: [] as number[], platformatic: [] as number[] };
@@ -161,6 +208,8 @@ export async function run(): Promise<void> {
     console.log(`| @platformatic/kafka (pure JS) | ${range(consumed.platformatic)} | ${share(consumed.platformatic)} | ${range(produced.platformatic)} |`);
     const ratio = (Math.min(...consumed.platformatic) / Math.max(...consumed.confluent)).toFixed(2);
     console.log(`platformatic / confluent consume: at least ${ratio}x`);
+    const aborted = await abortedDelivered(config, abortedTopic);
+    console.log(`read_committed, ${ABORTED.toLocaleString('en-US')} records of an aborted transaction between two committed ones: records of it delivered by @confluentinc/kafka-javascript ${aborted.confluent}, by @platformatic/kafka ${aborted.platformatic.toLocaleString('en-US')} (fetches of at most ${FETCH_MAX_BYTES / 2 ** 20} MiB; 0 is correct)`);
   } finally {
     await dropTopics(config, prefix);
   }

@@ -104,6 +104,8 @@ export class RecordProducer {
    * transactional id fences it; the broker aborts its open transaction.
    */
   private hung = false;
+  /** disconnect() has stopped polling: nothing may poll the native handle from then on. */
+  private disconnecting = false;
 
   private constructor(config: Pick<Config, 'kafka'>, options: ProducerOptions) {
     this.transactional = options.transactionalId !== undefined;
@@ -157,7 +159,7 @@ export class RecordProducer {
 
   private drained(): Promise<void> {
     return new Promise((resolve) => {
-      this.client.poll();
+      if (!this.disconnecting) this.client.poll();
       setTimeout(resolve, 5);
     });
   }
@@ -215,9 +217,17 @@ export class RecordProducer {
     }
   }
 
+  /**
+   * Flushes, stops polling, then disconnects. The binding's poll() uses the native handle without the
+   * lock its disconnect holds while destroying that handle, and the client's poll timer runs until the
+   * disconnect has finished: a poll in between crashed a process (SIGSEGV in rd_kafka_q_serve, from
+   * Producer::NodePoll; @confluentinc/kafka-javascript 1.10.1). Nothing polls once the disconnect begins.
+   */
   async disconnect(): Promise<void> {
     if (this.hung) return;
     await promised((cb) => this.client.flush(10_000, cb)).catch(() => undefined);
+    this.disconnecting = true;
+    this.client.setPollInterval(0);
     await promised((cb) => this.client.disconnect(5_000, (err) => cb(err))).catch(() => undefined);
   }
 }

@@ -12,6 +12,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { asmJars, ensureJars, kafkaJars, kafkaLeaderEndpointPatch } from '../../src/stack/jars';
 import { LocalStack } from '../../src/stack/stack';
+import { RecordProducer } from '../../src/kafka/producer';
+import type { Producer } from '@confluentinc/kafka-javascript';
 
 const trade: EquityTrade = {
   ticker: 'SPY',
@@ -60,6 +62,39 @@ describe('foundation: broker + registry + Avro wire format', () => {
     if (fs.existsSync(path.join(jars, 'kafka-3.9.1', '.complete'))) {
       expect(kafkaLeaderEndpointPatch(jars, path.join(jars, 'kafka-3.9.1', 'libs'), asm)).toBeNull();
     }
+  });
+
+  /**
+   * Regression: a process died of SIGSEGV in rd_kafka_q_serve under Producer::NodePoll (core file of an
+   * integration run). The binding's poll() uses the native handle without the lock its disconnect takes
+   * to destroy it, and the client's poll timer runs until the disconnect has finished. Here the timer
+   * polls every millisecond; none of its polls may come once the disconnect has begun.
+   */
+  it('a producer stops polling before its disconnect destroys the native handle', async () => {
+    const topic = uniqueName('test.poll-race');
+    await createTopics(t.admin, [topic], 1);
+    const producer = await RecordProducer.connect(t.kafka, { clientSuffix: 'poll-race' });
+    const client = (producer as unknown as { client: Producer }).client;
+    let disconnecting = false;
+    let polls = 0;
+    let pollsWhileDisconnecting = 0;
+    const poll = client.poll.bind(client);
+    client.poll = () => {
+      polls += 1;
+      if (disconnecting) pollsWhileDisconnecting += 1;
+      return poll();
+    };
+    const disconnect = client.disconnect.bind(client) as (...args: unknown[]) => Producer;
+    (client as unknown as { disconnect: (...args: unknown[]) => Producer }).disconnect = (...args) => {
+      disconnecting = true;
+      return disconnect(...args);
+    };
+    client.setPollInterval(1);
+    await producer.send([{ topic, key: 'SPY', value: Buffer.alloc(100, 1) }]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await producer.disconnect();
+    expect(polls).toBeGreaterThan(5);
+    expect(pollsWhileDisconnecting).toBe(0);
   });
 
   it('sends and reads an Avro record through the real broker with the Confluent wire format', async () => {

@@ -184,23 +184,28 @@ const range = (rates: number[]): string => `${Math.round(Math.min(...rates)).toL
 export async function run(): Promise<void> {
   const prefix = `bench-clients-${Date.now().toString(36)}.`;
   const config = loadConfig({ overrides: { metrics: { base_port: 0 } } });
-  const [confluentTopic, platformaticTopic, abortedTopic] = [`${prefix}confluent`, `${prefix}platformatic`, `${prefix}aborted`];
-  await createTopics(config, [confluentTopic, platformaticTopic]);
+  // Each round writes a topic per client; every read is of the first round's confluent topic.
+  const written = Array.from({ length: ROUNDS }, (_, round) => ({ confluent: `${prefix}r${round}.confluent`, platformatic: `${prefix}r${round}.platformatic` }));
+  const readTopic = written[0].confluent;
+  const abortedTopic = `${prefix}aborted`;
+  await createTopics(config, written.flatMap((w) => [w.confluent, w.platformatic]));
   await createTopics({ ...config, topics: { ...config.topics, partitions: 1 } }, [abortedTopic]);
   try {
     const pool = values();
     const produced = { confluent: [] as number[], platformatic: [] as number[] };
-    produced.confluent.push(await produceConfluent(config, confluentTopic, pool));
-    produced.platformatic.push(await producePlatformatic(config, platformaticTopic, pool));
+    for (const topics of written) {
+      produced.confluent.push(await produceConfluent(config, topics.confluent, pool));
+      produced.platformatic.push(await producePlatformatic(config, topics.platformatic, pool));
+    }
     const consumed = { confluent: [] as number[], platformatic: [] as number[], perfTest: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
-      consumed.perfTest.push(consumerPerfTest(config, confluentTopic));
-      consumed.confluent.push(await consumeConfluent(config, confluentTopic));
-      consumed.platformatic.push(await consumePlatformatic(config, confluentTopic));
+      consumed.perfTest.push(consumerPerfTest(config, readTopic));
+      consumed.confluent.push(await consumeConfluent(config, readTopic));
+      consumed.platformatic.push(await consumePlatformatic(config, readTopic));
     }
     const limit = Math.max(...consumed.perfTest);
     const share = (rates: number[]): string => `${Math.round((100 * Math.min(...rates)) / limit)}–${Math.round((100 * Math.max(...rates)) / limit)}%`;
-    console.log(`${RECORDS.toLocaleString('en-US')} records of ${VALUE_BYTES} B, ${config.topics.partitions} partitions, ${KEYS.length} keys, transactions of ${PER_TRANSACTION.toLocaleString('en-US')}, lz4; read_committed reads, ${ROUNDS} rounds each`);
+    console.log(`${RECORDS.toLocaleString('en-US')} records of ${VALUE_BYTES} B, ${config.topics.partitions} partitions, ${KEYS.length} keys, transactions of ${PER_TRANSACTION.toLocaleString('en-US')}, lz4; read_committed reads; ${ROUNDS} alternating rounds of each`);
     console.log('| client | consume, records/s | share of consumer-perf-test (best) | transactional produce, records/s |');
     console.log('| --- | --- | --- | --- |');
     console.log(`| kafka-consumer-perf-test (JVM) | ${range(consumed.perfTest)} | 100% | |`);

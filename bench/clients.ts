@@ -9,12 +9,10 @@
  */
 import { Consumer, Producer } from '@platformatic/kafka';
 import { loadConfig, type Config } from '../src/config';
-import { createAdmin } from '../src/kafka/client';
 import { readTopicToEnd } from '../src/kafka/consumer';
 import { RecordProducer, type OutgoingMessage } from '../src/kafka/producer';
-import { createMissingTopics, durabilityOf } from '../src/kafka/topics';
 import { LocalStack } from '../src/stack/stack';
-import { dropTopics } from './topics';
+import { createBenchTopics, dropTopics } from './topics';
 
 const RECORDS = Number(process.env.BENCH_CLIENT_RECORDS ?? 1_000_000);
 const VALUE_BYTES = 148; // an OptionTrade's mean Avro size (bench:flatfile)
@@ -37,17 +35,6 @@ function values(): Buffer[] {
 
 function seconds(since: bigint): number {
   return Number(process.hrtime.bigint() - since) / 1e9;
-}
-
-async function createTopics(config: Config, names: string[]): Promise<void> {
-  const admin = createAdmin(config, 'bench');
-  await admin.connect();
-  try {
-    const durability = durabilityOf(config);
-    await createMissingTopics(admin, names.map((name) => ({ name, partitions: config.topics.partitions, durability, configs: {} })));
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function produceConfluent(config: Config, topic: string, pool: Buffer[]): Promise<number> {
@@ -98,28 +85,39 @@ async function consumeConfluent(config: Config, topic: string): Promise<number> 
   return count / seconds(start);
 }
 
-async function consumePlatformatic(config: Config, topic: string): Promise<number> {
+/**
+ * Reads a topic from its start with @platformatic/kafka (a fresh group, nothing committed), handing
+ * each message over until `done` says so.
+ */
+async function readWithPlatformatic(config: Config, topic: string, onMessage: (m: { key: Buffer; value: Buffer }) => boolean, options: { maxBytes?: number } = {}): Promise<void> {
   const consumer = new Consumer({ clientId: 'optflow-bench-clients', groupId: `optflow-bench-clients-${process.pid}-${Date.now()}`, bootstrapBrokers: config.kafka.brokers });
-  let count = 0;
-  let bytes = 0;
-  const start = process.hrtime.bigint();
   try {
-    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100 });
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100, ...options });
     await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`@platformatic/kafka did not finish reading ${topic} within 120 s`)), 120_000);
       stream.on('error', reject);
-      stream.on('data', (m: { value: Buffer }) => {
-        count++;
-        bytes += m.value.length;
-        if (count === RECORDS) resolve();
+      stream.on('data', (m: { key: Buffer; value: Buffer }) => {
+        if (onMessage(m)) resolve(clearTimeout(timer));
       });
     });
-    const rate = count / seconds(start);
     await stream.close();
-    if (bytes !== RECORDS * VALUE_BYTES) throw new Error(`platformatic read ${count} records, ${bytes} bytes`);
-    return rate;
   } finally {
     await consumer.close(true);
   }
+}
+
+async function consumePlatformatic(config: Config, topic: string): Promise<number> {
+  let count = 0;
+  let bytes = 0;
+  const start = process.hrtime.bigint();
+  await readWithPlatformatic(config, topic, (m) => {
+    count++;
+    bytes += m.value.length;
+    return count === RECORDS;
+  });
+  const rate = count / seconds(start);
+  if (bytes !== RECORDS * VALUE_BYTES) throw new Error(`platformatic read ${count} records, ${bytes} bytes`);
+  return rate;
 }
 
 const ABORTED = 50_000;
@@ -147,21 +145,10 @@ async function abortedDelivered(config: Config, topic: string): Promise<{ conflu
   const byKey = { confluent: new Map<string, number>(), platformatic: new Map<string, number>() };
   const count = (m: Map<string, number>, key: Buffer | null): void => void m.set(String(key), (m.get(String(key)) ?? 0) + 1);
   await readTopicToEnd(config, 'bench-clients', topic, (r) => count(byKey.confluent, r.key));
-  const consumer = new Consumer({ clientId: 'optflow-bench-clients', groupId: `optflow-bench-clients-${process.pid}-${Date.now()}`, bootstrapBrokers: config.kafka.brokers });
-  try {
-    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100, maxBytes: FETCH_MAX_BYTES });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('@platformatic/kafka did not read the last committed records within 60 s')), 60_000);
-      stream.on('error', reject);
-      stream.on('data', (m: { key: Buffer }) => {
-        count(byKey.platformatic, m.key);
-        if (byKey.platformatic.get('after') === 1000) resolve(clearTimeout(timer));
-      });
-    });
-    await stream.close();
-  } finally {
-    await consumer.close(true);
-  }
+  await readWithPlatformatic(config, topic, (m) => {
+    count(byKey.platformatic, m.key);
+    return byKey.platformatic.get('after') === 1000;
+  }, { maxBytes: FETCH_MAX_BYTES });
   for (const [client, seen] of Object.entries(byKey)) {
     if (seen.get('before') !== 1000 || seen.get('after') !== 1000) throw new Error(`${client} read ${JSON.stringify([...seen])}`);
   }
@@ -188,8 +175,8 @@ export async function run(): Promise<void> {
   const written = Array.from({ length: ROUNDS }, (_, round) => ({ confluent: `${prefix}r${round}.confluent`, platformatic: `${prefix}r${round}.platformatic` }));
   const readTopic = written[0].confluent;
   const abortedTopic = `${prefix}aborted`;
-  await createTopics(config, written.flatMap((w) => [w.confluent, w.platformatic]));
-  await createTopics({ ...config, topics: { ...config.topics, partitions: 1 } }, [abortedTopic]);
+  await createBenchTopics(config, written.flatMap((w) => [w.confluent, w.platformatic]));
+  await createBenchTopics(config, [abortedTopic], 1);
   try {
     const pool = values();
     const produced = { confluent: [] as number[], platformatic: [] as number[] };

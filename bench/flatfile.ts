@@ -5,11 +5,9 @@
  */
 import { resolve } from 'node:path';
 import { loadConfig } from '../src/config';
-import { createAdmin } from '../src/kafka/client';
-import { applyWholeTopology, dropTopics } from './topics';
+import { applyWholeTopology, createBenchTopics, dropTopics } from './topics';
 import { readTopicToEnd } from '../src/kafka/consumer';
 import { RecordProducer, type OutgoingMessage } from '../src/kafka/producer';
-import { createMissingTopics, durabilityOf } from '../src/kafka/topics';
 import { LocalStack } from '../src/stack/stack';
 import { datasetOf } from '../src/producers/flatfile/datasets';
 import { FlatfileJob } from '../src/producers/flatfile/job';
@@ -94,23 +92,14 @@ async function timePipeline(root: string): Promise<PipelineRun> {
   if (readSeconds === undefined) throw new Error('pipeline: the file never reached its produce phase');
   const sample = await sampleRecords(config, `${prefix}option.trades`);
   const recordBytes = meanValueBytes(sample);
-  await createPerfTopic(config, `${prefix}perf`);
+  await createBenchTopics(config, [`${prefix}perf`]);
   const perfSeconds = timeProducerPerfTest(config, prefix, produced, recordBytes);
-  await createPerfTopic(config, `${prefix}client`);
+  await createBenchTopics(config, [`${prefix}client`]);
   const clientSeconds = await timeClientAlone(config, `${prefix}client`, produced, sample);
   await dropTopics(config, prefix);
   const { universe } = config;
   return { seconds, readSeconds, produced, perfSeconds, clientSeconds, recordBytes, universe: universe.underlyings.join(',') };
 }
-
-/** The perf test's topic, shaped like option.trades (the broker does not create topics on demand). */
-async function createPerfTopic(config: ReturnType<typeof loadConfig>, name: string): Promise<void> {
-  const admin = createAdmin(config, 'bench');
-  await admin.connect();
-  await createMissingTopics(admin, [{ name, partitions: config.topics.partitions, configs: {}, durability: durabilityOf(config) }]);
-  await admin.disconnect();
-}
-
 
 export async function run(): Promise<void> {
   const root = resolve(process.cwd(), 'bench/out/flatfile');

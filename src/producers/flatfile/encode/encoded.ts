@@ -66,9 +66,9 @@ export function halvesOf(value: bigint): Uint32Array {
 }
 
 function writeInt64(value: bigint, out: Buffer, pos: number): void {
-  halvesOf(value);
-  out.writeUInt32LE(halves[0], pos);
-  out.writeUInt32LE(halves[1], pos + 4);
+  const h = halvesOf(value);
+  out.writeUInt32LE(h[0], pos);
+  out.writeUInt32LE(h[1], pos + 4);
 }
 
 /**

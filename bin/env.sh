@@ -5,7 +5,8 @@
 #  - The Kafka client (@confluentinc/kafka-javascript, librdkafka inside) is compiled against Debian's
 #    libraries when its prebuilt binary (from GitHub) cannot be fetched: CKJS_LINKING=dynamic, the
 #    -dev packages (installed with apt-get when running as root), and the headers of the Node in use.
-#  - node_modules installed (npm ci) when missing, stale, or built for another Node.
+#  - node_modules installed (npm ci) when missing, stale, or built for another Node, and the Kafka
+#    binding's patch applied (bin/patch-kafka-binding.js).
 OPTFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OPTFLOW_NODE_MAJOR=24
 OPTFLOW_DEBS="libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev"
@@ -44,3 +45,6 @@ optflow_deps_ok() {
 if ! optflow_deps_ok; then
   (cd "$OPTFLOW_ROOT" && npm ci --no-audit --no-fund) >&2
 fi
+# The Kafka binding's patch (patches/): npm ci's postinstall applies it; this covers a node_modules
+# installed before it existed. Silent when there is nothing to do.
+node "$OPTFLOW_ROOT/bin/patch-kafka-binding.js" --quiet >&2

@@ -4,10 +4,11 @@ import { EquityTrade } from '../../src/domain/records';
 import { KafkaRegistryLog } from '../../src/registry/kafka-log';
 import { SchemaRegistryServer } from '../../src/registry/server';
 import { RegistryState } from '../../src/registry/state';
-import { produceValues, readTopic } from './kafka-io';
+import { produceValues, readTopic, sendRaw } from './kafka-io';
+import { readTopicToEnd } from '../../src/kafka/consumer';
 import { connectTestKafka, createTopics, TestKafka, uniqueName } from './helpers';
 import { createRegistry } from '../../src/avro/serde';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { asmJars, ensureJars, kafkaJars, kafkaLeaderEndpointPatch } from '../../src/stack/jars';
@@ -135,6 +136,77 @@ describe('foundation: broker + registry + Avro wire format', () => {
     expect(versions).toEqual([1, 2]);
     const lookup = await t.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(v2ok) });
     expect(lookup).toBe(second.id);
+  });
+
+  /**
+   * The client's binding is patched at install (patches/, bin/patch-kafka-binding.js): consumed values
+   * and keys are views of shared 64 KiB arenas, not a Buffer with its own memory each. Every byte must
+   * come back as sent, across arena boundaries, with the early values still intact once the later ones
+   * filled new arenas, and a value over 4 KiB in memory of its own.
+   */
+  it('consumes values and keys byte for byte, small ones as views of shared arenas (the patched binding)', async () => {
+    const topic = uniqueName('foundation.arena');
+    await createTopics(t.admin, [topic], 1);
+    let seed = 7;
+    const nextSize = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % 3_000;
+    const sent = Array.from({ length: 3_000 }, (_, i) => {
+      const size = i === 1_500 ? 100_000 : nextSize();
+      const value = i % 500 === 3 ? null : Buffer.from(Array.from({ length: size }, (_, j) => (i * 31 + j) & 0xff));
+      return { key: `key-${i}-${'k'.repeat(i % 40)}`, value };
+    });
+    await sendRaw(t.kafka, topic, sent);
+    const received: { key: Buffer | null; value: Buffer | null }[] = [];
+    await readTopicToEnd(t.kafka, 'test-arena', topic, (r) => void received.push({ key: r.key, value: r.value }));
+
+    expect(received).toHaveLength(sent.length);
+    received.forEach((r, i) => {
+      expect(r.key?.toString()).toBe(sent[i].key);
+      if (sent[i].value === null) expect(r.value).toBeNull();
+      else expect(Buffer.compare(r.value!, sent[i].value!)).toBe(0);
+    });
+    const large = received[1_500].value!;
+    expect(large.byteOffset === 0 && large.buffer.byteLength === 100_000).toBe(true);
+    const arenas = new Set(received.filter((r) => r.value !== null && r.value.length <= 4096).map((r) => r.value!.buffer));
+    expect(arenas.size).toBeGreaterThan(1);
+    expect(arenas.size).toBeLessThan(sent.length / 10);
+    for (const arena of arenas) expect(arena.byteLength).toBe(65_536);
+  });
+
+  /**
+   * The patch's first version handed out a view of an arena not yet made when a process's very first
+   * pooled copy was zero bytes long. Only a fresh process has no arena, so this one consumes in a child.
+   */
+  it('a fresh process whose first consumed value and key are empty gets empty buffers (the patched binding)', async () => {
+    const topic = uniqueName('foundation.arena-empty');
+    await createTopics(t.admin, [topic], 1);
+    const producer = await RecordProducer.connect(t.kafka, { clientSuffix: 'arena-empty' });
+    try {
+      await producer.send([
+        { topic, key: Buffer.alloc(0), value: Buffer.alloc(0) },
+        { topic, key: 'SPY', value: Buffer.from('after') },
+      ]);
+    } finally {
+      await producer.disconnect();
+    }
+    const child = `
+      const { KafkaConsumer } = require('@confluentinc/kafka-javascript');
+      const c = new KafkaConsumer({ 'bootstrap.servers': process.argv[1], 'group.id': 'arena-empty', 'enable.auto.commit': false }, {});
+      c.connect({}, (err) => {
+        if (err) throw err;
+        c.assign([{ topic: process.argv[2], partition: 0, offset: 0 }]);
+        const seen = [];
+        const next = () => c.consume(10, (e, messages) => {
+          if (e) throw e;
+          for (const m of messages) seen.push([m.key.length, m.value.toString()]);
+          if (seen.length < 2) return next();
+          console.log(JSON.stringify(seen));
+          c.disconnect(() => process.exit(0));
+        });
+        next();
+      });`;
+    const run = spawnSync(process.execPath, ['-e', child, t.kafka.kafka.brokers.join(','), topic], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.signal).toBeNull();
+    expect(JSON.parse(run.stdout)).toEqual([[0, ''], [3, 'after']]);
   });
 
   it('keeps schema ids across a registry restart (state lives in the _schemas topic)', async () => {

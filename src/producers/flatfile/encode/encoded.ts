@@ -256,7 +256,7 @@ export class FrameWriter {
     return this.pos;
   }
 
-  /** The buffer, with room for `bytes` more from `position`: for a writer of its own frames (option-trade-rows.ts), which then `commit`s. */
+  /** The buffer, with room for `bytes` more from `position`: for a writer of its own frames (byte-rows.ts), which then `commit`s. */
   reserve(bytes: number): Buffer {
     while (this.pos + bytes > this.buf.length) this.grow();
     return this.buf;

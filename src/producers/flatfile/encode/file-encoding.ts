@@ -1,17 +1,19 @@
 /**
  * A file's decompressed bytes → its encoded records (encoded.ts) and dead letters, in file order:
- * per line the universe filter, split and normalise (rows.ts), then the option-quote pre-filter
- * (quote-reduction.ts) and the encoding. `encodeInline` does it on the calling thread;
- * `EncodingPool` (encoding-pool.ts) spreads the lines over worker threads and hands back the same
- * batches in the same order.
+ * per line the universe filter, then the row written straight from its bytes (byte-rows.ts) or split,
+ * normalised (normalise.ts) and encoded, with the option-quote pre-filter (quote-reduction.ts).
+ * `encodeInline` does it on the calling thread; `EncodingPool` (encoding-pool.ts) spreads the lines
+ * over worker threads and hands back the same batches in the same order.
  */
 import type { Dataset } from '../datasets';
 import { FrameWriter, halvesOf } from './encoded';
-import { LatestTime, OptionTradeRows } from './option-trade-rows';
+import { LatestTime } from './byte-rows';
+import { OptionTradeRows } from './option-trade-rows';
+import { EquityQuoteRows, OptionQuoteRows, type QuoteAdmission } from './quote-rows';
 import type { MarketRecord } from '../parse/normalise';
 import type { RootMap } from '../parse/opra-lite';
 import type { QuoteReduction } from '../ingest/quote-reduction';
-import { FlatFileParser, type ParseStats, type Rejection } from '../parse/flat-file-parser';
+import { FlatFileParser, type ParseStats, type Rejection, type RowShortcut } from '../parse/flat-file-parser';
 import type { Universe } from '../parse/universe';
 import type { ColumnIndex } from '../parse/columns';
 
@@ -56,13 +58,28 @@ export class RowEncoder {
   constructor(spec: EncodingSpec) {
     this.frames = new FrameWriter(spec.dataset, spec.schemaId);
     this.reduction = spec.reduction;
-    const shortcut = spec.dataset.id === 'us_options_opra/trades_v1'
-      ? (columns: ColumnIndex) => OptionTradeRows.forHeader(columns, spec.origin, spec.rootMap, this.frames, this.latest)
-      : undefined;
     this.parser = new FlatFileParser({
-      dataset: spec.dataset, origin: spec.origin, universe: spec.universe, rootMap: spec.rootMap, onRecord: (r) => this.add(r), shortcut,
+      dataset: spec.dataset, origin: spec.origin, universe: spec.universe, rootMap: spec.rootMap, onRecord: (r) => this.add(r),
+      shortcut: (columns) => this.byteRows(spec, columns),
     });
   }
+
+  /** The dataset's writer of rows straight from their bytes (byte-rows.ts), for this header. */
+  private byteRows(spec: EncodingSpec, columns: ColumnIndex): RowShortcut | null {
+    switch (spec.dataset.id) {
+      case 'us_options_opra/trades_v1': return OptionTradeRows.forHeader(columns, spec.origin, spec.rootMap, this.frames, this.latest);
+      case 'us_options_opra/quotes_v1': return OptionQuoteRows.forHeader(columns, spec.origin, spec.rootMap, this.frames, this.latest, this.reduction === null ? null : this.admit);
+      case 'us_stocks_sip/quotes_v1': return EquityQuoteRows.forHeader(columns, spec.origin, this.frames, this.latest);
+      case 'us_stocks_sip/trades_v1': return null;
+    }
+  }
+
+  /** Quote reduction's read-time filter, counting what it drops. */
+  private readonly admit: QuoteAdmission = (ticker, time) => {
+    if (this.reduction === null || this.reduction.candidate(ticker, time)) return true;
+    this.quotesSkipped++;
+    return false;
+  };
 
   push(chunk: Buffer): EncodedBatch {
     return this.take(this.parser.push(chunk).rejections);
@@ -81,11 +98,7 @@ export class RowEncoder {
   private add(record: MarketRecord): void {
     const time = halvesOf(record.sip_timestamp);
     this.latest.observe(time[1], time[0]);
-    if (this.reduction !== null && !this.reduction.candidate(record.ticker, record.sip_timestamp)) {
-      this.quotesSkipped++;
-      return;
-    }
-    this.frames.add(record);
+    if (this.admit(record.ticker, record.sip_timestamp)) this.frames.add(record);
   }
 
   private take(rejections: Rejection[]): EncodedBatch {

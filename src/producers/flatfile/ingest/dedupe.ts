@@ -10,7 +10,7 @@ import type { MarketRecord } from '../parse/normalise';
 
 /**
  * Two independent 32-bit multiplicative hashes over UTF-16 code units (murmur3 finaliser), fed one unit
- * at a time: `hash64` feeds a string's; the option-trade rows (option-trade-rows.ts) feed a line's ASCII
+ * at a time: `hash64` feeds a string's; the byte-level row writers (byte-rows.ts) feed a line's ASCII
  * bytes, which are the same units, without making the string. The length comes first.
  */
 export class Hash64 {

@@ -10,7 +10,7 @@ import type { RootMap } from './opra-lite';
 import { REJECT_REASONS, RowRejection, splitFields, type RejectReason } from './fields';
 import { DEFAULT_UNIVERSE, lineFilterFor, type LineFilter, type Universe } from './universe';
 
-/** A writer that takes kept rows of the usual shape straight from their bytes (option-trade-rows.ts). */
+/** A writer that takes kept rows of the usual shape straight from their bytes (byte-rows.ts). */
 export interface RowShortcut {
   /** true: the row is written; false: the parser parses it (and rejects it, if it must). */
   row(buf: Buffer, start: number, end: number, lineNumber: number): boolean;

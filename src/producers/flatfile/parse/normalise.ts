@@ -28,7 +28,7 @@ function getter(columns: ColumnIndex, name: ColumnName): FieldGetter {
   return i < 0 ? () => '' : (fields) => fields[i];
 }
 
-const STOCK_SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,15}$/;
+export const STOCK_SYMBOL = /^[A-Za-z][A-Za-z0-9.\-/]{0,15}$/;
 
 function stockTicker(value: string): string {
   if (value.length === 0) throw new RowRejection('missing_field', 'ticker is empty');

@@ -1,0 +1,206 @@
+/**
+ * Rows of Massive's usual shape written straight from the line's bytes into their spill frame
+ * (encoded.ts), with no field strings, bigints or record object: the parser's way spent most of a
+ * worker's time making those for a frame that holds none of them. A row qualifies when every field is
+ * plain and canonical (row-fields.ts); any other row is left to the parser (`row` returns false), which
+ * also makes every rejection. The frames are byte for byte the parser's
+ * (test/unit/flatfile/byte-rows.test.ts). One subclass per dataset: option-trade-rows.ts, quote-rows.ts.
+ */
+import { writeZigzag64 } from '../../../avro/types';
+import { FRAME, type FrameWriter } from './encoded';
+import { RowFields, writeVarint } from './row-fields';
+import { Hash64 } from '../ingest/dedupe';
+import type { ColumnIndex, ColumnName } from '../parse/columns';
+import type { RowShortcut } from '../parse/flat-file-parser';
+
+/** The latest event time seen, as the two 32-bit halves of the ns count (hi = -1: none yet). */
+export class LatestTime {
+  hi = -1;
+  lo = 0;
+
+  observe(hi: number, lo: number): void {
+    if (hi > this.hi || (hi === this.hi && lo > this.lo)) {
+      this.hi = hi;
+      this.lo = lo;
+    }
+  }
+
+  /** The latest time, and forgets it. */
+  take(): bigint | null {
+    const latest = this.hi < 0 ? null : (BigInt(this.hi) << 32n) | BigInt(this.lo);
+    this.hi = -1;
+    this.lo = 0;
+    return latest;
+  }
+}
+
+/** What is worked out once per ticker (a file's rows come grouped by it). */
+export interface RowKey {
+  /** The ticker (a contract's OPRA symbol, or a stock's), as text and as the line's bytes. */
+  text: string;
+  bytes: Buffer;
+  /** The Kafka key: the underlying, or for a stock the ticker (then the very `bytes` Buffer). */
+  group: Buffer;
+  /** The value's leading fields, which depend on the ticker alone. */
+  avro: Buffer;
+}
+
+/** The last row's key, or a new one made from the ticker's text (null: leave the row to the parser). */
+export class RowKeys {
+  private last: RowKey | null = null;
+
+  constructor(private readonly make: (ticker: string) => RowKey | null) {}
+
+  of(buf: Buffer, start: number, end: number): RowKey | null {
+    const known = this.last;
+    if (known !== null && known.bytes.length === end - start) {
+      let i = 0;
+      while (i < known.bytes.length && known.bytes[i] === buf[start + i]) i++;
+      if (i === known.bytes.length) return known;
+    }
+    for (let i = start; i < end; i++) if (buf[i] >= 0x80) return null;
+    const key = end === start ? null : this.make(buf.toString('latin1', start, end));
+    if (key !== null) this.last = key;
+    return key;
+  }
+}
+
+/**
+ * The columns a writer reads, by its own names for them; null when a `required` one is missing. An
+ * absent optional column reads the fields' always-empty slot, as the parser's getter reads ''.
+ */
+export function columnPositions<Required extends string, Optional extends string>(
+  columns: ColumnIndex, required: Record<Required, ColumnName>, optional: Record<Optional, ColumnName>,
+): Record<Required | Optional, number> | null {
+  const positions: Record<string, number> = {};
+  for (const [field, name] of Object.entries<ColumnName>(required)) {
+    positions[field] = columns.indexOf(name);
+    if (positions[field] < 0) return null;
+  }
+  for (const [field, name] of Object.entries<ColumnName>(optional)) {
+    const at = columns.indexOf(name);
+    positions[field] = at < 0 ? columns.fieldCount : at;
+  }
+  return positions as Record<Required | Optional, number>;
+}
+
+/** A string as Avro writes it: zig-zag length, then its UTF-8. */
+export function avroString(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  const out = Buffer.alloc(10 + bytes.length);
+  const at = writeVarint(out, 0, bytes.length);
+  return out.subarray(0, at + bytes.copy(out, at));
+}
+
+/** An optional timestamp as the union's branch and value (hi = -1: null). */
+export function writeOptionalTime(out: Buffer, pos: number, hi: number, lo: number): number {
+  if (hi < 0) {
+    out[pos] = 0;
+    return pos + 1;
+  }
+  out[pos] = 2;
+  return writeZigzag64(out, pos + 1, hi, lo);
+}
+
+export abstract class ByteRows implements RowShortcut {
+  protected readonly fields: RowFields;
+  protected readonly hash = new Hash64();
+  private readonly header: Buffer;
+  private readonly origin: Buffer;
+  /** Set by `read`: the row's key, event time and sequence (-1: none). */
+  protected key: RowKey | null = null;
+  protected timeHi = 0;
+  protected timeLo = 0;
+  protected sequence = -1;
+
+  protected constructor(fieldCount: number, origin: string, private readonly frames: FrameWriter, private readonly latest: LatestTime) {
+    this.fields = new RowFields(fieldCount);
+    this.origin = avroString(origin);
+    this.header = frames.header;
+  }
+
+  row(buf: Buffer, start: number, end: number, lineNumber: number): boolean {
+    if (!this.fields.split(buf, start, end) || !this.read(buf)) return false;
+    if (!this.admit()) {
+      this.latest.observe(this.timeHi, this.timeLo);
+      return true;
+    }
+    const key = this.key!;
+    const frameAt = this.frames.position;
+    const out = this.frames.reserve(64 + 2 * (key.group.length + key.bytes.length) + this.header.length + key.avro.length + this.origin.length + 4 * (end - start));
+    let pos = this.writeHead(out, frameAt + 4, buf, key);
+    pos += this.header.copy(out, pos);
+    pos += key.avro.copy(out, pos);
+    pos = this.writeFields(out, pos, buf);
+    if (pos < 0) return false; // nothing committed: the parser takes the row
+    out[pos++] = 0; // source: flatfile, the enum's first symbol
+    pos += this.origin.copy(out, pos);
+    pos = writeVarint(out, pos, lineNumber);
+    out.writeUInt32LE(pos - frameAt - 4, frameAt);
+    this.frames.commit(pos);
+    this.latest.observe(this.timeHi, this.timeLo);
+    return true;
+  }
+
+  /** Reads the split row: its key, time, sequence and what `writeFields` needs; false when a field is not plain. */
+  protected abstract read(buf: Buffer): boolean;
+
+  /** dedupe.ts's hash64 of the row's `dedupeKey`, from `hash.begin` on, over the line's own bytes. */
+  protected abstract hashKey(buf: Buffer, key: RowKey): void;
+
+  /** The value's fields after the key's and before source, origin and offset; -1 when one is not plain. */
+  protected abstract writeFields(out: Buffer, pos: number, buf: Buffer): number;
+
+  /** false: a valid row that is dropped (quote reduction); it still counts toward the latest time. */
+  protected admit(): boolean {
+    return true;
+  }
+
+  /** The sequence number as the union's branch and value. */
+  protected writeSequence(out: Buffer, pos: number): number {
+    if (this.sequence < 0) {
+      out[pos] = 0;
+      return pos + 1;
+    }
+    out[pos] = 2;
+    return writeVarint(out, pos + 1, this.sequence);
+  }
+
+  /** Reads an optional sequence_number column; false when not plain. */
+  protected readSequence(buf: Buffer, column: number): boolean {
+    if (this.fields.isEmpty(column)) this.sequence = -1;
+    else if (this.fields.canonicalInteger(buf, column, true)) this.sequence = this.fields.number;
+    else return false;
+    return true;
+  }
+
+  /** Reads the event time (sip_timestamp); false when not plain. */
+  protected readTime(buf: Buffer, column: number): boolean {
+    if (!this.fields.timestamp(buf, column)) return false;
+    this.timeHi = this.fields.hi;
+    this.timeLo = this.fields.lo;
+    return true;
+  }
+
+  /** The frame's key part (encoded.ts writeFrameHead's bytes); returns where the value starts. */
+  private writeHead(out: Buffer, head: number, buf: Buffer, key: RowKey): number {
+    out.writeUInt32LE(this.timeLo, head + FRAME.TIME);
+    out.writeUInt32LE(this.timeHi, head + FRAME.TIME + 4);
+    const sequence = this.sequence;
+    out[head + FRAME.HAS_SEQ] = sequence < 0 ? 0 : 1;
+    out.writeUInt32LE(sequence < 0 ? 0 : sequence % 0x1_0000_0000, head + FRAME.SEQ);
+    out.writeUInt32LE(sequence < 0 ? 0 : Math.floor(sequence / 0x1_0000_0000), head + FRAME.SEQ + 4);
+    this.hashKey(buf, key);
+    out.writeUInt32LE(this.hash.hi, head + FRAME.HASH_HI);
+    out.writeUInt32LE(this.hash.lo, head + FRAME.HASH_LO);
+    let pos = head + FRAME.GROUP_LENGTH;
+    out.writeUInt16LE(key.group.length, pos);
+    pos += 2 + key.group.copy(out, pos + 2);
+    if (key.group === key.bytes) {
+      out.writeUInt16LE(0xffff, pos); // a stock's ticker is its group: stored once
+      return pos + 2;
+    }
+    out.writeUInt16LE(key.bytes.length, pos);
+    return pos + 2 + key.bytes.copy(out, pos + 2);
+  }
+}

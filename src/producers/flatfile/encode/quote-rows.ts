@@ -1,0 +1,203 @@
+/**
+ * Stock and option quote rows straight from their bytes (byte-rows.ts): together the bulk of a real
+ * day (10–20 million stock quotes, OPRA's option quotes many times that, most dropped by quote
+ * reduction after being read).
+ */
+import { writeZigzag64 } from '../../../avro/types';
+import { ByteRows, RowKeys, avroString, columnPositions, writeOptionalTime, type LatestTime, type RowKey } from './byte-rows';
+import type { FrameWriter } from './encoded';
+import { optionContracts } from './option-trade-rows';
+import { writeVarint, type RowFields } from './row-fields';
+import type { ColumnIndex, ColumnName } from '../parse/columns';
+import type { RootMap } from '../parse/opra-lite';
+import { STOCK_SYMBOL } from '../parse/normalise';
+import type { Hash64 } from '../ingest/dedupe';
+
+const BAR = 124;
+const QUOTE_KEY = 81; // 'Q', a quote's dedupe key's first character
+
+/** Stock tickers: the key is the ticker, the leading field the ticker. */
+function stockTickers(): RowKeys {
+  return new RowKeys((ticker) => {
+    if (!STOCK_SYMBOL.test(ticker)) return null;
+    const bytes = Buffer.from(ticker, 'latin1');
+    return { text: ticker, bytes, group: bytes, avro: avroString(ticker) };
+  });
+}
+
+/**
+ * One side of a quote. A price of exactly "0" is Massive's absent side: price, size and exchange are
+ * all null and the other two columns are not read (normalise.ts quoteSide).
+ */
+class QuoteSide {
+  private present = false;
+  private price = 0;
+  private size = 0;
+  /** -1: none. */
+  private exchange = -1;
+
+  constructor(private readonly priceAt: number, private readonly sizeAt: number, private readonly exchangeAt: number) {}
+
+  read(f: RowFields, buf: Buffer): boolean {
+    this.present = !f.isZero(buf, this.priceAt);
+    if (!this.present) return true;
+    if (!f.price(buf, this.priceAt)) return false;
+    this.price = f.number;
+    if (!f.canonicalInteger(buf, this.sizeAt, false)) return false;
+    this.size = f.number;
+    this.exchange = f.isEmpty(this.exchangeAt) ? -1 : f.code(buf, this.exchangeAt);
+    return f.isEmpty(this.exchangeAt) || this.exchange >= 0;
+  }
+
+  /** Its part of the dedupe key's length: `|price|size`, both empty when absent. */
+  keyWidth(f: RowFields): number {
+    return this.present ? 2 + f.width(this.priceAt) + f.width(this.sizeAt) : 2;
+  }
+
+  hashKey(f: RowFields, buf: Buffer, hash: Hash64): void {
+    if (this.present) {
+      f.hashField(hash, buf, this.priceAt);
+      f.hashField(hash, buf, this.sizeAt);
+    } else {
+      hash.unit(BAR);
+      hash.unit(BAR);
+    }
+  }
+
+  /** price, size, exchange: three unions. */
+  write(out: Buffer, pos: number): number {
+    if (!this.present) {
+      out[pos] = 0;
+      out[pos + 1] = 0;
+      out[pos + 2] = 0;
+      return pos + 3;
+    }
+    out[pos] = 2;
+    out.writeDoubleLE(this.price, pos + 1);
+    out[pos + 9] = 2;
+    pos = writeVarint(out, pos + 10, this.size);
+    if (this.exchange < 0) {
+      out[pos] = 0;
+      return pos + 1;
+    }
+    out[pos] = 2;
+    return writeVarint(out, pos + 1, this.exchange);
+  }
+}
+
+type QuoteColumn = 'ticker' | 'sip' | 'sequence' | 'bidPrice' | 'bidSize' | 'bidExchange' | 'askPrice' | 'askSize' | 'askExchange';
+
+/** The columns both kinds of quote read, and `extra`; null when one every row needs is missing. */
+function quoteColumns<Extra extends string>(columns: ColumnIndex, extra: Record<Extra, ColumnName>): Record<QuoteColumn | Extra, number> | null {
+  return columnPositions(columns, { ticker: 'ticker', sip: 'sip_timestamp', bidPrice: 'bid_price', askPrice: 'ask_price' }, {
+    sequence: 'sequence_number', bidSize: 'bid_size', bidExchange: 'bid_exchange', askSize: 'ask_size', askExchange: 'ask_exchange', ...extra,
+  });
+}
+
+/** What both kinds share: key, time, sequence and the two sides, and the dedupe key of all of them. */
+abstract class QuoteRows<Extra extends string> extends ByteRows {
+  protected readonly bid: QuoteSide;
+  protected readonly ask: QuoteSide;
+
+  protected constructor(protected readonly columns: Record<QuoteColumn | Extra, number>, private readonly keys: RowKeys, fieldCount: number, origin: string, frames: FrameWriter, latest: LatestTime) {
+    super(fieldCount, origin, frames, latest);
+    this.bid = new QuoteSide(columns.bidPrice, columns.bidSize, columns.bidExchange);
+    this.ask = new QuoteSide(columns.askPrice, columns.askSize, columns.askExchange);
+  }
+
+  /** The key, time, sequence and sides; the subclass reads what else it needs. */
+  protected readQuote(buf: Buffer): boolean {
+    const c = this.columns;
+    const f = this.fields;
+    this.key = this.keys.of(buf, f.starts[c.ticker], f.ends[c.ticker]);
+    return this.key !== null && this.readTime(buf, c.sip) && this.readSequence(buf, c.sequence) && this.bid.read(f, buf) && this.ask.read(f, buf);
+  }
+
+  /** `Q|ticker|sip|sequence|bid_price|bid_size|ask_price|ask_size` (dedupeKey). */
+  protected hashKey(buf: Buffer, key: RowKey): void {
+    const c = this.columns;
+    const f = this.fields;
+    const hash = this.hash.begin(2 + key.bytes.length + 2 + f.width(c.sip) + f.width(c.sequence) + this.bid.keyWidth(f) + this.ask.keyWidth(f));
+    hash.unit(QUOTE_KEY);
+    hash.unit(BAR);
+    hash.bytes(key.bytes, 0, key.bytes.length);
+    f.hashField(hash, buf, c.sip);
+    f.hashField(hash, buf, c.sequence);
+    this.bid.hashKey(f, buf, hash);
+    this.ask.hashKey(f, buf, hash);
+  }
+}
+
+type StockQuoteColumn = 'participant' | 'trf' | 'conditions' | 'indicators' | 'tape';
+
+export class EquityQuoteRows extends QuoteRows<StockQuoteColumn> {
+  private participantHi = -1;
+  private participantLo = 0;
+  private trfHi = -1;
+  private trfLo = 0;
+
+  static forHeader(columns: ColumnIndex, origin: string, frames: FrameWriter, latest: LatestTime): EquityQuoteRows | null {
+    const at = quoteColumns(columns, {
+      participant: 'participant_timestamp', trf: 'trf_timestamp', conditions: 'conditions', indicators: 'indicators', tape: 'tape',
+    });
+    return at === null ? null : new EquityQuoteRows(at, stockTickers(), columns.fieldCount, origin, frames, latest);
+  }
+
+  protected read(buf: Buffer): boolean {
+    const c = this.columns;
+    const f = this.fields;
+    if (!this.readQuote(buf)) return false;
+    if (f.isNoTime(buf, c.participant)) this.participantHi = -1;
+    else if (f.timestamp(buf, c.participant)) [this.participantHi, this.participantLo] = [f.hi, f.lo];
+    else return false;
+    if (f.isNoTime(buf, c.trf)) this.trfHi = -1;
+    else if (f.timestamp(buf, c.trf)) [this.trfHi, this.trfLo] = [f.hi, f.lo];
+    else return false;
+    return true;
+  }
+
+  /** sip, participant and TRF times, sequence, the sides, conditions, indicators, tape. */
+  protected writeFields(out: Buffer, pos: number, buf: Buffer): number {
+    const c = this.columns;
+    const f = this.fields;
+    pos = writeZigzag64(out, pos, this.timeHi, this.timeLo);
+    pos = writeOptionalTime(out, pos, this.participantHi, this.participantLo);
+    pos = writeOptionalTime(out, pos, this.trfHi, this.trfLo);
+    pos = this.writeSequence(out, pos);
+    pos = this.ask.write(out, this.bid.write(out, pos));
+    pos = f.writeCodeList(buf, c.conditions, out, pos);
+    if (pos < 0) return -1;
+    pos = f.writeCodeList(buf, c.indicators, out, pos);
+    if (pos < 0) return -1;
+    return f.writeOptionalCode(buf, c.tape, out, pos);
+  }
+}
+
+/** false: a quote no trade of the day can see (quote-reduction.ts), dropped and counted by the caller. */
+export type QuoteAdmission = (ticker: string, time: bigint) => boolean;
+
+export class OptionQuoteRows extends QuoteRows<never> {
+  private constructor(columns: Record<QuoteColumn, number>, keys: RowKeys, fieldCount: number, origin: string, frames: FrameWriter, latest: LatestTime, private readonly admission: QuoteAdmission | null) {
+    super(columns, keys, fieldCount, origin, frames, latest);
+  }
+
+  static forHeader(columns: ColumnIndex, origin: string, rootMap: RootMap, frames: FrameWriter, latest: LatestTime, admission: QuoteAdmission | null): OptionQuoteRows | null {
+    const at = quoteColumns(columns, {});
+    return at === null ? null : new OptionQuoteRows(at, optionContracts(rootMap), columns.fieldCount, origin, frames, latest, admission);
+  }
+
+  protected read(buf: Buffer): boolean {
+    return this.readQuote(buf);
+  }
+
+  protected override admit(): boolean {
+    return this.admission === null || this.admission(this.key!.text, (BigInt(this.timeHi) << 32n) | BigInt(this.timeLo));
+  }
+
+  /** sip time, sequence, the sides. */
+  protected writeFields(out: Buffer, pos: number): number {
+    pos = writeZigzag64(out, pos, this.timeHi, this.timeLo);
+    pos = this.writeSequence(out, pos);
+    return this.ask.write(out, this.bid.write(out, pos));
+  }
+}

@@ -328,3 +328,63 @@ describe('option-quote rows straight from their bytes', () => {
     expect(outcome.rejections.length).toBeGreaterThan(3000);
   });
 });
+
+const ST_HEADER = 'ticker,conditions,correction,exchange,id,participant_timestamp,price,sequence_number,sip_timestamp,size,tape,trf_id,trf_timestamp';
+const ST_ROW = 'MSFT,12,,11,1,1679990400018025984,276.16,1550,1679990400018381329,55,3,,0';
+const STOCK_TRADES = specOf('us_stocks_sip/trades_v1');
+
+describe('stock-trade rows straight from their bytes', () => {
+  it('real Massive rows: the same frames as the parser, every row by the shortcut', () => {
+    const csv = sampleText('stock_trades_sample.csv.gz');
+    let outcome: Outcome | undefined;
+    const written = shortcutRows(() => (outcome = expectSame(csv, 4096, STOCK_TRADES)));
+    expect(outcome!.count).toBe(99);
+    expect(written).toBe(99);
+  });
+
+  it('a generated day with its malformed rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optflow-rows-'));
+    try {
+      const day = await generateDay({ date: '2025-03-07', seed: 37, outDir: dir, stockTradesPerUnderlying: 3_000, datasets: ['us_stocks_sip/trades_v1'] });
+      const trades = day.files.find((f) => f.dataset === 'us_stocks_sip/trades_v1')!;
+      let outcome: Outcome | undefined;
+      const written = shortcutRows(() => (outcome = expectSame(gunzipSync(readFileSync(trades.path)), 1000, STOCK_TRADES)));
+      expect(outcome!.count).toBeGreaterThan(2_500);
+      expect(outcome!.rejections.length).toBeGreaterThan(0);
+      expect(written).toBeGreaterThan(outcome!.count * 0.95);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('edge cases of every field; without a sequence number the id goes into the dedupe key', () => {
+    const variants = fieldVariants(ST_ROW, [
+      [0, ['MSFT', 'BRK.B', 'msft', '1ABC', '', 'ABCDEFGHIJKLMNOPQ', 'MSFTé']],
+      [1, ['', '12', '"12,37"', '"12, 37"', 'x']],
+      [2, ['', '0', '12', '012']],
+      [3, ['', '0', '011', '1234567890']],
+      [4, ['', '1', 'abc', '"a,b"', 'é', '0', '"x""y"', '" 1"']],
+      [5, ['', '0', '00', '679990400018025984', 'x']],
+      [6, ['276.16', '0', '276.10', '.5', '-1', '1e2', '']],
+      [7, ['', '0', '01550', '9007199254740993']],
+      [8, ['1679990400018381329', '999999999999999999', '']],
+      [9, ['55', '0', '0.5', '55.0', '1e2', '', '-1', '100.25', '0.0001']],
+      [10, ['', '3', '03', 'x']],
+      [11, ['', '201', '01', '2147483648']],
+      [12, ['', '0', '1679990400018381000', '00', 'x']],
+    ]);
+    const noSequence = ['', '1', 'abc', '"a,b"', 'é'].map((id) => `MSFT,12,,11,${id},0,276.16,,1679990400018381330,55,3,,0`);
+    let outcome: Outcome | undefined;
+    const written = shortcutRows(() => (outcome = expectSame(file(ST_HEADER, [...variants, ...noSequence, `${ST_ROW},`, '', ST_ROW]), 83, STOCK_TRADES)));
+    expect(outcome!.rejections.length).toBeGreaterThan(20);
+    expect(written).toBeGreaterThan(40);
+  });
+
+  it('20,000 rows with random edits', () => {
+    const random = randomInts(13);
+    const rows = randomlyEdited(() => (random(3) === 0 ? ST_ROW.replace(',1550,', ',,') : ST_ROW), 20_000, 20_281_206);
+    const outcome = expectSame(file(ST_HEADER, rows), 8192, STOCK_TRADES);
+    expect(outcome.count).toBeGreaterThan(2000);
+    expect(outcome.rejections.length).toBeGreaterThan(3000);
+  });
+});

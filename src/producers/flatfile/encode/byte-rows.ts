@@ -4,11 +4,15 @@
  * worker's time making those for a frame that holds none of them. A row qualifies when every field is
  * plain and canonical (row-fields.ts); any other row is left to the parser (`row` returns false), which
  * also makes every rejection. The frames are byte for byte the parser's
- * (test/unit/flatfile/byte-rows.test.ts). One subclass per dataset: option-trade-rows.ts, quote-rows.ts.
+ * (test/unit/flatfile/byte-rows.test.ts). One subclass per dataset: equity-trade-rows.ts,
+ * option-trade-rows.ts, quote-rows.ts (stock and option quotes).
  */
 import { writeZigzag64 } from '../../../avro/types';
 import { FRAME, type FrameWriter } from './encoded';
+import { avroString, type RowKey } from './row-keys';
 import { RowFields, writeVarint } from './row-fields';
+
+const BAR = 124;
 import { Hash64 } from '../ingest/dedupe';
 import type { ColumnIndex, ColumnName } from '../parse/columns';
 import type { RowShortcut } from '../parse/flat-file-parser';
@@ -34,37 +38,6 @@ export class LatestTime {
   }
 }
 
-/** What is worked out once per ticker (a file's rows come grouped by it). */
-export interface RowKey {
-  /** The ticker (a contract's OPRA symbol, or a stock's), as text and as the line's bytes. */
-  text: string;
-  bytes: Buffer;
-  /** The Kafka key: the underlying, or for a stock the ticker (then the very `bytes` Buffer). */
-  group: Buffer;
-  /** The value's leading fields, which depend on the ticker alone. */
-  avro: Buffer;
-}
-
-/** The last row's key, or a new one made from the ticker's text (null: leave the row to the parser). */
-export class RowKeys {
-  private last: RowKey | null = null;
-
-  constructor(private readonly make: (ticker: string) => RowKey | null) {}
-
-  of(buf: Buffer, start: number, end: number): RowKey | null {
-    const known = this.last;
-    if (known !== null && known.bytes.length === end - start) {
-      let i = 0;
-      while (i < known.bytes.length && known.bytes[i] === buf[start + i]) i++;
-      if (i === known.bytes.length) return known;
-    }
-    for (let i = start; i < end; i++) if (buf[i] >= 0x80) return null;
-    const key = end === start ? null : this.make(buf.toString('latin1', start, end));
-    if (key !== null) this.last = key;
-    return key;
-  }
-}
-
 /**
  * The columns a writer reads, by its own names for them; null when a `required` one is missing. An
  * absent optional column reads the fields' always-empty slot, as the parser's getter reads ''.
@@ -84,22 +57,34 @@ export function columnPositions<Required extends string, Optional extends string
   return positions as Record<Required | Optional, number>;
 }
 
-/** A string as Avro writes it: zig-zag length, then its UTF-8. */
-export function avroString(text: string): Buffer {
-  const bytes = Buffer.from(text, 'utf8');
-  const out = Buffer.alloc(10 + bytes.length);
-  const at = writeVarint(out, 0, bytes.length);
-  return out.subarray(0, at + bytes.copy(out, at));
-}
+/** An optional timestamp column (empty or "0": none), read and written as its union. */
+export class OptionalTime {
+  /** -1: none. */
+  private hi = -1;
+  private lo = 0;
 
-/** An optional timestamp as the union's branch and value (hi = -1: null). */
-export function writeOptionalTime(out: Buffer, pos: number, hi: number, lo: number): number {
-  if (hi < 0) {
-    out[pos] = 0;
-    return pos + 1;
+  constructor(private readonly column: number) {}
+
+  /** false when the field is neither none nor a plain timestamp. */
+  read(f: RowFields, buf: Buffer): boolean {
+    if (f.isNoTime(buf, this.column)) {
+      this.hi = -1;
+      return true;
+    }
+    if (!f.timestamp(buf, this.column)) return false;
+    this.hi = f.hi;
+    this.lo = f.lo;
+    return true;
   }
-  out[pos] = 2;
-  return writeZigzag64(out, pos + 1, hi, lo);
+
+  write(out: Buffer, pos: number): number {
+    if (this.hi < 0) {
+      out[pos] = 0;
+      return pos + 1;
+    }
+    out[pos] = 2;
+    return writeZigzag64(out, pos + 1, this.hi, this.lo);
+  }
 }
 
 export abstract class ByteRows implements RowShortcut {
@@ -154,6 +139,17 @@ export abstract class ByteRows implements RowShortcut {
   /** false: a valid row that is dropped (quote reduction); it still counts toward the latest time. */
   protected admit(): boolean {
     return true;
+  }
+
+  /** The dedupe key `${kind}|ticker|…` of fields taken as they are in the line, after the ticker. */
+  protected hashFields(kind: number, buf: Buffer, key: RowKey, columns: readonly number[]): void {
+    let length = 2 + key.bytes.length;
+    for (const column of columns) length += 1 + this.fields.width(column);
+    const hash = this.hash.begin(length);
+    hash.unit(kind);
+    hash.unit(BAR);
+    hash.bytes(key.bytes, 0, key.bytes.length);
+    for (const column of columns) this.fields.hashField(hash, buf, column);
   }
 
   /** The sequence number as the union's branch and value. */

@@ -8,6 +8,7 @@
 import type { Dataset } from '../datasets';
 import { FrameWriter, halvesOf } from './encoded';
 import { LatestTime } from './byte-rows';
+import { EquityTradeRows } from './equity-trade-rows';
 import { OptionTradeRows } from './option-trade-rows';
 import { EquityQuoteRows, OptionQuoteRows, type QuoteAdmission } from './quote-rows';
 import type { MarketRecord } from '../parse/normalise';
@@ -70,7 +71,7 @@ export class RowEncoder {
       case 'us_options_opra/trades_v1': return OptionTradeRows.forHeader(columns, spec.origin, spec.rootMap, this.frames, this.latest);
       case 'us_options_opra/quotes_v1': return OptionQuoteRows.forHeader(columns, spec.origin, spec.rootMap, this.frames, this.latest, this.reduction === null ? null : this.admit);
       case 'us_stocks_sip/quotes_v1': return EquityQuoteRows.forHeader(columns, spec.origin, this.frames, this.latest);
-      case 'us_stocks_sip/trades_v1': return null;
+      case 'us_stocks_sip/trades_v1': return EquityTradeRows.forHeader(columns, spec.origin, this.frames, this.latest);
     }
   }
 

@@ -4,26 +4,16 @@
  * reduction after being read).
  */
 import { writeZigzag64 } from '../../../avro/types';
-import { ByteRows, RowKeys, avroString, columnPositions, writeOptionalTime, type LatestTime, type RowKey } from './byte-rows';
+import { ByteRows, OptionalTime, columnPositions, type LatestTime } from './byte-rows';
+import { optionContracts, stockTickers, type RowKey, type RowKeys } from './row-keys';
 import type { FrameWriter } from './encoded';
-import { optionContracts } from './option-trade-rows';
 import { writeVarint, type RowFields } from './row-fields';
 import type { ColumnIndex, ColumnName } from '../parse/columns';
 import type { RootMap } from '../parse/opra-lite';
-import { STOCK_SYMBOL } from '../parse/normalise';
 import type { Hash64 } from '../ingest/dedupe';
 
 const BAR = 124;
 const QUOTE_KEY = 81; // 'Q', a quote's dedupe key's first character
-
-/** Stock tickers: the key is the ticker, the leading field the ticker. */
-function stockTickers(): RowKeys {
-  return new RowKeys((ticker) => {
-    if (!STOCK_SYMBOL.test(ticker)) return null;
-    const bytes = Buffer.from(ticker, 'latin1');
-    return { text: ticker, bytes, group: bytes, avro: avroString(ticker) };
-  });
-}
 
 /**
  * One side of a quote. A price of exactly "0" is Massive's absent side: price, size and exchange are
@@ -131,10 +121,8 @@ abstract class QuoteRows<Extra extends string> extends ByteRows {
 type StockQuoteColumn = 'participant' | 'trf' | 'conditions' | 'indicators' | 'tape';
 
 export class EquityQuoteRows extends QuoteRows<StockQuoteColumn> {
-  private participantHi = -1;
-  private participantLo = 0;
-  private trfHi = -1;
-  private trfLo = 0;
+  private readonly participant = new OptionalTime(this.columns.participant);
+  private readonly trf = new OptionalTime(this.columns.trf);
 
   static forHeader(columns: ColumnIndex, origin: string, frames: FrameWriter, latest: LatestTime): EquityQuoteRows | null {
     const at = quoteColumns(columns, {
@@ -144,16 +132,7 @@ export class EquityQuoteRows extends QuoteRows<StockQuoteColumn> {
   }
 
   protected read(buf: Buffer): boolean {
-    const c = this.columns;
-    const f = this.fields;
-    if (!this.readQuote(buf)) return false;
-    if (f.isNoTime(buf, c.participant)) this.participantHi = -1;
-    else if (f.timestamp(buf, c.participant)) [this.participantHi, this.participantLo] = [f.hi, f.lo];
-    else return false;
-    if (f.isNoTime(buf, c.trf)) this.trfHi = -1;
-    else if (f.timestamp(buf, c.trf)) [this.trfHi, this.trfLo] = [f.hi, f.lo];
-    else return false;
-    return true;
+    return this.readQuote(buf) && this.participant.read(this.fields, buf) && this.trf.read(this.fields, buf);
   }
 
   /** sip, participant and TRF times, sequence, the sides, conditions, indicators, tape. */
@@ -161,8 +140,7 @@ export class EquityQuoteRows extends QuoteRows<StockQuoteColumn> {
     const c = this.columns;
     const f = this.fields;
     pos = writeZigzag64(out, pos, this.timeHi, this.timeLo);
-    pos = writeOptionalTime(out, pos, this.participantHi, this.participantLo);
-    pos = writeOptionalTime(out, pos, this.trfHi, this.trfLo);
+    pos = this.trf.write(out, this.participant.write(out, pos));
     pos = this.writeSequence(out, pos);
     pos = this.ask.write(out, this.bid.write(out, pos));
     pos = f.writeCodeList(buf, c.conditions, out, pos);

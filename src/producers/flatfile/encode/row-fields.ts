@@ -74,6 +74,11 @@ export class RowFields {
     return this.ends[column] === this.starts[column];
   }
 
+  isAscii(buf: Buffer, column: number): boolean {
+    for (let i = this.starts[column]; i < this.ends[column]; i++) if (buf[i] >= 0x80) return false;
+    return true;
+  }
+
   /** Exactly "0". */
   isZero(buf: Buffer, column: number): boolean {
     return this.ends[column] === this.starts[column] + 1 && buf[this.starts[column]] === ZERO;

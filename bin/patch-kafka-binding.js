@@ -24,7 +24,7 @@ const path = require('node:path');
 /** A line of each patched file that only the patch has. */
 const MARKERS = [
   ['src/common.cc', 'arena->IsEmpty()'],
-  ['src/producer.cc', 'consumer_lock'],
+  ['src/producer.cc', 'the consumer must still be able to leave'],
 ];
 /** bin/env.sh's call: says nothing unless it patched or compiled something. */
 const QUIET = process.argv.includes('--quiet');

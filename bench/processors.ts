@@ -33,6 +33,7 @@ const DECODE_BATCH = 1000;
  */
 interface InputRecord {
   topic: string;
+  partition: number;
   key: string | null;
   start: number;
   end: number;
@@ -67,7 +68,7 @@ async function inputsOf(config: Config, definition: ProcessorDefinition): Promis
       if (markerOf(r.value, r.headers) !== null || !r.value) return;
       // The first decode of a writer schema fetches it; after that decodeKnown is synchronous.
       const eventTime = input.eventTime(await serde.decode(r.value));
-      out.push({ partition: r.partition, eventTime, record: { topic: input.topic, key: r.key?.toString() ?? null, start: size, end: size + r.value.length, decode } });
+      out.push({ partition: r.partition, eventTime, record: { topic: input.topic, partition: r.partition, key: r.key?.toString() ?? null, start: size, end: size + r.value.length, decode } });
       values.push(r.value);
       size += r.value.length;
     });
@@ -90,7 +91,9 @@ async function inMemoryRun(config: Config, definition: ProcessorDefinition): Pro
  * have (it decodes each record just before processing it; see bench/day.ts).
  */
 function inMemory(config: Config, definition: ProcessorDefinition, { records, arena }: Inputs): number {
-  const driver = new ProcessorDriver(definition, config);
+  // One driver per partition, as the runtime has one task per partition: each with its own watermark.
+  const drivers = new Map<number, ProcessorDriver>();
+  const driverOf = (partition: number): ProcessorDriver => drivers.get(partition) ?? drivers.set(partition, new ProcessorDriver(definition, config)).get(partition)!;
   let seconds = 0;
   const timed = (work: () => void): void => {
     const started = process.hrtime.bigint();
@@ -98,14 +101,16 @@ function inMemory(config: Config, definition: ProcessorDefinition, { records, ar
     seconds += Number(process.hrtime.bigint() - started) / 1e9;
   };
   for (let from = 0; from < records.length; from += DECODE_BATCH) {
-    const batch = records.slice(from, from + DECODE_BATCH).map((r) => ({ topic: r.topic, key: r.key, value: r.decode(arena.subarray(r.start, r.end)) }));
+    const batch = records.slice(from, from + DECODE_BATCH).map((r) => ({ driver: driverOf(r.partition), topic: r.topic, key: r.key, value: r.decode(arena.subarray(r.start, r.end)) }));
     timed(() => {
-      for (const r of batch) driver.pipe(r.topic, r.value, r.key);
+      for (const r of batch) r.driver.pipe(r.topic, r.value, r.key);
     });
   }
   timed(() => {
-    driver.advanceWatermark(BigInt(Date.parse(`${DATE}T23:59:59Z`)) * 1_000_000n);
-    driver.drainEncoded();
+    for (const driver of drivers.values()) {
+      driver.advanceWatermark(BigInt(Date.parse(`${DATE}T23:59:59Z`)) * 1_000_000n);
+      driver.drainEncoded();
+    }
   });
   return seconds;
 }

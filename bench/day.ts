@@ -181,7 +181,7 @@ export async function pureCore(dir: string, config: Config): Promise<{ greeks: {
   for (const dataset of [...DATASETS].sort((a, b) => Number(a.kind === 'OptionQuote') - Number(b.kind === 'OptionQuote'))) {
     const key = flatFileKey(dataset.id, DATE);
     const reader = { source, schemaId: 0, encoding: encodeInline, decide: (etag: string) => fileAction(undefined, etag, true), priorHashes: async () => new HashMultiset(16) };
-    const dayReduction = dataset.kind === 'OptionQuote' && trades ? { by: 'bench', reduction: new QuoteReduction(trades) } : null;
+    const dayReduction = dataset.kind === 'OptionQuote' && trades ? { by: 'bench', reduction: new QuoteReduction(trades), readAhead: true } : null;
     const read = await readDayFile({ dataset, date: DATE, key, etag: 'e', size: 0 }, reader, settings, newFileProgress(key, dataset.shortName, 0, 0), 4, { collectTrades: dataset.kind === 'OptionTrade', dayReduction });
     if ('skipped' in read) throw new Error('unexpected skip');
     if (read.read.tradeTimes) trades = read.read.tradeTimes;

@@ -18,6 +18,7 @@ import { recordKey, type MarketRecord } from '../../src/producers/flatfile/parse
 import { FlatFileParser } from '../../src/producers/flatfile/parse/flat-file-parser';
 import { compareKeys, sortKey } from '../../src/producers/flatfile/sort/order';
 import { QuoteReduction, reduceSorted, TradeTimes } from '../../src/producers/flatfile/ingest/quote-reduction';
+import { READ_AHEAD_TAG } from '../../src/producers/flatfile/ingest/day';
 import { loadState, stateTopics } from '../../src/producers/flatfile/ingest/state';
 import { applyTopologyUnder, connectTestKafka, uniqueName, type TestKafka } from './helpers';
 import { readTopic, readUntil, spawnCli, until, waitExit } from './kafka-io';
@@ -336,7 +337,7 @@ test('option-quote reduction on: kill -9 mid-day, then resume: exactly the reduc
   const quotes = files.find((f) => f.dataset === 'us_options_opra/quotes_v1')!;
   const trades = files.find((f) => f.dataset === 'us_options_opra/trades_v1')!;
   expect(files.every((f) => cut.get(f.key)?.status === 'in_progress' && cut.get(f.key)!.position > 0)).toBe(true);
-  expect(cut.get(quotes.key)!.reducedBy).toBe(`${trades.key}@${cut.get(trades.key)!.etag}`);
+  expect(cut.get(quotes.key)!.reducedBy).toBe(`${trades.key}@${cut.get(trades.key)!.etag}${READ_AHEAD_TAG}`);
   expect(await produce(e)).toBe(0);
   const kept = await reducedQuotes(quotes, trades);
   const all = parseFile(quotes.path, datasetOfFile(quotes), quotes.key);

@@ -15,7 +15,7 @@ import { durabilityOf, requireTopics } from '../../kafka/topics';
 import { logger } from '../../util/log';
 import { dayKey, fileAction, sameFiles, type DayCheckpoint, type FileAction, type FileCheckpoint } from './ingest/checkpoint';
 import type { Dataset } from './datasets';
-import { commitFailure, CorruptFileError, disposeDay, produceDay, readDayFile, readTradeTimes, type DayFile, type DayReduction, type IngestPorts, type IngestSettings } from './ingest/day';
+import { commitFailure, CorruptFileError, disposeDay, produceDay, readDayFile, readTradeTimes, type DayFile, READ_AHEAD_TAG, type DayReduction, type IngestPorts, type IngestSettings } from './ingest/day';
 import { QuoteReduction, type TradeTimes } from './ingest/quote-reduction';
 import { EncodingPool } from './encode/encoding-pool';
 import { encodeInline, type EncodingSpec } from './encode/file-encoding';
@@ -203,7 +203,7 @@ export class FlatfileJob {
         let dayReduction: DayReduction | null = null;
         if (reduce && trades !== undefined && file.dataset.kind === 'OptionQuote') {
           tradeTimes ??= await readTradeTimes(trades, this.source, this.settings());
-          dayReduction = { by: `${trades.key}@${trades.etag}`, reduction: new QuoteReduction(tradeTimes) };
+          dayReduction = { by: `${trades.key}@${trades.etag}${READ_AHEAD_TAG}`, reduction: new QuoteReduction(tradeTimes), readAhead: true };
         }
         const collectTrades = reduce && file === trades;
         const result = await this.readWithRetries(file, progress[i], day.files.length, { collectTrades, dayReduction });

@@ -11,7 +11,7 @@ import { DATASETS, flatFileKey } from '../../../src/producers/flatfile/datasets'
 import { HashMultiset } from '../../../src/producers/flatfile/ingest/dedupe';
 import { encodeInline } from '../../../src/producers/flatfile/encode/file-encoding';
 import { datasetValues } from '../../../src/producers/flatfile/encode/encoded';
-import { daySequence, disposeDay, readDayFile, type DayFile } from '../../../src/producers/flatfile/ingest/day';
+import { daySequence, disposeDay, READ_AHEAD_TAG, readDayFile, type DayFile } from '../../../src/producers/flatfile/ingest/day';
 import { recordKey } from '../../../src/producers/flatfile/local-day';
 import type { MarketRecord } from '../../../src/producers/flatfile/parse/normalise';
 import { newFileProgress } from '../../../src/producers/flatfile/ingest/progress';
@@ -45,7 +45,11 @@ interface Run {
   skipped: number;
 }
 
-async function readDay(dir: string, reduce: boolean): Promise<DayFile[]> {
+/** off: every quote sent; merge: the exact rule on the merged stream only; read-ahead: also one quote ahead at read (the product's way). */
+type Reducing = 'off' | 'merge' | 'read-ahead';
+
+async function readDay(dir: string, reducing: Reducing): Promise<DayFile[]> {
+  const reduce = reducing !== 'off';
   const source = new LocalSource(dir);
   const settings = { universe: UNIVERSE, rootMap: {}, sortMemoryRecords: 40_000, transactionRecords: 1000 };
   const files: DayFile[] = [];
@@ -56,7 +60,7 @@ async function readDay(dir: string, reduce: boolean): Promise<DayFile[]> {
     const planned = { dataset, date: DATE, key, etag: 'e', size: 0 };
     const reader = { source, schemaId: 0, encoding: encodeInline, decide: (etag: string) => fileAction(undefined, etag, true), priorHashes: async () => new HashMultiset(16) };
     const isQuotes = dataset.kind === 'OptionQuote';
-    const dayReduction = reduce && isQuotes ? { by: 'trades@e', reduction: new QuoteReduction(trades!) } : null;
+    const dayReduction = reduce && isQuotes ? { by: 'trades@e', reduction: new QuoteReduction(trades!), readAhead: reducing === 'read-ahead' } : null;
     const collectTrades = reduce && dataset.kind === 'OptionTrade';
     const read = await readDayFile(planned, reader, settings, newFileProgress(key, dataset.shortName, 0, 0), DATASETS.length, { collectTrades, dayReduction });
     if ('skipped' in read) throw new Error('unexpected skip');
@@ -66,8 +70,8 @@ async function readDay(dir: string, reduce: boolean): Promise<DayFile[]> {
   return files;
 }
 
-async function runPipeline(dir: string, reduce: boolean, config: Config): Promise<Run> {
-  const files = await readDay(dir, reduce);
+async function runPipeline(dir: string, reducing: Reducing, config: Config): Promise<Run> {
+  const files = await readDay(dir, reducing);
   const greeksOf = new Map<number, ProcessorDriver>();
   const stockTrades = new Map<number, MarketRecord[]>();
   let sent = 0;
@@ -114,14 +118,16 @@ async function runPipeline(dir: string, reduce: boolean, config: Config): Promis
 describe('option-quote reduction through greeks and features', () => {
   let dir: string;
   let on: Run;
+  let mergeOnly: Run;
   let off: Run;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'optflow-reduce-'));
     await generateRealDay({ date: DATE, outDir: dir, seed: 7, fraction: 0.0015, underlyings: DEFAULT_UNDERLYINGS, contractsPerUnderlying: 200 });
     const config = loadConfig({ env: { NODE_ENV: 'test' }, overrides: { universe: { underlyings: UNIVERSE }, topics: { partitions: PARTITIONS } } });
-    on = await runPipeline(dir, true, config);
-    off = await runPipeline(dir, false, config);
+    on = await runPipeline(dir, 'read-ahead', config);
+    mergeOnly = await runPipeline(dir, 'merge', config);
+    off = await runPipeline(dir, 'off', config);
   }, 120_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,14 +139,45 @@ describe('option-quote reduction through greeks and features', () => {
     expect(off.sent - on.sent).toBe(off.quotesSent - on.quotesSent);
   });
 
-  it('gives byte-identical enriched trades and feature windows, in the same order', () => {
-    expect(on.enriched.length).toBe(off.enriched.length);
-    expect(on.enriched.filter((o) => o.topic !== 'option.trades.enriched')).toEqual([]); // nothing late, no dead letters
-    for (let i = 0; i < off.enriched.length; i++) expect(on.enriched[i].bytes.equals(off.enriched[i].bytes)).toBe(true);
-    expect(on.windows.length).toBe(off.windows.length);
-    expect(on.windows.filter((o) => o.topic !== 'features')).toEqual([]);
-    for (let i = 0; i < off.windows.length; i++) expect(on.windows[i].bytes.equals(off.windows[i].bytes)).toBe(true);
+  it('sends the same quotes deciding most of them at read, one quote ahead, as on the merged stream alone', () => {
+    expect(on.quotesSent).toBe(mergeOnly.quotesSent);
+    expect(on.sent).toBe(mergeOnly.sent);
+    expect(on.skipped).toBeLessThan(0.5 * mergeOnly.skipped);
+  });
+
+  it.each(['read-ahead', 'merge'] as const)('gives byte-identical enriched trades and feature windows, in the same order (%s)', (reducing) => {
+    const run = reducing === 'read-ahead' ? on : mergeOnly;
+    expect(run.enriched.length).toBe(off.enriched.length);
+    expect(run.enriched.filter((o) => o.topic !== 'option.trades.enriched')).toEqual([]); // nothing late, no dead letters
+    for (let i = 0; i < off.enriched.length; i++) expect(run.enriched[i].bytes.equals(off.enriched[i].bytes)).toBe(true);
+    expect(run.windows.length).toBe(off.windows.length);
+    expect(run.windows.filter((o) => o.topic !== 'features')).toEqual([]);
+    for (let i = 0; i < off.windows.length; i++) expect(run.windows[i].bytes.equals(off.windows[i].bytes)).toBe(true);
     expect(new Set(off.windows.map((w) => (w.value as FeatureRecord).underlying))).toEqual(new Set(UNIVERSE));
+  });
+
+  /** Positions count items of the sequence: a file interrupted by a run without ReadAhead resumes without it. */
+  it('resumes a quote file interrupted before ReadAhead without it: the same sequence as that run', async () => {
+    const source = new LocalSource(dir);
+    const settings = { universe: UNIVERSE, rootMap: {}, sortMemoryRecords: 40_000, transactionRecords: 1000 };
+    const tradesDataset = DATASETS.find((d) => d.kind === 'OptionTrade')!;
+    const quotesDataset = DATASETS.find((d) => d.kind === 'OptionQuote')!;
+    const planned = (dataset: typeof tradesDataset) => ({ dataset, date: DATE, key: flatFileKey(dataset.id, DATE), etag: 'e', size: 0 });
+    const reader = (decide: (etag: string) => ReturnType<typeof fileAction>) => ({ source, schemaId: 0, encoding: encodeInline, decide, priorHashes: async () => new HashMultiset(16) });
+    const tradesRead = await readDayFile(planned(tradesDataset), reader((etag) => fileAction(undefined, etag, true)), settings, newFileProgress('t', 'option-trades', 0, 0), 2, { collectTrades: true });
+    if ('skipped' in tradesRead) throw new Error('unexpected skip');
+    const offered = { by: `trades@e${READ_AHEAD_TAG}`, reduction: new QuoteReduction(tradesRead.read.tradeTimes!), readAhead: true };
+    const interrupted = (): ReturnType<typeof fileAction> => ({
+      kind: 'ingest', generation: 0, priorEmitted: 0, resumeFrom: 10, resumed: { producedRecords: 10, deadLetters: 0 }, reducedBy: 'trades@e', dedupe: false,
+    });
+    const quotesRead = await readDayFile(planned(quotesDataset), reader(interrupted), settings, newFileProgress('q', 'option-quotes', 0, 0), 2, { dayReduction: offered });
+    if ('skipped' in quotesRead) throw new Error('unexpected skip');
+    try {
+      expect(quotesRead.reducedBy).toBe('trades@e');
+      expect(quotesRead.read.records.stats.records).toBe(mergeOnly.quotesSent + mergeOnly.skipped);
+    } finally {
+      await disposeDay([tradesRead, quotesRead]);
+    }
   });
 
   it('covers the cases that matter: BUY/SELL for most trades, INSIDE, stale quotes (UNKNOWN with an age) and no quote', () => {

@@ -1,4 +1,4 @@
-import { QuoteReduction, reduceSorted, TradeTimes } from '../../../src/producers/flatfile/ingest/quote-reduction';
+import { QuoteReduction, ReadAhead, reduceSorted, TradeTimes } from '../../../src/producers/flatfile/ingest/quote-reduction';
 import { AsOfSeries } from '../../../src/processors/asof';
 
 /**
@@ -92,6 +92,53 @@ describe('option-quote reduction', () => {
     expect(new Set(kept.map((q) => q.id))).toEqual(seenBy(quotes, trades, lookback));
     // The read-time pre-filter only drops quotes the exact rule drops.
     for (const d of decided) if (!reduction.candidate(d.record.ticker, d.record.sip_timestamp)) expect(d.keep).toBe(false);
+  });
+
+  /**
+   * ReadAhead drops quotes at read, in the file's own order, one quote ahead. Files here come grouped by
+   * contract (as Massive's do) with some rows out of time order, some contracts split in two runs and
+   * ties; the exact rule over what is left must keep exactly what it keeps over every quote.
+   */
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])('ReadAhead at read leaves the exact rule the same kept quotes (seed %i)', async (seed) => {
+    const rnd = prng(100 + seed);
+    const tickers = ['A', 'B', 'C', 'D', 'E'];
+    const lookback = 12n;
+    const quotes: Q[] = [];
+    for (let i = 0; i < 600; i++) quotes.push({ id: i, ticker: tickers[Math.floor(rnd() * tickers.length)], sip_timestamp: BigInt(Math.floor(rnd() * 300)) });
+    const trades: { ticker: string; t: bigint }[] = [];
+    for (let i = 0; i < 150; i++) {
+      const t = rnd() < 0.3 ? quotes[Math.floor(rnd() * quotes.length)].sip_timestamp : BigInt(Math.floor(rnd() * 340));
+      trades.push({ ticker: tickers[Math.floor(rnd() * tickers.length)], t });
+    }
+    const times = new TradeTimes();
+    for (const tr of trades) times.add(tr.ticker, tr.t);
+    const reduction = new QuoteReduction(times, lookback);
+    const bySort = (a: Q, b: Q): number => (a.sip_timestamp < b.sip_timestamp ? -1 : a.sip_timestamp > b.sip_timestamp ? 1 : a.id - b.id);
+
+    // File order: by contract (one contract's rows split in two places), in time order, then a few rows
+    // swapped; or, for odd seeds, by time alone, the contracts interleaved.
+    const grouped = seed % 2 === 0;
+    const fileOrder = [...quotes].sort((a, b) => {
+      const group = (q: Q): string => (!grouped ? '' : q.ticker === 'E' && q.sip_timestamp > 150n ? 'Z' : q.ticker);
+      return group(a).localeCompare(group(b)) || bySort(a, b);
+    });
+    for (let k = 0; k < 20; k++) {
+      const i = Math.floor(rnd() * (fileOrder.length - 1));
+      [fileOrder[i], fileOrder[i + 1]] = [fileOrder[i + 1], fileOrder[i]];
+    }
+    const candidates = fileOrder.filter((q) => reduction.candidate(q.ticker, q.sip_timestamp));
+    const readAhead = new ReadAhead(reduction);
+    const dropped = new Set<number>();
+    candidates.forEach((q, i) => {
+      if (readAhead.next(q.ticker, q.sip_timestamp)) dropped.add(candidates[i - 1].id);
+    });
+
+    const keptOf = async (stream: Q[]): Promise<number[]> =>
+      (await collect(reduceSorted(from([...stream].sort(bySort)), reduction, (q) => q.sip_timestamp))).filter((d) => d.keep).map((d) => d.record.id).sort((a, b) => a - b);
+    const all = await keptOf(quotes);
+    expect(await keptOf(candidates.filter((q) => !dropped.has(q.id)))).toEqual(all);
+    expect(dropped.size).toBeGreaterThan(candidates.length / (grouped ? 10 : 100));
+    for (const id of dropped) expect(all).not.toContain(id);
   });
 
   it('keeps a stale as-of quote (its age is part of the output) but nothing beyond the look-back', async () => {

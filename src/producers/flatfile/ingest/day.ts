@@ -33,7 +33,7 @@ import { compareKeys, ExternalSorter, MERGE_BATCH, sortKey, type SortKey } from 
 import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
 import type { RootMap } from '../parse/opra-lite';
-import { QuoteReduction, reduceSorted, TradeTimes } from './quote-reduction';
+import { FrameReadAhead, QuoteReduction, reduceSorted, TradeTimes } from './quote-reduction';
 import { FlatFileParser, type Rejection } from '../parse/flat-file-parser';
 import type { FlatFileSource } from './source';
 import { GENERATION_HEADER, type StateTopics } from './state';
@@ -80,11 +80,19 @@ export interface ReadOutput {
   tradeTimes: TradeTimes | null;
 }
 
-/** How a day's option-quote file is reduced: by the trades of `by` (file key @ ETag), or not at all. */
+/**
+ * How a day's option-quote file is reduced: by the trades of `by` (file key @ ETag, then
+ * READ_AHEAD_TAG when the exact rule also runs at read), or not at all.
+ */
 export interface DayReduction {
   by: string;
   reduction: QuoteReduction;
+  /** The exact rule one quote ahead at read (quote-reduction.ts ReadAhead) too. */
+  readAhead: boolean;
 }
+
+/** Marks a reduction that ran ReadAhead: a file interrupted without it resumes without it (its positions count those quotes). */
+export const READ_AHEAD_TAG = '+read-ahead';
 
 const SEND_BATCH_BYTES = 512 * 1024;
 
@@ -107,7 +115,7 @@ function rejectionCodec(): { encode(r: Rejection): Buffer; decode(b: Buffer): Re
   return { encode: (r) => Buffer.from(JSON.stringify(r), 'utf8'), decode: (b) => JSON.parse(b.toString('utf8')) as Rejection };
 }
 
-async function readFile(body: Readable, etag: string, s: IngestSettings, progress: FileProgress, encoding: FileEncoding, collectTrades: boolean): Promise<ReadOutput> {
+async function readFile(body: Readable, etag: string, s: IngestSettings, progress: FileProgress, encoding: FileEncoding, collectTrades: boolean, readAhead: FrameReadAhead | null): Promise<ReadOutput> {
   const records = new FrameSorter({ maxRecordsInMemory: s.sortMemoryRecords, tmpDir: s.spillDir });
   const deadLetters = new ExternalSorter<Rejection>({
     key: () => sortKey('', 0n, null), codec: rejectionCodec(), maxRecordsInMemory: 100_000, tmpDir: s.spillDir,
@@ -123,9 +131,11 @@ async function readFile(body: Readable, etag: string, s: IngestSettings, progres
   try {
     for await (const batch of encoding.batches(gunzip)) {
       if (batch.maxEventTimeNs !== null && (maxEventTimeNs === null || batch.maxEventTimeNs > maxEventTimeNs)) maxEventTimeNs = batch.maxEventTimeNs;
-      progress.quotesSkipped += batch.quotesSkipped;
+      const droppedBefore = readAhead?.dropped ?? 0;
+      const frames = readAhead === null ? batch.frames : readAhead.push(batch.frames);
+      progress.quotesSkipped += batch.quotesSkipped + (readAhead?.dropped ?? 0) - droppedBefore;
       if (tradeTimes !== null) for (const r of unpackEncoded(batch.frames)) tradeTimes.add(r.ticker, r.time);
-      await records.addFrames(batch.frames);
+      await records.addFrames(frames);
       for (const rejection of batch.rejections) await deadLetters.add(rejection);
       const { stats } = encoding;
       progress.csvBytes = stats.bytes;
@@ -135,6 +145,7 @@ async function readFile(body: Readable, etag: string, s: IngestSettings, progres
     }
     if (stream.failure) throw stream.failure;
     if (encoding.header === null) throw new CorruptFileError('file is empty (no header line)');
+    if (readAhead !== null) await records.addFrames(readAhead.end());
   } catch (err) {
     await records.dispose();
     await deadLetters.dispose();
@@ -501,7 +512,8 @@ export async function readDayFile(
   const encoding = reader.encoding({
     dataset: file.dataset, origin: file.key, universe: s.universe, rootMap: s.rootMap, schemaId: reader.schemaId, reduction: reduction?.reduction ?? null,
   });
-  const read = await readFile(opened.body, opened.etag, share, progress, encoding, options.collectTrades ?? false);
+  const readAhead = reduction?.readAhead ? new FrameReadAhead(reduction.reduction) : null;
+  const read = await readFile(opened.body, opened.etag, share, progress, encoding, options.collectTrades ?? false, readAhead);
   log.info('file_read', {
     file: file.key, seconds: (Date.now() - progress.phaseStartedAtMs) / 1000, records: read.records.stats.records,
     dead_letters: read.deadLetters.stats.records, spilled_runs: read.records.stats.runs, resume_from: action.resumeFrom,
@@ -516,6 +528,7 @@ function reductionFor(file: PlannedFile, action: IngestAction, offered: DayReduc
   const recorded = action.reducedBy ?? '';
   if (recorded === '') return null;
   if (offered?.by === recorded) return offered;
+  if (offered?.readAhead && offered.by === recorded + READ_AHEAD_TAG) return { ...offered, by: recorded, readAhead: false };
   throw new Error(
     `${file.key}: the interrupted run reduced its option quotes by the trades of ${recorded}, ` +
       `now ${offered ? `the trades are ${offered.by}` : 'no reduction is offered (massive.reduce_option_quotes off, or no option-trades file in this run)'}; ` +

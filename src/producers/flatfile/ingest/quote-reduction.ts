@@ -28,6 +28,7 @@
  *     sequence (checkpoint positions), like duplicates of a re-publication.
  */
 import { ASOF_LOOKBACK_NS } from '../../../domain/aggressor';
+import { FRAME } from '../encode/encoded';
 
 /** The option trades' times of a day, per contract, sorted. */
 export class TradeTimes {
@@ -124,6 +125,91 @@ export class QuoteReduction {
     const times = this.trades.of(ticker);
     const i = lowerBound(times, tq);
     return i < times.length && times[i] - tq <= this.lookbackNs;
+  }
+}
+
+/** Later than every event time: the limit of a quote with no trade within the look-back. */
+const NEVER = 1n << 63n;
+
+/**
+ * The exact rule applied at read, one quote ahead, in the file's own order (after the read-time
+ * filter): a quote with no trade at its own time is dropped when the next quote of the file is of
+ * its contract, strictly later, and before the first trade after it (or there is none within the
+ * look-back). In sorted order that quote's successor in its contract is at most that later quote, so
+ * the exact rule drops it too; and dropping it changes no other decision (a quote that would now be
+ * decided by a later successor could only differ if a trade fell between, and that trade would have
+ * made some dropped quote a kept one: test/unit/flatfile/quote-reduction.test.ts checks it on random
+ * files, out of order and with ties). A pure function of the file, whatever its chunking: a resumed
+ * run drops the same quotes. Massive's files come grouped by contract in time order, so on a day
+ * whose contracts trade about once a minute this drops most of what the read-time filter keeps,
+ * before the sort.
+ */
+export class ReadAhead {
+  private ticker: string | null = null;
+  private time = 0n;
+  /** The previous quote is dropped by a next one of its contract before this time (null: kept, a trade at its time). */
+  private limit: bigint | null = null;
+
+  constructor(private readonly reduction: QuoteReduction) {}
+
+  /** The file's next quote; true when the previous one is dropped. */
+  next(ticker: string, time: bigint): boolean {
+    const dropPrevious = this.limit !== null && this.ticker === ticker && time > this.time && time < this.limit;
+    const { at, after } = this.reduction.nextTrades(ticker, time);
+    this.ticker = ticker;
+    this.time = time;
+    this.limit = at ? null : after ?? NEVER;
+    return dropPrevious;
+  }
+}
+
+/**
+ * ReadAhead over a file's batches of packed frames (encoded.ts): each batch's frames less the dropped
+ * ones, the batch's last frame held back until the next batch decides it (or `end`).
+ */
+export class FrameReadAhead {
+  private readonly rule: ReadAhead;
+  /** The previous frame, its length prefix included. */
+  private held: Buffer | null = null;
+  private tickerBytes: Buffer = Buffer.alloc(0);
+  private ticker = '';
+  dropped = 0;
+
+  constructor(reduction: QuoteReduction) {
+    this.rule = new ReadAhead(reduction);
+  }
+
+  push(packed: Buffer): Buffer {
+    const kept: Buffer[] = [];
+    for (let pos = 0; pos < packed.length; ) {
+      const end = pos + 4 + packed.readUInt32LE(pos);
+      if (this.rule.next(this.tickerAt(packed, pos + 4), packed.readBigInt64LE(pos + 4 + FRAME.TIME))) this.dropped++;
+      else if (this.held !== null) kept.push(this.held);
+      this.held = packed.subarray(pos, end);
+      pos = end;
+    }
+    return kept.length === 1 ? kept[0] : Buffer.concat(kept);
+  }
+
+  /** The last frame, which nothing follows. */
+  end(): Buffer {
+    const last = this.held ?? Buffer.alloc(0);
+    this.held = null;
+    return last;
+  }
+
+  /** The frame's ticker, the last one's string when its bytes are the same. */
+  private tickerAt(packed: Buffer, frame: number): string {
+    const groupAt = frame + FRAME.GROUP;
+    const groupLength = packed.readUInt16LE(frame + FRAME.GROUP_LENGTH);
+    const lengthAt = groupAt + groupLength;
+    const length = packed.readUInt16LE(lengthAt);
+    const [from, to] = length === 0xffff ? [groupAt, groupAt + groupLength] : [lengthAt + 2, lengthAt + 2 + length];
+    if (to - from !== this.tickerBytes.length || packed.compare(this.tickerBytes, 0, this.tickerBytes.length, from, to) !== 0) {
+      this.tickerBytes = Buffer.from(packed.subarray(from, to));
+      this.ticker = this.tickerBytes.toString('utf8');
+    }
+    return this.ticker;
   }
 }
 

@@ -14,7 +14,7 @@
  * with or without the others. Proof that the rule is lossless, and exact: test/unit/flatfile/quote-reduction.test.ts
  * (brute force) and test/unit/flatfile/quote-reduction-day.test.ts (a day through greeks and features).
  *
- * Two stages, both pure functions of the day's option-trade file and the quote file, so a resumed
+ * Three stages, all pure functions of the day's option-trade file and the quote file, so a resumed
  * run (which skips `position` items of the file's sequence) sees the same sequence as the run it
  * resumes:
  *   - at read time, `candidate` drops quotes with no trade of their contract in [tq, tq + look-back]
@@ -22,6 +22,7 @@
  *     quote is also dropped by the exact rule, and dropping it changes no other quote's decision
  *     (a later quote at tq' with no trade in [tq', tq' + look-back] lies after every trade an earlier
  *     kept quote serves).
+ *   - at read time too, `ReadAhead` applies the exact rule one quote ahead in the file's order (below).
  *   - on the sorted stream, `reduceSorted` applies the exact rule with a look-ahead of at most the
  *     look-back in event time: a quote is decided when the next quote of its contract arrives or the
  *     stream passes the contract's next trade. Dropped quotes still count as items of the file's

@@ -11,11 +11,11 @@ import { writeZigzag64 } from '../../../avro/types';
 import { FRAME, type FrameWriter } from './encoded';
 import { avroString, type RowKey } from './row-keys';
 import { RowFields, writeVarint } from './row-fields';
-
-const BAR = 124;
 import { Hash64 } from '../ingest/dedupe';
 import type { ColumnIndex, ColumnName } from '../parse/columns';
 import type { RowShortcut } from '../parse/flat-file-parser';
+
+const BAR = 124;
 
 /** The latest event time seen, as the two 32-bit halves of the ns count (hi = -1: none yet). */
 export class LatestTime {

@@ -7,6 +7,8 @@
  *    (about 3.9 → 1.25 µs a message);
  *  - produce() makes no headers object for a message without headers, and copies neither a string
  *    key nor the topic's name to the heap (about 0.77 → 0.6 µs a message);
+ *  - produceBatch(topic, values, keys, from, to) enqueues a run of keyed messages to one topic in one
+ *    call, through one topic handle (RecordProducer.enqueue uses it when it is there);
  *  - poll() and the transactional calls hold the lock disconnect() takes to destroy the native
  *    handle (upstream they do not, and a poll during a disconnect crashed a process here).
  * README, "The Kafka client".
@@ -24,7 +26,7 @@ const path = require('node:path');
 /** A line of each patched file that only the patch has. */
 const MARKERS = [
   ['src/common.cc', 'arena->IsEmpty()'],
-  ['src/producer.cc', 'the consumer must still be able to leave'],
+  ['src/producer.cc', 'produceBatch(topic, values, keys, from, to)'],
 ];
 /** bin/env.sh's call: says nothing unless it patched or compiled something. */
 const QUIET = process.argv.includes('--quiet');

@@ -66,6 +66,24 @@ function headersOf(headers: Record<string, string | Buffer> | undefined): Messag
   return Object.entries(headers).map(([k, v]) => ({ [k]: v }));
 }
 
+/** The patched binding's batch call (patches/confluent-kafka-javascript-*.patch). */
+interface NativeBatchProducer {
+  /** Produces values[from..to) keyed by keys[from..to) to `topic`; returns [first index not enqueued, error code or 0]. */
+  produceBatch(topic: string, values: (Buffer | null)[], keys: (string | Buffer | null)[], from: number, to: number): [number, number];
+}
+
+/** The end of the run of messages from `from` that produceBatch can take: one topic, partitioned by key, no headers. */
+function batchableRun(messages: readonly OutgoingMessage[], from: number): number {
+  const topic = messages[from].topic;
+  let end = from;
+  while (end < messages.length) {
+    const m = messages[end];
+    if (m.topic !== topic || m.partition !== undefined || m.headers !== undefined) break;
+    end++;
+  }
+  return end;
+}
+
 /** Delivery of one send(): resolves when every message of it is acknowledged. */
 class Delivery {
   pending = 0;
@@ -142,8 +160,36 @@ export class RecordProducer {
     return producer;
   }
 
-  /** Enqueues messages; a transaction's commit (or send's wait) makes them durable. */
+  /**
+   * Enqueues messages; a transaction's commit (or send's wait) makes them durable. Runs of messages
+   * to one topic, partitioned by key and without headers, go to the patched binding's produceBatch
+   * in one call each (a call per message cost the flat-file producer about 1 µs a record).
+   */
   enqueue(messages: readonly OutgoingMessage[], delivery?: Delivery): Promise<void> | void {
+    const native = this.native;
+    if (delivery !== undefined || native === null) return this.enqueueEach(messages, delivery);
+    for (let i = 0; i < messages.length; ) {
+      const end = batchableRun(messages, i);
+      if (end === i) {
+        const waiting = this.enqueueEach(messages.slice(i, i + 1));
+        if (waiting) return waiting.then(() => this.enqueue(messages.slice(i + 1)));
+        i += 1;
+        continue;
+      }
+      const values: (Buffer | null)[] = new Array(end - i);
+      const keys: (string | Buffer | null)[] = new Array(end - i);
+      for (let j = i; j < end; j++) {
+        values[j - i] = messages[j].value;
+        keys[j - i] = messages[j].key;
+      }
+      const [next, code] = native.produceBatch(messages[i].topic, values, keys, 0, end - i);
+      if (code === QUEUE_FULL) return this.drained().then(() => this.enqueue(messages.slice(i + next)));
+      if (code !== 0) throw Object.assign(new Error(`produce to ${messages[i].topic} failed at message ${i + next}: librdkafka error ${code}`), { code });
+      i = end;
+    }
+  }
+
+  private enqueueEach(messages: readonly OutgoingMessage[], delivery?: Delivery): Promise<void> | void {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
       try {
@@ -152,9 +198,15 @@ export class RecordProducer {
       } catch (err) {
         if ((err as LibrdKafkaError).code !== QUEUE_FULL) throw err;
         // librdkafka's queue is full: let it drain, then continue from this message.
-        return this.drained().then(() => this.enqueue(messages.slice(i), delivery));
+        return this.drained().then(() => this.enqueueEach(messages.slice(i), delivery));
       }
     }
+  }
+
+  /** The native producer's produceBatch, when the binding is the patched one (a prebuilt binary has none). */
+  private get native(): NativeBatchProducer | null {
+    const native = (this.client as unknown as { _client?: Partial<NativeBatchProducer> })._client;
+    return typeof native?.produceBatch === 'function' ? (native as NativeBatchProducer) : null;
   }
 
   private drained(): Promise<void> {

@@ -13,8 +13,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { asmJars, ensureJars, kafkaJars, kafkaLeaderEndpointPatch } from '../../src/stack/jars';
 import { LocalStack } from '../../src/stack/stack';
-import { RecordProducer } from '../../src/kafka/producer';
+import { RecordProducer, type OutgoingMessage } from '../../src/kafka/producer';
+import { murmur2 } from '../../src/kafka/partitioner';
 import type { Producer } from '@confluentinc/kafka-javascript';
+
+/** Kafka's default partition of a key, over 3 partitions (what the producer's murmur2_random does for a non-null key). */
+const partitionOfBytes = (key: string | Buffer): number => (murmur2(Buffer.from(key)) & 0x7fffffff) % 3;
 
 const trade: EquityTrade = {
   ticker: 'SPY',
@@ -207,6 +211,58 @@ describe('foundation: broker + registry + Avro wire format', () => {
     const run = spawnSync(process.execPath, ['-e', child, t.kafka.kafka.brokers.join(','), topic], { encoding: 'utf8', timeout: 60_000 });
     expect(run.signal).toBeNull();
     expect(JSON.parse(run.stdout)).toEqual([[0, ''], [3, 'after']]);
+  });
+
+  /**
+   * The patched binding's produceBatch takes runs of messages to one topic keyed by their keys; a
+   * message with a partition or headers goes on its own, in order. 600,000 messages in one enqueue
+   * fill librdkafka's queue (500,000), so the batch stops there and the rest follows once it drains.
+   */
+  it('a transaction produced in batches keeps every message: keys, values, partitions and order (the patched binding)', async () => {
+    const [keyed, pinned] = [uniqueName('foundation.batch'), uniqueName('foundation.batch-pinned')];
+    await createTopics(t.admin, [keyed, pinned], 3);
+    const producer = await RecordProducer.connect(t.kafka, { clientSuffix: 'batch', transactionalId: uniqueName('batch') });
+    const keys = ['SPY', 'QQQ', 'IWM', 'ÆØÅ-ü', ''];
+    const messages: OutgoingMessage[] = [];
+    for (let i = 0; i < 600_000; i++) {
+      const value = i % 1_000 === 7 ? null : i % 1_000 === 8 ? Buffer.alloc(0) : i === 300_001 ? Buffer.alloc(100_000, 9) : Buffer.from(`v${i}`);
+      const key = i % 997 === 5 ? null : i % 991 === 6 ? Buffer.from([0, 255, i & 0xff]) : keys[i % keys.length];
+      if (i % 50_000 === 11) messages.push({ topic: keyed, partition: 2, key: 'pinned', value: Buffer.from(`p${i}`), headers: { h: `${i}` } });
+      if (i % 100_000 === 12) messages.push({ topic: pinned, partition: 1, key: null, value: Buffer.from(`q${i}`) });
+      messages.push({ topic: keyed, key, value });
+    }
+    try {
+      await producer.inTransaction(messages);
+    } finally {
+      await producer.disconnect();
+    }
+    const received = new Map<string, { partition: number; key: Buffer | null; value: Buffer | null; headers?: Record<string, Buffer> }[]>([[keyed, []], [pinned, []]]);
+    for (const topic of [keyed, pinned]) {
+      await readTopicToEnd(t.kafka, 'test-batch', topic, (r) => void received.get(topic)!.push({ partition: r.partition, key: r.key, value: r.value, headers: r.headers }));
+    }
+    for (const topic of [keyed, pinned]) {
+      const sent = messages.filter((m) => m.topic === topic);
+      const got = received.get(topic)!;
+      expect(got).toHaveLength(sent.length);
+      const hex = (b: string | Buffer | null): string | null => (b === null ? null : Buffer.from(b).toString('hex'));
+      // Where each message must land: its partition, else its key's (a null key: anywhere).
+      const placed = (m: OutgoingMessage): number | null => m.partition ?? (m.key === null ? null : partitionOfBytes(m.key));
+      // Of what arrived, the messages sent with neither (in `keyed`, every message without a key).
+      const unplacedHere = (r: { key: Buffer | null }): boolean => topic === keyed && r.key === null;
+      for (let partition = 0; partition < 3; partition++) {
+        const expected = sent.filter((m) => placed(m) === partition).map((m) => [hex(m.key), hex(m.value)]);
+        const inPartition = got.filter((r) => r.partition === partition && !unplacedHere(r)).map((r) => [hex(r.key), hex(r.value)]);
+        expect(inPartition).toEqual(expected);
+      }
+      // Messages with neither key nor partition: all there, null and empty values kept apart.
+      const unplaced = sent.filter((m) => placed(m) === null).map((m) => String(hex(m.value))).sort();
+      expect(got.filter(unplacedHere).map((r) => String(hex(r.value))).sort()).toEqual(unplaced);
+    }
+    const headed = received.get(keyed)!.filter((r) => r.headers?.h !== undefined);
+    expect(headed.map((r) => [r.partition, r.headers!.h.toString(), r.value!.toString()])).toEqual(
+      [11, 50_011, 100_011, 150_011, 200_011, 250_011, 300_011, 350_011, 400_011, 450_011, 500_011, 550_011].map((i) => [2, `${i}`, `p${i}`]),
+    );
+    expect(received.get(keyed)!.find((r) => r.value?.length === 100_000)?.value?.every((b) => b === 9)).toBe(true);
   });
 
   it('keeps schema ids across a registry restart (state lives in the _schemas topic)', async () => {

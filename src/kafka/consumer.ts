@@ -1,4 +1,4 @@
-import { CODES, KafkaConsumer, LibrdKafkaError, Message } from '@confluentinc/kafka-javascript';
+import { CODES, KafkaConsumer, LibrdKafkaError, Message, MessageHeader } from '@confluentinc/kafka-javascript';
 import { Config } from '../config';
 import { ClientProperties, clientProperties, routeLogs } from './client';
 import type { OffsetToCommit } from './producer';
@@ -71,21 +71,63 @@ export async function whileCoordinatorMoves<T>(call: () => T | Promise<T>, budge
   }
 }
 
+const CONSUME_TIMEOUT_MS = 100;
+
 export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 function toRecord(m: Message): ConsumedRecord {
-  let headers: Record<string, Buffer> | undefined;
-  if (m.headers && m.headers.length > 0) {
-    headers = {};
-    for (const h of m.headers) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
-  }
+  const headers = m.headers && m.headers.length > 0 ? headersOf(m.headers) : undefined;
   const key = m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(String(m.key));
   return { topic: m.topic, partition: m.partition, offset: BigInt(m.offset), key, value: m.value ?? null, headers, timestampMs: m.timestamp ?? 0 };
+}
+
+/**
+ * The patched binding's consumePacked batch (patches/confluent-kafka-javascript-*.patch): [count,
+ * chunks, meta, topics, headers]. meta holds PACKED_FIELDS numbers a message: offset, partition,
+ * timestamp, topic index, then chunk, start and length of its value and of its key (chunk -1: null);
+ * headers holds [message index, headers] pairs.
+ */
+type PackedBatch = [number, Buffer[], Float64Array, string[], (number | MessageHeader[])[]];
+const PACKED_FIELDS = 10;
+
+interface PackedConsumer {
+  consumePacked(
+    timeoutMs: number, max: number, timeoutOnlyForFirst: boolean,
+    cb: (err: LibrdKafkaError | null, packed: PackedBatch, ends: { topic: string; partition: number; offset: number }[]) => void,
+  ): void;
+}
+
+function headersOf(list: MessageHeader[]): Record<string, Buffer> {
+  const headers: Record<string, Buffer> = {};
+  for (const h of list) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+  return headers;
+}
+
+/** A packed batch's records: objects made here, in JS, with views of the batch's chunks. */
+function unpack([count, chunks, meta, topics, headerPairs]: PackedBatch): ConsumedRecord[] {
+  const records: ConsumedRecord[] = new Array(count);
+  for (let i = 0, m = 0; i < count; i++, m += PACKED_FIELDS) {
+    const valueChunk = meta[m + 4];
+    const keyChunk = meta[m + 7];
+    records[i] = {
+      topic: topics[meta[m + 3]],
+      partition: meta[m + 1],
+      offset: BigInt(meta[m]),
+      key: keyChunk < 0 ? null : chunks[keyChunk].subarray(meta[m + 8], meta[m + 8] + meta[m + 9]),
+      value: valueChunk < 0 ? null : chunks[valueChunk].subarray(meta[m + 5], meta[m + 5] + meta[m + 6]),
+      headers: undefined,
+      timestampMs: meta[m + 2],
+    };
+  }
+  for (let p = 0; p < headerPairs.length; p += 2) records[headerPairs[p] as number].headers = headersOf(headerPairs[p + 1] as MessageHeader[]);
+  return records;
 }
 
 export class LowLevelConsumer {
   readonly client: KafkaConsumer;
   private ends: PartitionEnd[] = [];
+  /** The native consumer, when the binding is the patched one (a prebuilt binary has no consumePacked). */
+  private readonly packed: PackedConsumer | null;
 
   constructor(config: Pick<Config, 'kafka'>, clientSuffix: string, properties: ClientProperties) {
     this.client = new KafkaConsumer(
@@ -107,6 +149,8 @@ export class LowLevelConsumer {
       { 'auto.offset.reset': 'earliest' },
     );
     routeLogs(this.client, clientSuffix);
+    const native = (this.client as unknown as { _client?: Partial<PackedConsumer> })._client;
+    this.packed = typeof native?.consumePacked === 'function' ? (native as PackedConsumer) : null;
     this.client.on('partition.eof', (e: { topic: string; partition: number; offset: number }) =>
       this.ends.push({ topic: e.topic, partition: e.partition, offset: BigInt(e.offset) }),
     );
@@ -117,14 +161,27 @@ export class LowLevelConsumer {
       this.client.connect({}, (err) => {
         if (err) return reject(err);
         // Wait for the first message only; then return what is already fetched.
-        this.client.setDefaultConsumeTimeout(100);
+        this.client.setDefaultConsumeTimeout(CONSUME_TIMEOUT_MS);
         (this.client as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
         resolve();
       }),
     );
   }
 
+  /** Up to `max` records: waits up to 100 ms for the first, then returns what is already fetched. */
   consume(max: number): Promise<ConsumedBatch> {
+    const packed = this.packed;
+    if (packed !== null) {
+      return new Promise((resolve, reject) =>
+        packed.consumePacked(CONSUME_TIMEOUT_MS, max, true, (err, batch, ends) => {
+          if (err) return reject(err);
+          for (const e of ends) this.ends.push({ topic: e.topic, partition: e.partition, offset: BigInt(e.offset) });
+          const reached = this.ends;
+          this.ends = [];
+          resolve({ records: unpack(batch), ends: reached });
+        }),
+      );
+    }
     return new Promise((resolve, reject) =>
       this.client.consume(max, (err: LibrdKafkaError, messages: Message[]) => {
         const ends = this.ends;

@@ -68,17 +68,17 @@ function headersOf(headers: Record<string, string | Buffer> | undefined): Messag
 
 /** The patched binding's batch call (patches/confluent-kafka-javascript-*.patch). */
 interface NativeBatchProducer {
-  /** Produces values[from..to) keyed by keys[from..to) to `topic`; returns [first index not enqueued, error code or 0]. */
-  produceBatch(topic: string, values: (Buffer | null)[], keys: (string | Buffer | null)[], from: number, to: number): [number, number];
+  /** Produces values[from..to) keyed by keys[from..to) to `topic`, to `partition` (-1: by key); returns [first index not enqueued, error code or 0]. */
+  produceBatch(topic: string, partition: number, values: (Buffer | null)[], keys: (string | Buffer | null)[], from: number, to: number): [number, number];
 }
 
-/** The end of the run of messages from `from` that produceBatch can take: one topic, partitioned by key, no headers. */
+/** The end of the run of messages from `from` that one produceBatch can take: one topic, one partition (or each by its key), no headers. */
 function batchableRun(messages: readonly OutgoingMessage[], from: number): number {
-  const topic = messages[from].topic;
+  const { topic, partition } = messages[from];
   let end = from;
   while (end < messages.length) {
     const m = messages[end];
-    if (m.topic !== topic || m.partition !== undefined || m.headers !== undefined) break;
+    if (m.topic !== topic || m.partition !== partition || m.headers !== undefined) break;
     end++;
   }
   return end;
@@ -162,8 +162,8 @@ export class RecordProducer {
 
   /**
    * Enqueues messages; a transaction's commit (or send's wait) makes them durable. Runs of messages
-   * to one topic, partitioned by key and without headers, go to the patched binding's produceBatch
-   * in one call each (a call per message cost the flat-file producer about 1 µs a record).
+   * to one topic and partition (or each by its key) without headers go to the patched binding's
+   * produceBatch in one call each (a call per message cost the flat-file producer about 1 µs a record).
    */
   enqueue(messages: readonly OutgoingMessage[], delivery?: Delivery): Promise<void> | void {
     const native = this.native;
@@ -182,7 +182,7 @@ export class RecordProducer {
         values[j - i] = messages[j].value;
         keys[j - i] = messages[j].key;
       }
-      const [next, code] = native.produceBatch(messages[i].topic, values, keys, 0, end - i);
+      const [next, code] = native.produceBatch(messages[i].topic, messages[i].partition ?? -1, values, keys, 0, end - i);
       if (code === QUEUE_FULL) return this.drained().then(() => this.enqueue(messages.slice(i + next)));
       if (code !== 0) throw Object.assign(new Error(`produce to ${messages[i].topic} failed at message ${i + next}: librdkafka error ${code}`), { code });
       i = end;

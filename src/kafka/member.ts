@@ -218,8 +218,10 @@ export class GroupMember {
     // The assignment changed after the batch was checked: the loop re-seeks before the next request.
     if (this.stopping || epoch !== this.epoch) return;
     const records: ConsumedRecord[] = [];
+    // A batch comes in runs of one partition: its position is looked up once a run.
+    let next: TopicPartitionOffset | undefined;
     for (const r of batch.records) {
-      const next = this.next.get(tpKey(r.topic, r.partition));
+      if (next === undefined || r.partition !== next.partition || r.topic !== next.topic) next = this.next.get(tpKey(r.topic, r.partition));
       if (!next || (next.offset >= 0n && r.offset < next.offset)) continue;
       next.offset = r.offset + 1n;
       records.push(r);

@@ -2,7 +2,7 @@ import { kdePeaks, kdePeaksExact } from '../../../src/domain/stats/kde';
 import { Xoshiro128ss } from '../../../src/domain/stats/prng';
 
 /**
- * Issue 13 moved samples of 78..775 values (n·129 between 1e4 and 1e5) from the direct sum to the fast,
+ * Issue 13 moved samples of 8..775 values (n·129 between 1e3 and 1e5) from the direct sum to the fast,
  * sign-checked evaluation: the count must stay the definition's on such samples, of every shape the
  * features see (heavy tails, ties, clusters, outliers).
  */
@@ -30,6 +30,18 @@ describe('kde_peaks on mid-sized samples (the fast path since issue 13)', () => 
     for (let shape = 0; shape < 7; shape++) {
       for (let k = 0; k < 40; k++) {
         const n = 78 + Math.floor(rng.nextDouble() * 700);
+        const x = sample(n, shape, rng);
+        const sd = stddev(x);
+        expect([shape, n, kdePeaks(x, sd)]).toEqual([shape, n, kdePeaksExact(x, sd)]);
+      }
+    }
+  });
+
+  it('equals the direct count on small samples (8..77 values): 7 shapes × 300 samples', () => {
+    const rng = Xoshiro128ss.fromParts('kde', 'small');
+    for (let shape = 0; shape < 7; shape++) {
+      for (let k = 0; k < 300; k++) {
+        const n = 8 + Math.floor(rng.nextDouble() * 70);
         const x = sample(n, shape, rng);
         const sd = stddev(x);
         expect([shape, n, kdePeaks(x, sd)]).toEqual([shape, n, kdePeaksExact(x, sd)]);

@@ -24,28 +24,25 @@ function stddev(x: readonly number[]): number {
   return Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / (x.length - 1));
 }
 
+/** For each of the 7 shapes, `perShape` samples of `minN`..`minN + span - 1` values: the fast count is the definition's. */
+function expectDirectCounts(seed: string, perShape: number, minN: number, span: number): void {
+  const rng = Xoshiro128ss.fromParts('kde', seed);
+  for (let shape = 0; shape < 7; shape++) {
+    for (let k = 0; k < perShape; k++) {
+      const n = minN + Math.floor(rng.nextDouble() * span);
+      const x = sample(n, shape, rng);
+      const sd = stddev(x);
+      expect([shape, n, kdePeaks(x, sd)]).toEqual([shape, n, kdePeaksExact(x, sd)]);
+    }
+  }
+}
+
 describe('kde_peaks on mid-sized samples (the fast path since issue 13)', () => {
   it('equals the direct count on 7 shapes × 40 sizes', () => {
-    const rng = Xoshiro128ss.fromParts('kde', 'issue-13');
-    for (let shape = 0; shape < 7; shape++) {
-      for (let k = 0; k < 40; k++) {
-        const n = 78 + Math.floor(rng.nextDouble() * 700);
-        const x = sample(n, shape, rng);
-        const sd = stddev(x);
-        expect([shape, n, kdePeaks(x, sd)]).toEqual([shape, n, kdePeaksExact(x, sd)]);
-      }
-    }
+    expectDirectCounts('issue-13', 40, 78, 700);
   });
 
   it('equals the direct count on small samples (8..77 values): 7 shapes × 300 samples', () => {
-    const rng = Xoshiro128ss.fromParts('kde', 'small');
-    for (let shape = 0; shape < 7; shape++) {
-      for (let k = 0; k < 300; k++) {
-        const n = 8 + Math.floor(rng.nextDouble() * 70);
-        const x = sample(n, shape, rng);
-        const sd = stddev(x);
-        expect([shape, n, kdePeaks(x, sd)]).toEqual([shape, n, kdePeaksExact(x, sd)]);
-      }
-    }
+    expectDirectCounts('small', 300, 8, 70);
   });
 });

@@ -122,6 +122,8 @@ export class RecordProducer {
    * transactional id fences it; the broker aborts its open transaction.
    */
   private hung = false;
+  /** The native producer, when the binding is the patched one with produceBatch (a prebuilt binary has none). */
+  private readonly native: NativeBatchProducer | null;
   /** disconnect() has stopped polling: nothing may poll the native handle from then on. */
   private disconnecting = false;
 
@@ -145,6 +147,8 @@ export class RecordProducer {
         : {}),
     });
     routeLogs(this.client, options.clientSuffix);
+    const native = (this.client as unknown as { _client?: Partial<NativeBatchProducer> })._client;
+    this.native = typeof native?.produceBatch === 'function' ? (native as NativeBatchProducer) : null;
     this.client.on('delivery-report', (err, report) => {
       const delivery = report.opaque as Delivery | undefined;
       delivery?.settle(err ? new Error(`delivery to ${report.topic}[${report.partition}] failed: ${err.message}`) : null);
@@ -203,11 +207,6 @@ export class RecordProducer {
     }
   }
 
-  /** The native producer's produceBatch, when the binding is the patched one (a prebuilt binary has none). */
-  private get native(): NativeBatchProducer | null {
-    const native = (this.client as unknown as { _client?: Partial<NativeBatchProducer> })._client;
-    return typeof native?.produceBatch === 'function' ? (native as NativeBatchProducer) : null;
-  }
 
   private drained(): Promise<void> {
     return new Promise((resolve) => {

@@ -65,10 +65,36 @@ function countNewlines(buf: Buffer): number {
 
 /** A copy in memory of its own (transferable), never a view of a chunk or of Node's pool. */
 function ownedCopy(...parts: Buffer[]): Buffer {
-  const out = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + p.length, 0));
+  return copyInto(Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + p.length, 0)), parts);
+}
+
+function copyInto(out: Buffer, parts: Buffer[]): Buffer {
   let pos = 0;
   for (const p of parts) pos += p.copy(out, pos);
   return out;
+}
+
+/** Room for a gunzip chunk (256 KiB) and the line carried into it. */
+const BLOCK_BYTES = 320 * 1024;
+
+/**
+ * The memory blocks travel in, handed back by the workers with their replies. A fresh ArrayBuffer
+ * per block (two copies of the file's bytes) made V8 run a full GC every 50–100 ms of the read.
+ */
+class BlockBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  /** The parts, copied one after another into a buffer of its own (transferable). */
+  filled(parts: Buffer[]): Buffer {
+    const size = parts.reduce((n, p) => n + p.length, 0);
+    let memory = this.free.pop();
+    if (memory === undefined || memory.byteLength < size) memory = new ArrayBuffer(Math.max(size, BLOCK_BYTES));
+    return copyInto(Buffer.from(memory, 0, size), parts);
+  }
+
+  giveBack(memory: ArrayBuffer): void {
+    if (this.free.length < 16) this.free.push(memory);
+  }
 }
 
 export class EncodingPool {
@@ -110,6 +136,7 @@ class PooledFile implements FileEncoding {
   readonly stats: ParseStats = { lines: 0, bytes: 0, accepted: 0, filtered: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as ParseStats['rejected'] };
   /** Reads and checks the header on this thread, as the inline parser would. */
   private readonly headerParser: FlatFileParser;
+  private readonly blocks = new BlockBuffers();
 
   constructor(private readonly pool: EncodingPool, private readonly spec: EncodingSpec) {
     this.headerParser = new FlatFileParser({ dataset: spec.dataset, origin: spec.origin, universe: spec.universe, rootMap: spec.rootMap });
@@ -140,25 +167,27 @@ class PooledFile implements FileEncoding {
     };
     for await (const chunk of chunks) {
       this.stats.bytes += chunk.length;
-      let buf = carry === null ? chunk : Buffer.concat([carry, chunk]);
-      carry = null;
+      let bytes = chunk;
       if (nextLine === 0) {
-        const eol = buf.indexOf(10);
+        const joined = carry === null ? chunk : Buffer.concat([carry, chunk]);
+        carry = null;
+        const eol = joined.indexOf(10);
         if (eol < 0) {
-          carry = ownedCopy(buf);
+          carry = ownedCopy(joined);
           continue;
         }
-        await this.startFile(workers, buf.subarray(0, eol + 1));
-        buf = buf.subarray(eol + 1);
+        await this.startFile(workers, joined.subarray(0, eol + 1));
+        bytes = joined.subarray(eol + 1);
         nextLine = 2;
       }
-      const last = buf.lastIndexOf(10);
+      const head = carry === null ? [] : [carry];
+      const last = bytes.lastIndexOf(10);
       if (last < 0) {
-        carry = ownedCopy(buf);
+        carry = ownedCopy(...head, bytes);
         continue;
       }
-      if (last + 1 < buf.length) carry = ownedCopy(buf.subarray(last + 1));
-      const block = ownedCopy(buf.subarray(0, last + 1));
+      const block = this.blocks.filled([...head, bytes.subarray(0, last + 1)]);
+      carry = last + 1 < bytes.length ? ownedCopy(bytes.subarray(last + 1)) : null;
       dispatch(block, countNewlines(block));
       while (inFlight.length >= 2 * workers.length) yield this.absorb(await inFlight.shift()!);
     }
@@ -183,6 +212,7 @@ class PooledFile implements FileEncoding {
   private absorb(reply: FromWorker): EncodedBatch {
     if (reply.type !== 'batch') throw new Error(`encoding worker: unexpected ${reply.type} reply`);
     const { counts } = reply as Reply;
+    this.blocks.giveBack(reply.block);
     this.stats.lines += counts.lines;
     this.stats.accepted += counts.accepted;
     this.stats.filtered += counts.filtered;

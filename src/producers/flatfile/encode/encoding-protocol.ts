@@ -31,5 +31,6 @@ export interface BlockCounts {
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'batch'; frames: Uint8Array; count: number; rejections: Rejection[]; maxEventTimeNs: bigint | null; quotesSkipped: number; counts: BlockCounts }
+  /** `block` is the memory of the block encoded, handed back for the next ones. */
+  | { type: 'batch'; frames: Uint8Array; count: number; rejections: Rejection[]; maxEventTimeNs: bigint | null; quotesSkipped: number; counts: BlockCounts; block: ArrayBuffer }
   | { type: 'error'; message: string; stack: string };

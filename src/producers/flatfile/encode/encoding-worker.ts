@@ -36,7 +36,7 @@ function onMessage(message: ToWorker): FromWorker {
   const block = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
   const batch = encoder.block(block);
   const lines = encoder.parser.stats.lines - (message.firstLine - 1);
-  return { type: 'batch', ...batch, counts: counts(before, encoder.parser.stats, lines) };
+  return { type: 'batch', ...batch, counts: counts(before, encoder.parser.stats, lines), block: message.bytes.buffer as ArrayBuffer };
 }
 
 parentPort!.on('message', (message: ToWorker) => {
@@ -46,5 +46,5 @@ parentPort!.on('message', (message: ToWorker) => {
   } catch (err) {
     reply = { type: 'error', message: (err as Error).message, stack: (err as Error).stack ?? '' };
   }
-  parentPort!.postMessage(reply, reply.type === 'batch' ? [reply.frames.buffer as ArrayBuffer] : []);
+  parentPort!.postMessage(reply, reply.type === 'batch' ? [reply.frames.buffer as ArrayBuffer, reply.block] : []);
 });

@@ -6,6 +6,7 @@ import { datasetOf } from '../../../src/producers/flatfile/datasets';
 import { encodedRecordCodec as codec, encodeRecord, datasetValues, FrameWriter, packEncoded, type EncodedRecord } from '../../../src/producers/flatfile/encode/encoded';
 import { FrameSorter } from '../../../src/producers/flatfile/sort/frame-sort';
 import { ExternalSorter, compareKeys, MERGE_BATCH, sortKey, type SpillingSorter } from '../../../src/producers/flatfile/sort/order';
+import { stableOrderByU64 } from '../../../src/producers/flatfile/sort/radix';
 import { Prng } from '../../../src/generator/prng';
 
 const values = datasetValues(datasetOf('option-trades'));
@@ -124,6 +125,19 @@ describe.each(SUBJECTS)('%s of encoded records', (_name, subjectOf) => {
     expect(existsSync(spillDir)).toBe(false);
   });
 
+  it('orders times that differ in every 16-bit digit, with many equal times, in memory and spilled', async () => {
+    const rng = new Prng(29);
+    const spans = [1n, 37n, 1n << 16n, 1n << 32n, 1n << 48n];
+    const times = Array.from({ length: 300 }, () => 1741357800000000000n + BigInt(rng.int(0, 1000)) * rng.pick(spans));
+    const input = Array.from({ length: 3_000 }, (_, i) => ({ ...trade(rng, i), sip_timestamp: rng.pick(times) }));
+    for (const limit of [250_000, 700]) {
+      const subject = subjectOf({ maxRecordsInMemory: limit });
+      await addAll(subject, input, limit);
+      const out: bigint[] = [];
+      for await (const batch of subject.sorter.batches()) out.push(...batch.map((r) => decoded(r).origin_offset));
+      expect(out).toEqual(referenceOrder(input));
+    }
+  });
 });
 
 describe('ExternalSorter', () => {
@@ -153,6 +167,21 @@ describe('ExternalSorter', () => {
     expect(compareKeys(sortKey('A', t + 1n, null), sortKey('A', t, null))).toBe(1);
     expect(compareKeys(sortKey('B', t, null), sortKey('A', t + 1n, null))).toBe(-1);
     expect(compareKeys(sortKey('A', t, 2n), sortKey('A', t, null))).toBe(1);
+  });
+});
+
+describe('stableOrderByU64', () => {
+  it('orders unsigned 64-bit keys as bigint comparison does, equal keys in index order', () => {
+    const rng = new Prng(41);
+    const pool = Array.from({ length: 500 }, () => (BigInt(rng.int(0, 0xffff_ffff)) << 32n) | BigInt(rng.int(0, 0xffff_ffff)));
+    pool.push(0n, 0xffff_ffff_ffff_ffffn, 1n << 63n, (1n << 63n) - 1n);
+    const keys = Array.from({ length: 5_000 }, () => rng.pick(pool));
+    const hi = Uint32Array.from(keys, (k) => Number(k >> 32n));
+    const lo = Uint32Array.from(keys, (k) => Number(k & 0xffff_ffffn));
+    const expected = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));
+    expect([...stableOrderByU64(hi, lo, keys.length)]).toEqual(expected);
+    expect([...stableOrderByU64(hi, lo, 3)]).toEqual([0, 1, 2].sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b)));
+    expect(stableOrderByU64(hi, lo, 0)).toHaveLength(0);
   });
 });
 

@@ -5,8 +5,9 @@
  * producer a sixth of its time in GC). Runs spill as frame copies; the merge hands out
  * EncodedRecord objects. The order is `compareKeys` then arrival, as ExternalSorter's.
  */
-import { encodedRecordCodec, FRAME, roughTime, type EncodedRecord } from '../encode/encoded';
+import { encodedRecordCodec, FRAME, type EncodedRecord } from '../encode/encoded';
 import { SpillingSorter, type Entry, type RunWriter } from './order';
+import { stableOrderByU64 } from './radix';
 
 const { TIME, HAS_SEQ, SEQ, GROUP_LENGTH, GROUP } = FRAME;
 
@@ -14,8 +15,27 @@ const { TIME, HAS_SEQ, SEQ, GROUP_LENGTH, GROUP } = FRAME;
 class GroupNames {
   private readonly ids = new Map<string, number>();
   readonly names: string[] = [];
+  /** The last group's bytes and id: a file's records come in runs of one group (it is sorted by ticker). */
+  private last = Buffer.alloc(0);
+  private lastId = -1;
 
-  idOf(name: string): number {
+  /** The id of the group name in `bytes[start, end)`. */
+  idAt(bytes: Buffer, start: number, end: number): number {
+    if (this.isLast(bytes, start, end)) return this.lastId;
+    this.last = Buffer.from(bytes.subarray(start, end));
+    this.lastId = this.idOf(bytes.toString('utf8', start, end));
+    return this.lastId;
+  }
+
+  /** A byte loop: names are a few bytes, shorter than Buffer.compare's checks. */
+  private isLast(bytes: Buffer, start: number, end: number): boolean {
+    const last = this.last;
+    if (end - start !== last.length) return false;
+    for (let k = 0; k < last.length; k++) if (bytes[start + k] !== last[k]) return false;
+    return true;
+  }
+
+  private idOf(name: string): number {
     let id = this.ids.get(name);
     if (id === undefined) {
       id = this.names.push(name) - 1;
@@ -33,7 +53,6 @@ class GroupNames {
 
 /** Typed key columns of the held records, and where each frame is. */
 class Columns {
-  rough: Float64Array;
   timeHi: Uint32Array;
   timeLo: Uint32Array;
   seqHi: Uint32Array;
@@ -46,7 +65,6 @@ class Columns {
   length: Uint32Array;
 
   constructor(readonly capacity: number) {
-    this.rough = new Float64Array(capacity);
     this.timeHi = new Uint32Array(capacity);
     this.timeLo = new Uint32Array(capacity);
     this.seqHi = new Uint32Array(capacity);
@@ -61,7 +79,7 @@ class Columns {
 
   grownTo(capacity: number, used: number): Columns {
     const next = new Columns(capacity);
-    for (const name of ['rough', 'timeHi', 'timeLo', 'seqHi', 'seqLo', 'hasSeq', 'group', 'order', 'chunk', 'offset', 'length'] as const) {
+    for (const name of ['timeHi', 'timeLo', 'seqHi', 'seqLo', 'hasSeq', 'group', 'order', 'chunk', 'offset', 'length'] as const) {
       (next[name] as { set(a: ArrayLike<number>): void }).set(this[name].subarray(0, used));
     }
     return next;
@@ -116,31 +134,25 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
     if (this.held === this.columns.capacity) this.columns = this.columns.grownTo(this.columns.capacity * 2, this.held);
     const c = this.columns;
     const i = this.held++;
-    const hi = packed.readUInt32LE(at + TIME + 4);
-    const lo = packed.readUInt32LE(at + TIME);
-    c.rough[i] = roughTime(hi, lo);
-    c.timeHi[i] = hi;
-    c.timeLo[i] = lo;
+    c.timeHi[i] = packed.readUInt32LE(at + TIME + 4);
+    c.timeLo[i] = packed.readUInt32LE(at + TIME);
     c.hasSeq[i] = packed[at + HAS_SEQ];
     c.seqHi[i] = packed.readUInt32LE(at + SEQ + 4);
     c.seqLo[i] = packed.readUInt32LE(at + SEQ);
     const groupLength = packed.readUInt16LE(at + GROUP_LENGTH);
-    c.group[i] = this.groups.idOf(packed.toString('utf8', at + GROUP, at + GROUP + groupLength));
+    c.group[i] = this.groups.idAt(packed, at + GROUP, at + GROUP + groupLength);
     c.order[i] = this.stats.records++;
     c.chunk[i] = chunk;
     c.offset[i] = at;
     c.length[i] = length;
   }
 
-  /** Held records' indices in key order, then arrival. */
-  private sortedIndices(): number[] {
-    const { rough, timeHi, timeLo, hasSeq, seqHi, seqLo, group, order } = this.columns;
+  /** Held records' indices in key order, then arrival: by time, then each run of equal times by the rest of the key. */
+  private sortedIndices(): Uint32Array {
+    const { timeHi, timeLo, hasSeq, seqHi, seqLo, group, order } = this.columns;
     const rank = this.groups.ranks();
-    const indices = Array.from({ length: this.held }, (_, i) => i);
-    return indices.sort((a, b) => {
-      if (rough[a] !== rough[b]) return rough[a] < rough[b] ? -1 : 1;
-      if (timeHi[a] !== timeHi[b]) return timeHi[a] < timeHi[b] ? -1 : 1;
-      if (timeLo[a] !== timeLo[b]) return timeLo[a] < timeLo[b] ? -1 : 1;
+    const byTime = stableOrderByU64(timeHi, timeLo, this.held);
+    const rest = (a: number, b: number): number => {
       const ga = rank[group[a]];
       const gb = rank[group[b]];
       if (ga !== gb) return ga < gb ? -1 : 1;
@@ -150,7 +162,15 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
         if (seqLo[a] !== seqLo[b]) return seqLo[a] < seqLo[b] ? -1 : 1;
       }
       return order[a] - order[b];
-    });
+    };
+    for (let start = 0; start < byTime.length; ) {
+      const first = byTime[start];
+      let end = start + 1;
+      while (end < byTime.length && timeLo[byTime[end]] === timeLo[first] && timeHi[byTime[end]] === timeHi[first]) end++;
+      if (end - start > 1) byTime.subarray(start, end).sort(rest);
+      start = end;
+    }
+    return byTime;
   }
 
   private payload(i: number): Buffer {
@@ -166,7 +186,7 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
   }
 
   protected takeSorted(): Entry<EncodedRecord>[] {
-    const entries = this.sortedIndices().map((i): Entry<EncodedRecord> => {
+    const entries = Array.from(this.sortedIndices(), (i): Entry<EncodedRecord> => {
       const record = encodedRecordCodec.decode(this.payload(i));
       return { key: record, order: this.columns.order[i], record };
     });
@@ -175,8 +195,9 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
   }
 
   protected async writeSorted(out: RunWriter): Promise<void> {
+    const { chunk, offset, length, order } = this.columns;
     for (const i of this.sortedIndices()) {
-      out.add(this.columns.order[i], this.payload(i));
+      out.addFrom(order[i], this.chunks[chunk[i]], offset[i], offset[i] + length[i]);
       if (out.needsDrain) await out.drain();
     }
     this.forget();

@@ -98,12 +98,18 @@ export class RunWriter {
   }
 
   add(order: number, payload: Buffer): void {
-    const size = FRAME_HEADER + payload.length;
+    this.addFrom(order, payload, 0, payload.length);
+  }
+
+  /** Adds `source[start, end)` as the payload (no view of it made). */
+  addFrom(order: number, source: Buffer, start: number, end: number): void {
+    const length = end - start;
+    const size = FRAME_HEADER + length;
     if (this.used + size > this.block.length) this.flush();
     if (size > this.block.length) this.block = Buffer.allocUnsafe(size);
-    this.block.writeUInt32LE(payload.length, this.used);
+    this.block.writeUInt32LE(length, this.used);
     this.block.writeDoubleLE(order, this.used + 4);
-    payload.copy(this.block, this.used + FRAME_HEADER);
+    source.copy(this.block, this.used + FRAME_HEADER, start, end);
     this.used += size;
     this.bytes += size;
   }

@@ -396,6 +396,21 @@ async function priorFilter(file: PlannedFile, action: IngestAction, priorHashes:
 }
 
 /**
+ * The messages grouped by topic, each topic's in their order (so each partition's): the day's merge
+ * interleaves its topics record by record, and the producer takes a run of one topic in one call.
+ * Only the order within a partition is Kafka's to keep; the transaction makes them visible at once.
+ */
+function byTopic(messages: OutgoingMessage[]): OutgoingMessage[] {
+  const groups = new Map<string, OutgoingMessage[]>();
+  for (const m of messages) {
+    const group = groups.get(m.topic);
+    if (group === undefined) groups.set(m.topic, [m]);
+    else group.push(m);
+  }
+  return groups.size <= 1 ? messages : [...groups.values()].flat();
+}
+
+/**
  * The transaction of the current chunk: opened lazily, sub-batches enqueued as they fill. A commit
  * runs while the next chunk is merged: it waits on the broker (every message acknowledged, then the
  * transaction's markers written) for as long as the merge takes, so the merge fills that wait
@@ -427,7 +442,7 @@ class DayTransactions {
   async send(chunk: Chunk): Promise<void> {
     if (chunk.messages.length === 0) return;
     await this.begin();
-    const messages = chunk.messages;
+    const messages = byTopic(chunk.messages);
     chunk.messages = [];
     chunk.bytes = 0;
     try {

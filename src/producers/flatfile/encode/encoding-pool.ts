@@ -78,8 +78,9 @@ function copyInto(out: Buffer, parts: Buffer[]): Buffer {
 const BLOCK_BYTES = 320 * 1024;
 
 /**
- * The memory blocks travel in, handed back by the workers with their replies. A fresh ArrayBuffer
- * per block (two copies of the file's bytes) made V8 run a full GC every 50–100 ms of the read.
+ * The memory blocks travel in, handed back by the workers with their replies: a block is one copy
+ * of its bytes into memory already there, where it was a concat and a copy into a fresh ArrayBuffer
+ * (the read phase alone: 4.09–4.23 s → 3.95–4.00 s).
  */
 class BlockBuffers {
   private readonly free: ArrayBuffer[] = [];

@@ -207,7 +207,6 @@ export class RecordProducer {
     }
   }
 
-
   private drained(): Promise<void> {
     return new Promise((resolve) => {
       if (!this.disconnecting) this.client.poll();

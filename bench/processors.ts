@@ -62,7 +62,7 @@ async function inputsOf(config: Config, definition: ProcessorDefinition): Promis
   const values: Buffer[] = [];
   let size = 0;
   for (const input of definition.inputs) {
-    const serde = await TopicSerde.forTopic(registry, physicalName(config, input.topic), input.schema);
+    const serde = await TopicSerde.forTopic(registry, physicalName(config, input.topic), input.schema, input.reads);
     const decode = (bytes: Buffer): unknown => serde.decodeKnown(bytes);
     await readTopicToEnd(config, 'bench-inputs', serde.topic, async (r) => {
       if (markerOf(r.value, r.headers) !== null || !r.value) return;

@@ -2,7 +2,7 @@ import * as avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Config } from '../config';
 import { registryAuth } from '../kafka/security';
-import { AVRO_OPTIONS, avroType, decodeAvro, encodeAvro, loadSchema, SchemaName } from './types';
+import { AVRO_OPTIONS, avroType, decodeAvro, encodeAvro, loadSchema, projection, SchemaName } from './types';
 
 /**
  * Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body.
@@ -53,21 +53,32 @@ function writerSchemaId(buffer: Buffer | null): number {
 export class TopicSerde<T> {
   private readonly resolvers = new Map<number, avro.Resolver>();
   private readonly header: Buffer;
+  /** What values decode to: the schema, or the projection of it onto the fields read. */
+  private readonly reader: avro.Type;
+  /** From our own schema to a projection; undefined when values decode whole. */
+  private readonly ownResolver: avro.Resolver | undefined;
 
   private constructor(
     private readonly registry: SchemaRegistry,
     readonly topic: string,
     readonly schemaId: number,
     readonly type: avro.Type,
+    reader?: avro.Type,
   ) {
     this.header = wireHeader(schemaId);
+    this.reader = reader ?? type;
+    this.ownResolver = reader ? reader.createResolver(type) : undefined;
   }
 
-  /** Registers the schema under `<topic>-value` (idempotent) and returns a serde bound to its id. */
-  static async forTopic<T>(registry: SchemaRegistry, topic: string, schema: SchemaName): Promise<TopicSerde<T>> {
+  /**
+   * Registers the schema under `<topic>-value` (idempotent) and returns a serde bound to its id.
+   * With `reads`, values decode to those fields only (`projection`): a consumer that reads four of
+   * seventeen fields does not pay for building the rest. Encoding always writes the whole schema.
+   */
+  static async forTopic<T>(registry: SchemaRegistry, topic: string, schema: SchemaName, reads?: readonly string[]): Promise<TopicSerde<T>> {
     const { text, json } = loadSchema(schema);
     const { id } = await registry.register({ type: SchemaType.AVRO, schema: text }, { subject: subjectFor(topic) });
-    return new TopicSerde<T>(registry, topic, id, avroType(json));
+    return new TopicSerde<T>(registry, topic, id, avroType(json), reads ? projection(schema, reads) : undefined);
   }
 
   encode(value: T): Buffer {
@@ -86,22 +97,22 @@ export class TopicSerde<T> {
    */
   decodeKnown(buffer: Buffer | null): T | undefined {
     const id = writerSchemaId(buffer);
-    if (id === this.schemaId) return this.read(buffer!, id, undefined);
+    if (id === this.schemaId) return this.read(buffer!, id, this.ownResolver);
     const resolver = this.resolvers.get(id);
     return resolver ? this.read(buffer!, id, resolver) : undefined;
   }
 
   private read(buffer: Buffer, id: number, reader: avro.Resolver | undefined): T {
     try {
-      return decodeAvro(this.type, buffer, 5, reader) as T;
+      return decodeAvro(this.reader, buffer, 5, reader) as T;
     } catch (err) {
       throw new PoisonRecordError('undecodable_avro', `schema id ${id}: ${(err as Error).message}`);
     }
   }
 
-  /** undefined when the writer's schema is ours; else the resolver from the writer's schema. */
+  /** The resolver from the writer's schema (undefined when it is ours and values decode whole). */
   private async readerFor(id: number): Promise<avro.Resolver | undefined> {
-    if (id === this.schemaId) return undefined;
+    if (id === this.schemaId) return this.ownResolver;
     let resolver = this.resolvers.get(id);
     if (!resolver) {
       let writer: avro.Type;
@@ -111,7 +122,7 @@ export class TopicSerde<T> {
         throw new PoisonRecordError('unknown_schema_id', `schema id ${id} is not in the registry: ${(err as Error).message}`);
       }
       try {
-        resolver = this.type.createResolver(writer);
+        resolver = this.reader.createResolver(writer);
       } catch (err) {
         throw new PoisonRecordError('undecodable_avro', `schema id ${id} cannot be read as ${this.topic}: ${(err as Error).message}`);
       }

@@ -92,6 +92,7 @@ export const bigintLong: avro.types.LongType = Object.freeze(Object.assign(Objec
 interface ItemsReader {
   typeName?: string;
   _read(tap: Tap): unknown;
+  _skip(tap: Tap): void;
 }
 
 /**
@@ -102,7 +103,9 @@ interface ItemsReader {
  * is marked past its end and fromBuffer throws 'truncated buffer' (a PoisonRecordError upstream).
  * Arrays of `null` (zero bytes per item) keep avsc's own reading. Installed once, on first import.
  */
-const arrayPrototype = (avro.types.ArrayType as unknown as { prototype: { _read(this: { itemsType: ItemsReader }, tap: Tap): unknown[] } }).prototype;
+const arrayPrototype = (avro.types.ArrayType as unknown as {
+  prototype: { _read(this: { itemsType: ItemsReader }, tap: Tap): unknown[]; _skip(this: { itemsType: ItemsReader }, tap: Tap): void };
+}).prototype;
 arrayPrototype._read = function guardedArrayRead(this: { itemsType: ItemsReader }, tap: Tap): unknown[] {
   const items = this.itemsType;
   const out: unknown[] = [];
@@ -119,6 +122,22 @@ arrayPrototype._read = function guardedArrayRead(this: { itemsType: ItemsReader 
     while (n--) out.push(items._read(tap));
   }
   return out;
+};
+/** The same guard where a projection skips an array (see `projection`): a corrupt count would loop for ages. */
+arrayPrototype._skip = function guardedArraySkip(this: { itemsType: ItemsReader }, tap: Tap): void {
+  const items = this.itemsType;
+  let n: number;
+  while ((n = tap.readLong())) {
+    if (n < 0) {
+      tap.pos += tap.readLong(); // a block with its size in bytes: skipped whole
+      continue;
+    }
+    if (n > tap.buf.length - tap.pos && items.typeName !== 'null') {
+      tap.pos = tap.buf.length + 1;
+      return;
+    }
+    while (n--) items._skip(tap);
+  }
 };
 
 /**
@@ -165,6 +184,19 @@ export function loadSchema(name: SchemaName): { json: avro.Schema; text: string 
 
 export function typeOf(name: SchemaName): avro.Type {
   return avroType(loadSchema(name).json);
+}
+
+/**
+ * The record schema `name` with only `fields`, in their declared order: a reader schema that
+ * decodes the writer's records into just those fields. Avro resolution skips the others without
+ * building them (no strings, arrays or bigints for fields nobody reads).
+ */
+export function projection(name: SchemaName, fields: readonly string[]): avro.Type {
+  const json = loadSchema(name).json as avro.schema.RecordType;
+  const declared = new Set(json.fields.map((f) => f.name));
+  const unknown = fields.filter((f) => !declared.has(f));
+  if (unknown.length > 0) throw new Error(`${name} has no field(s) ${unknown.join(', ')}`);
+  return avroType({ ...json, fields: json.fields.filter((f) => fields.includes(f.name)) });
 }
 
 /** Where encodeAvro writes before copying out; grows to the largest record seen. */

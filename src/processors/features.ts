@@ -1,10 +1,12 @@
 import { Config } from '../config';
 import { compileTradeFilter } from '../domain/features/filters';
-import { appendOptionTrade, appendUnderlyingTrade, closeWindow, createWindowState, FeatureConfig, FeatureRecord, WindowState } from '../domain/features/window-features';
+import {
+  appendOptionTrade, appendUnderlyingTrade, closeWindow, createWindowState, FeatureConfig, FeatureRecord, OPTION_TRADE_READS, UNDERLYING_TRADE_READS, WindowOptionTrade,
+  WindowState, WindowUnderlyingTrade,
+} from '../domain/features/window-features';
 import { parseWindowNs } from '../domain/features/window-time';
-import { acceptEquityTrade, acceptOptionTrade, TradeFilter } from '../domain/features/filters';
-import { EnrichedOptionTrade, EquityTrade } from '../domain/records';
-import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition } from './runtime/types';
+import { acceptEquityTrade, acceptOptionTrade, FILTER_READS, TradeFilter } from '../domain/features/filters';
+import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition, Read } from './runtime/types';
 import { Aggregation, TumblingWindows } from './runtime/tumbling-windows';
 
 /**
@@ -16,7 +18,11 @@ import { Aggregation, TumblingWindows } from './runtime/tumbling-windows';
  * latest version (the record's `generation` says which version it is).
  */
 
-type WindowItem = { kind: 'underlying'; trade: EquityTrade } | { kind: 'option'; trade: EnrichedOptionTrade };
+type WindowItem = { kind: 'underlying'; trade: WindowUnderlyingTrade } | { kind: 'option'; trade: WindowOptionTrade };
+
+/** What the processor reads of its inputs: the filter's fields, what a window keeps, and the underlying. */
+const UNDERLYING_READS = ['ticker', ...FILTER_READS, ...UNDERLYING_TRADE_READS] as const;
+const OPTION_READS = ['underlying', ...FILTER_READS, ...OPTION_TRADE_READS] as const;
 
 export function featureConfigFrom(config: Config): FeatureConfig {
   const f = config.features;
@@ -68,12 +74,12 @@ export class FeaturesProcessor implements Processor {
     this.windows = labels.map((label) => ({ label, store: new TumblingWindows(parseWindowNs(label), allowedLatenessNs, collector(label, parseWindowNs(label), config)) }));
   }
 
-  onUnderlyingTrade(record: InputRecord<EquityTrade>, ctx: ProcessorContext): void {
+  onUnderlyingTrade(record: InputRecord<Read<'EquityTrade', (typeof UNDERLYING_READS)[number]>>, ctx: ProcessorContext): void {
     const trade = record.value;
     if (acceptEquityTrade(trade, this.filter)) this.add(record, trade.ticker, { kind: 'underlying', trade }, ctx);
   }
 
-  onOptionTrade(record: InputRecord<EnrichedOptionTrade>, ctx: ProcessorContext): void {
+  onOptionTrade(record: InputRecord<Read<'EnrichedOptionTrade', (typeof OPTION_READS)[number]>>, ctx: ProcessorContext): void {
     const trade = record.value;
     if (acceptOptionTrade(trade, this.filter)) this.add(record, trade.underlying, { kind: 'option', trade }, ctx);
   }
@@ -102,8 +108,8 @@ export const features: ProcessorDefinition<FeaturesProcessor> = {
   name: 'features',
   description: 'tumbling windows 1m/5m/15m/30m, the 149 named features at window close (DESIGN 5.3)',
   inputs: [
-    input('option.trades.enriched', 'EnrichedOptionTrade', (p, record, ctx) => p.onOptionTrade(record, ctx)),
-    input('equity.trades', 'EquityTrade', (p, record, ctx) => p.onUnderlyingTrade(record, ctx)),
+    input('option.trades.enriched', 'EnrichedOptionTrade', (p, record, ctx) => p.onOptionTrade(record, ctx), OPTION_READS),
+    input('equity.trades', 'EquityTrade', (p, record, ctx) => p.onUnderlyingTrade(record, ctx), UNDERLYING_READS),
   ],
   outputs: [FEATURES],
   stateHorizonNs: (config) => {

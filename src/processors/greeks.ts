@@ -6,9 +6,9 @@ import { rateCurveFromTenors, RateCurve, RateSource } from '../domain/pricing/ra
 import { chooseRate, CurveBook, RatePolicy } from '../domain/rates/book';
 import { NewYorkDates } from '../domain/new-york';
 import { hasQuotedTenor, treasuryCurve, TreasuryYields, treasuryYieldsFrom } from '../domain/rates/treasury';
-import { EnrichedOptionTrade, EquityQuote, EquityTrade, OptionQuote, OptionTrade } from '../domain/records';
+import { EnrichedOptionTrade, OptionTrade } from '../domain/records';
 import { AsOfIndex } from './asof';
-import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition, table } from './runtime/types';
+import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition, Read, table } from './runtime/types';
 
 /**
  * The greeks processor (DESIGN 5.1, 5.2): each option trade joined as-of its sip_timestamp with the
@@ -30,6 +30,11 @@ const RATES_TABLE = table('rates.treasury', 'TreasuryYields', (p: GreeksProcesso
 
 /** How far back an as-of lookup may reach (domain/aggressor.ts). Older than the staleness bound is flagged stale anyway. */
 export { ASOF_LOOKBACK_NS };
+
+/** What the as-of indexes keep of a quote (equity or option), and of an underlying trade: all the inputs read of them. */
+const QUOTE_READS = ['ticker', 'bid_price', 'ask_price'] as const;
+const TRADE_READS = ['ticker', 'price'] as const;
+type QuoteRead = (typeof QUOTE_READS)[number];
 
 const MS = 1_000_000n;
 const PRUNE_STEP_NS = 10_000_000_000n;
@@ -119,15 +124,15 @@ export class GreeksProcessor implements Processor {
     return rate;
   }
 
-  onUnderlyingQuote({ value: q, eventTime: t }: InputRecord<EquityQuote>): void {
+  onUnderlyingQuote({ value: q, eventTime: t }: InputRecord<Read<'EquityQuote', QuoteRead>>): void {
     this.underlyingQuotes.insert(q.ticker, t, { kind: 'quote', bid: q.bid_price, ask: q.ask_price, timestamp: t });
   }
 
-  onUnderlyingTrade({ value: tr, eventTime: t }: InputRecord<EquityTrade>): void {
+  onUnderlyingTrade({ value: tr, eventTime: t }: InputRecord<Read<'EquityTrade', (typeof TRADE_READS)[number]>>): void {
     if (this.useTrades) this.underlyingTrades.insert(tr.ticker, t, { kind: 'trade', price: tr.price, timestamp: t });
   }
 
-  onContractQuote({ value: q, eventTime: t }: InputRecord<OptionQuote>): void {
+  onContractQuote({ value: q, eventTime: t }: InputRecord<Read<'OptionQuote', QuoteRead>>): void {
     this.contractQuotes.insert(q.ticker, t, { bid_price: q.bid_price, ask_price: q.ask_price, sip_timestamp: t });
   }
 
@@ -214,9 +219,9 @@ export const greeks: ProcessorDefinition<GreeksProcessor> = {
   description: 'as-of join with the underlying NBBO; IV and Greeks (DESIGN 5.1); aggressor side (5.2)',
   inputs: [
     input('option.trades', 'OptionTrade', (p, record, ctx) => p.onTrade(record, ctx)),
-    input('equity.quotes', 'EquityQuote', (p, record) => p.onUnderlyingQuote(record)),
-    input('equity.trades', 'EquityTrade', (p, record) => p.onUnderlyingTrade(record)),
-    input('option.quotes', 'OptionQuote', (p, record) => p.onContractQuote(record)),
+    input('equity.quotes', 'EquityQuote', (p, record) => p.onUnderlyingQuote(record), QUOTE_READS),
+    input('equity.trades', 'EquityTrade', (p, record) => p.onUnderlyingTrade(record), TRADE_READS),
+    input('option.quotes', 'OptionQuote', (p, record) => p.onContractQuote(record), QUOTE_READS),
   ],
   outputs: [ENRICHED],
   tables: [RATES_TABLE],

@@ -1,5 +1,5 @@
-import { EquityTrade, TradeCounts } from '../domain/records';
-import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition } from './runtime/types';
+import { TradeCounts } from '../domain/records';
+import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition, Read } from './runtime/types';
 import { Aggregation, TumblingWindows } from './runtime/tumbling-windows';
 
 /**
@@ -14,11 +14,15 @@ interface Totals {
   microNotional: bigint;
 }
 
+/** All the processor reads of a trade: the runtime decodes only these (and sip_timestamp). */
+const READS = ['ticker', 'price', 'size'] as const;
+type CountedTrade = Read<'EquityTrade', (typeof READS)[number]>;
+
 const MICRO = 1_000_000;
 
 const MINUTE_NS = 60_000_000_000n;
 
-const totals: Aggregation<EquityTrade, Totals, Totals> = {
+const totals: Aggregation<CountedTrade, Totals, Totals> = {
   initialize: () => ({ trades: 0, microShares: 0n, microNotional: 0n }),
   agg: (s, t) => {
     const shares = BigInt(Math.round(t.size * MICRO));
@@ -36,13 +40,13 @@ const TRADE_COUNTS = output('equity.trade_counts.1m', 'TradeCounts', {
 });
 
 class TradeCountsProcessor implements Processor {
-  private readonly windows: TumblingWindows<EquityTrade, Totals, Totals>;
+  private readonly windows: TumblingWindows<CountedTrade, Totals, Totals>;
 
   constructor(allowedLatenessNs: bigint) {
     this.windows = new TumblingWindows(MINUTE_NS, allowedLatenessNs, totals);
   }
 
-  onTrade(record: InputRecord<EquityTrade>, ctx: ProcessorContext): void {
+  onTrade(record: InputRecord<CountedTrade>, ctx: ProcessorContext): void {
     const trade = record.value;
     if (!this.windows.add(trade.ticker, record.eventTime, trade, ctx.watermark)) {
       ctx.late(record, 'window_closed', `1m window of ${record.eventTime} closed at watermark ${ctx.watermark}`);
@@ -67,7 +71,7 @@ class TradeCountsProcessor implements Processor {
 export const tradeCounts: ProcessorDefinition<TradeCountsProcessor> = {
   name: 'trade-counts',
   description: 'trades per underlying and minute: the reference processor of the runtime',
-  inputs: [input('equity.trades', 'EquityTrade', (p, record, ctx) => p.onTrade(record, ctx))],
+  inputs: [input('equity.trades', 'EquityTrade', (p, record, ctx) => p.onTrade(record, ctx), READS)],
   outputs: [TRADE_COUNTS],
   stateHorizonNs: (config) => MINUTE_NS + allowedLatenessNs(config),
   create: (config) => new TradeCountsProcessor(allowedLatenessNs(config)),

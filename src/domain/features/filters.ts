@@ -90,7 +90,10 @@ export function compileTradeFilter(config: TradeFilterConfig): TradeFilter {
   return { session: config.session, equityExcluded: new Set(config.excludedEquityConditions), optionExcluded: new Set(config.excludedOptionConditions) };
 }
 
-interface FilterableTrade {
+/** The fields of a trade the filter reads. */
+export const FILTER_READS = ['sip_timestamp', 'correction', 'conditions'] as const;
+
+export interface FilterableTrade {
   sip_timestamp: bigint;
   correction: number | null;
   conditions: readonly number[];

@@ -14,8 +14,14 @@
 import type { AggressorSide, EnrichedOptionTrade, EquityTrade } from '../records';
 import { DipPValueMethod, StatsRecord, STAT_NAMES, computeStatsInPlace, neumaierSum } from '../stats/family';
 import { sortFloat64 } from '../stats/sort';
-import { TradeFilter, acceptEquityTrade, acceptOptionTrade } from './filters';
+import { FilterableTrade, TradeFilter, acceptEquityTrade, acceptOptionTrade } from './filters';
 import { COUNT_NAMES, CountName, FeatureField, GROUP_NAMES, GroupName, SPLIT_GROUPS } from './names';
+
+/** The fields of an underlying trade, and of an enriched option trade, that a window keeps. */
+export const UNDERLYING_TRADE_READS = ['sip_timestamp', 'price', 'size', 'sequence_number'] as const;
+export const OPTION_TRADE_READS = ['sip_timestamp', 'right', 'price', 'size', 'underlying_price', 'strike', 'dadvv', 'gadvv', 'aggressor_side'] as const;
+export type WindowUnderlyingTrade = Pick<EquityTrade, (typeof UNDERLYING_TRADE_READS)[number]>;
+export type WindowOptionTrade = Pick<EnrichedOptionTrade, (typeof OPTION_TRADE_READS)[number]>;
 
 export type DipConfig = { method: 'table' } | { method: 'bootstrap'; draws: number };
 
@@ -78,7 +84,7 @@ function checkInWindow(state: WindowState, tNs: bigint): void {
 }
 
 /** Adds an underlying trade; false when filtered out. Throws if it belongs to another window. */
-export function addUnderlyingTrade(state: WindowState, trade: EquityTrade, filter: TradeFilter): boolean {
+export function addUnderlyingTrade(state: WindowState, trade: WindowUnderlyingTrade & FilterableTrade, filter: TradeFilter): boolean {
   if (!acceptEquityTrade(trade, filter)) {
     checkInWindow(state, trade.sip_timestamp);
     return false;
@@ -88,7 +94,7 @@ export function addUnderlyingTrade(state: WindowState, trade: EquityTrade, filte
 }
 
 /** Adds an enriched option trade; false when filtered out. Throws if it belongs to another window. */
-export function addOptionTrade(state: WindowState, trade: EnrichedOptionTrade, filter: TradeFilter): boolean {
+export function addOptionTrade(state: WindowState, trade: WindowOptionTrade & FilterableTrade, filter: TradeFilter): boolean {
   if (!acceptOptionTrade(trade, filter)) {
     checkInWindow(state, trade.sip_timestamp);
     return false;
@@ -101,7 +107,7 @@ export function addOptionTrade(state: WindowState, trade: EnrichedOptionTrade, f
  * Adds an underlying trade the caller has already accepted under the filter (a processor filters
  * once per trade, not once per window size). Throws if it belongs to another window.
  */
-export function appendUnderlyingTrade(state: WindowState, trade: EquityTrade): void {
+export function appendUnderlyingTrade(state: WindowState, trade: WindowUnderlyingTrade): void {
   checkInWindow(state, trade.sip_timestamp);
   const u = state.underlying;
   u.price.push(trade.price);
@@ -111,7 +117,7 @@ export function appendUnderlyingTrade(state: WindowState, trade: EquityTrade): v
 }
 
 /** Adds an enriched option trade the caller has already accepted under the filter. Throws if it belongs to another window. */
-export function appendOptionTrade(state: WindowState, trade: EnrichedOptionTrade): void {
+export function appendOptionTrade(state: WindowState, trade: WindowOptionTrade): void {
   checkInWindow(state, trade.sip_timestamp);
   const cols = trade.right === 'C' ? state.calls : state.puts;
   cols.price.push(trade.price);

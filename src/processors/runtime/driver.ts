@@ -22,14 +22,14 @@ export interface DrivenOutput<T = unknown> {
 
 export class ProcessorDriver {
   private readonly task: Task;
-  private readonly inputTypes = new Map<string, { type: avro.Type; eventTime: (v: unknown) => bigint }>();
+  private readonly inputTypes = new Map<string, { type: avro.Type; eventTime: (v: unknown) => bigint; reads?: readonly string[] }>();
   private readonly outputTypes = new Map<string, avro.Type>();
   private readonly deadLetterType = typeOf('DeadLetter');
   private readonly offsets = new Map<string, bigint>();
   private readonly tableTopics: Set<string>;
 
   constructor(definition: ProcessorDefinition, config: Config) {
-    for (const input of definition.inputs) this.inputTypes.set(input.topic, { type: typeOf(input.schema), eventTime: input.eventTime });
+    for (const input of definition.inputs) this.inputTypes.set(input.topic, { type: typeOf(input.schema), eventTime: input.eventTime, reads: input.reads });
     for (const output of definition.outputs) this.outputTypes.set(output.topic, typeOf(output.schema));
     const inputs = definition.inputs.map((i) => i.topic);
     this.tableTopics = new Set((definition.tables ?? []).map((t) => t.topic));
@@ -65,7 +65,8 @@ export class ProcessorDriver {
     const offset = this.nextOffset(topic);
     // The bytes are only needed for a late record's dead letter: encoded then, not for every record.
     const raw = (): Buffer => input.type.toBuffer(value);
-    this.task.process(topic, { topic, partition: 0, offset, key, value, eventTime: input.eventTime(value) }, raw, 0);
+    const read = input.reads ? fieldsOf(value, input.reads) : value;
+    this.task.process(topic, { topic, partition: 0, offset, key, value: read, eventTime: input.eventTime(read) }, raw, 0);
   }
 
   /** A record of a declared table topic (value null = tombstone), as the runtime hands it over. */
@@ -100,4 +101,12 @@ export class ProcessorDriver {
       bytes: message.value as Buffer,
     }));
   }
+}
+
+/** The input's declared fields of a value, as the runtime's projected decoding gives them (InputSpec.reads). */
+function fieldsOf(value: unknown, reads: readonly string[]): Record<string, unknown> {
+  const whole = value as Record<string, unknown>;
+  const read: Record<string, unknown> = {};
+  for (const field of reads) read[field] = whole[field];
+  return read;
 }

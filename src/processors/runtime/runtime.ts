@@ -133,7 +133,7 @@ export class ProcessorRuntime {
     const registry = createRegistry(this.config.schema_registry);
     for (const input of this.definition.inputs) {
       const topic = this.physical(input.topic);
-      this.inputs.set(topic, { logical: input.topic, serde: await TopicSerde.forTopic(registry, topic, input.schema), eventTime: input.eventTime });
+      this.inputs.set(topic, { logical: input.topic, serde: await TopicSerde.forTopic(registry, topic, input.schema, input.reads), eventTime: input.eventTime });
     }
     for (const output of this.definition.outputs) {
       const topic = this.physical(output.topic);

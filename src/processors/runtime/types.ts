@@ -64,25 +64,36 @@ export interface InputSpec<P = Processor> {
   /** Logical topic name as in the topology (the runtime adds the configured prefix). */
   readonly topic: string;
   readonly schema: SchemaName;
+  /** The fields the handler reads (sip_timestamp among them); absent: all. The runtime decodes only these. */
+  readonly reads?: readonly string[];
   eventTime(value: unknown): bigint;
   deliver(processor: P, record: InputRecord<unknown>, ctx: ProcessorContext): void;
 }
+
+/** The value of schema S as an input that reads fields F decodes it: those fields and the event time. */
+export type Read<S extends EventSchema, F extends keyof SchemaValues[S]> = Pick<SchemaValues[S], F | 'sip_timestamp'>;
 
 /**
  * Declares an input: records of `topic`, decoded with `schema`, go to `handle` typed as that schema's
  * value. The runtime decodes every record of the topic with exactly this schema (poison records go to
  * the DLQ first), which is what makes the one narrowing below sound.
+ *
+ * `reads` names the only fields the handler uses: records are then decoded into just those (and
+ * sip_timestamp), the rest skipped unbuilt, and the handler's type allows no other. Where a
+ * processor uses four fields of a quote, that halves its decoding (README, "Projected inputs").
  */
-export function input<S extends EventSchema, P>(
+export function input<S extends EventSchema, P, F extends keyof SchemaValues[S] & string = keyof SchemaValues[S] & string>(
   topic: string,
   schema: S,
-  handle: (processor: P, record: InputRecord<SchemaValues[S]>, ctx: ProcessorContext) => void,
+  handle: (processor: P, record: InputRecord<Read<S, F>>, ctx: ProcessorContext) => void,
+  reads?: readonly F[],
 ): InputSpec<P> {
   return {
     topic,
     schema,
-    eventTime: (value) => (value as SchemaValues[S]).sip_timestamp,
-    deliver: (processor, record, ctx) => handle(processor, record as InputRecord<SchemaValues[S]>, ctx),
+    ...(reads ? { reads: [...new Set<string>([...reads, 'sip_timestamp'])] } : {}),
+    eventTime: (value) => (value as Read<S, F>).sip_timestamp,
+    deliver: (processor, record, ctx) => handle(processor, record as InputRecord<Read<S, F>>, ctx),
   };
 }
 

@@ -10,7 +10,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type * as avro from 'avsc';
 import { PoisonRecordError, TopicSerde, wireHeader, type PoisonReason } from '../../../src/avro/serde';
-import { typeOf } from '../../../src/avro/types';
+import { projection, typeOf } from '../../../src/avro/types';
 import { loadConfig } from '../../../src/config';
 import type { DeadLetter, EquityTrade } from '../../../src/domain/records';
 import { Task } from '../../../src/processors/runtime/task';
@@ -88,11 +88,15 @@ function corrupt(fuzz: Fuzz, kind: Corruption, good: Buffer): Buffer | null {
   }
 }
 
-describe('fuzz: corrupt Avro values through the runtime decode path', () => {
+/** Values decoded whole, and projected onto the fields trade-counts reads (as the runtime decodes its input): the rest is skipped. */
+const DECODINGS: [string, readonly string[] | undefined][] = [['whole', undefined], ['projected', tradeCounts.inputs[0].reads]];
+
+describe.each(DECODINGS)('fuzz: corrupt Avro values through the runtime decode path, decoded %s', (_decoding, reads) => {
   it('each corrupt value is one dead letter (reason, offset, bytes) or one record; every valid value is processed', async () => {
     const fuzz = new Fuzz('avro');
     const config = loadConfig({ env: { NODE_ENV: 'test' } });
-    const serde = await TopicSerde.forTopic<EquityTrade>(fakeRegistry(), TOPIC, 'EquityTrade');
+    const serde = await TopicSerde.forTopic<EquityTrade>(fakeRegistry(), TOPIC, 'EquityTrade', reads);
+    const decodedType = reads ? projection('EquityTrade', reads) : typeOf('EquityTrade');
     expect(serde.schemaId).toBe(OUR_ID);
     const deadLetterType = typeOf('DeadLetter');
     const task = new Task({
@@ -127,7 +131,7 @@ describe('fuzz: corrupt Avro values through the runtime decode path', () => {
       if (value === null) return;
       if (kind === 'valid') processedValid++;
       else count(`decoded (${kind})`);
-      expect(typeOf('EquityTrade').isValid(value)).toBe(true);
+      expect(decodedType.isValid(value)).toBe(true);
       task.process(TOPIC, { topic: 'equity.trades', partition: 0, offset: at, key: value.ticker, value, eventTime: value.sip_timestamp }, bytes!, 0);
     };
 
@@ -163,11 +167,13 @@ describe('fuzz: corrupt Avro values through the runtime decode path', () => {
 });
 
 describe('Avro decode: a corrupt array block count (regression found by the fuzz)', () => {
-  it.each([2 ** 20, 2 ** 28, 2 ** 31 - 1, 2 ** 40])('count %d fails as undecodable_avro at once instead of allocating until the process dies', async (count) => {
-    const serde = await TopicSerde.forTopic<EquityTrade>(fakeRegistry(), TOPIC, 'EquityTrade');
+  const counts = [2 ** 20, 2 ** 28, 2 ** 31 - 1, 2 ** 40];
+  it.each(counts.flatMap((count) => DECODINGS.map(([decoding, reads]) => [count, decoding, reads] as const)))('count %d, decoded %s (the array read or skipped), fails as undecodable_avro at once instead of allocating or looping until the process dies', async (count, _decoding, reads) => {
+    const serde = await TopicSerde.forTopic<EquityTrade>(fakeRegistry(), TOPIC, 'EquityTrade', reads);
     const fuzz = new Fuzz('array-count');
-    const withOne = serde.encode({ ...trade(fuzz, 1), conditions: [5] });
-    const withNone = serde.encode({ ...trade(fuzz, 1), conditions: [] });
+    const base = trade(fuzz, 1); // one trade: the two encodings differ only in the array
+    const withOne = serde.encode({ ...base, conditions: [5] });
+    const withNone = serde.encode({ ...base, conditions: [] });
     let at = 0;
     while (withOne[at] === withNone[at]) at++; // the block count of `conditions`
     const varint: number[] = [];
@@ -182,7 +188,8 @@ describe('Avro decode: a corrupt array block count (regression found by the fuzz
     const started = Date.now();
     await expect(serde.decode(corrupt)).rejects.toMatchObject({ reason: 'undecodable_avro' });
     expect(Date.now() - started).toBeLessThan(500);
-    expect((await serde.decode(withOne)).conditions).toEqual([5]);
+    expect((await serde.decode(withOne)).conditions).toEqual(reads ? undefined : [5]);
+    expect((await serde.decode(withOne)).price).toBe(base.price);
   });
 
   it('a 300-item array still decodes, directly and through a resolver', () => {

@@ -22,6 +22,8 @@ export interface PartitionWatermarkState {
 }
 
 interface PartitionState extends PartitionWatermarkState {
+  /** max(maxEventTime − max out-of-orderness, markerFloor), kept as they change: `advance` reads it for every record. */
+  watermark: bigint;
   lastSeenMs: number;
   caughtUp: boolean;
   idleExempt: boolean;
@@ -39,7 +41,7 @@ export class WatermarkTracker {
     idleExempt: ReadonlySet<string> = new Set(),
   ) {
     for (const input of inputs) {
-      this.partitions.set(input, { maxEventTime: NO_WATERMARK, markerFloor: NO_WATERMARK, lastSeenMs: nowMs, caughtUp: false, idleExempt: idleExempt.has(input) });
+      this.partitions.set(input, { maxEventTime: NO_WATERMARK, markerFloor: NO_WATERMARK, watermark: NO_WATERMARK, lastSeenMs: nowMs, caughtUp: false, idleExempt: idleExempt.has(input) });
     }
   }
 
@@ -53,6 +55,7 @@ export class WatermarkTracker {
     const s = this.state(input);
     s.maxEventTime = saved.maxEventTime;
     s.markerFloor = saved.markerFloor;
+    s.watermark = this.watermarkOf(s);
   }
 
   snapshot(input: string): PartitionWatermarkState {
@@ -62,13 +65,19 @@ export class WatermarkTracker {
 
   observe(input: string, eventTime: bigint, nowMs: number): void {
     const s = this.state(input);
-    if (eventTime > s.maxEventTime) s.maxEventTime = eventTime;
+    if (eventTime > s.maxEventTime) {
+      s.maxEventTime = eventTime;
+      s.watermark = this.watermarkOf(s);
+    }
     s.lastSeenMs = nowMs;
   }
 
   marker(input: string, watermark: bigint, nowMs: number): void {
     const s = this.state(input);
-    if (watermark > s.markerFloor) s.markerFloor = watermark;
+    if (watermark > s.markerFloor) {
+      s.markerFloor = watermark;
+      s.watermark = this.watermarkOf(s);
+    }
     s.lastSeenMs = nowMs;
   }
 
@@ -78,7 +87,7 @@ export class WatermarkTracker {
   }
 
   partitionWatermark(input: string): bigint {
-    return this.watermarkOf(this.state(input));
+    return this.state(input).watermark;
   }
 
   private watermarkOf(s: PartitionState): bigint {
@@ -105,8 +114,7 @@ export class WatermarkTracker {
     let min: bigint | undefined;
     for (const s of this.partitions.values()) {
       if (this.isIdle(s, nowMs)) continue;
-      const w = this.watermarkOf(s);
-      if (min === undefined || w < min) min = w;
+      if (min === undefined || s.watermark < min) min = s.watermark;
     }
     return min;
   }

@@ -305,21 +305,41 @@ export class ProcessorRuntime {
 
   private async fetched(records: ConsumedRecord[], ends: PartitionEnd[]): Promise<void> {
     const started = process.hrtime.bigint();
-    if (records.length > 0) this.lastActivityMs = Date.now();
+    // One wall-clock reading per batch (a batch takes milliseconds): it only dates idleness and punctuation.
+    const fetchedMs = Date.now();
+    if (records.length > 0) this.lastActivityMs = fetchedMs;
     const touched = new Set<TaskHandle>();
     const before = new Map<TaskHandle, { recordsIn: number; replayed: number }>();
-    // Counted per batch: a labelled prom-client inc per record cost 3% of greeks' time.
+    // Counted per batch, and per run of one partition within it (a batch comes in such runs): a
+    // labelled prom-client inc per record cost 3% of greeks' time, and map updates per record 1–2%.
     const recordsIn = new Map<string, number>();
+    let run: { topic: string; partition: number; handle: TaskHandle | undefined; input: InputBinding; count: number } | undefined;
+    const endRun = (): void => {
+      if (run && run.count > 0) recordsIn.set(run.topic, (recordsIn.get(run.topic) ?? 0) + run.count);
+    };
     for (const record of records) {
-      const handle = this.tasks.get(record.partition);
+      if (run === undefined || record.partition !== run.partition || record.topic !== run.topic) {
+        endRun();
+        const handle = this.tasks.get(record.partition);
+        run = { topic: record.topic, partition: record.partition, handle, input: this.inputs.get(record.topic)!, count: 0 };
+        if (handle) {
+          if (!before.has(handle)) before.set(handle, { recordsIn: handle.task.counters.recordsIn, replayed: handle.task.counters.replayed });
+          touched.add(handle);
+        }
+      }
+      const handle = run.handle;
       if (!handle) continue;
-      if (!before.has(handle)) before.set(handle, { recordsIn: handle.task.counters.recordsIn, replayed: handle.task.counters.replayed });
-      touched.add(handle);
-      const waiting = this.handleRecord(handle.task, this.inputs.get(record.topic)!, record);
-      if (waiting) await waiting;
+      const waiting = this.handleRecord(handle.task, run.input, record, fetchedMs);
+      if (waiting) {
+        await waiting;
+        // A rebuilt task (an aborted transaction) may have replaced this one meanwhile.
+        if (this.tasks.get(record.partition) !== handle) run = undefined;
+      }
       handle.task.fetched(record.topic, false);
-      recordsIn.set(record.topic, (recordsIn.get(record.topic) ?? 0) + 1);
+      if (run) run.count++;
+      else recordsIn.set(record.topic, (recordsIn.get(record.topic) ?? 0) + 1);
     }
+    endRun();
     for (const [topic, n] of recordsIn) this.meters.recordsIn.inc({ topic }, n);
     for (const end of ends) {
       const handle = this.tasks.get(end.partition);
@@ -359,10 +379,10 @@ export class ProcessorRuntime {
   }
 
   /** Synchronous unless the record's writer schema must first be fetched from the registry. */
-  private handleRecord(task: Task, input: InputBinding, record: ConsumedRecord): Promise<void> | undefined {
+  private handleRecord(task: Task, input: InputBinding, record: ConsumedRecord, nowMs: number): Promise<void> | undefined {
     const marker = markerOf(record.value, record.headers);
     if (marker !== null) {
-      task.marker(record.topic, record.offset, marker, Date.now());
+      task.marker(record.topic, record.offset, marker, nowMs);
       return undefined;
     }
     let value: unknown;
@@ -373,17 +393,17 @@ export class ProcessorRuntime {
     }
     if (value === undefined) {
       return input.serde.decode(record.value).then(
-        (decoded) => this.processValue(task, input, record, decoded),
+        (decoded) => this.processValue(task, input, record, decoded, Date.now()),
         (err: unknown) => this.poison(task, record, err),
       );
     }
-    this.processValue(task, input, record, value);
+    this.processValue(task, input, record, value, nowMs);
     return undefined;
   }
 
-  private processValue(task: Task, input: InputBinding, record: ConsumedRecord, value: unknown): void {
+  private processValue(task: Task, input: InputBinding, record: ConsumedRecord, value: unknown, nowMs: number): void {
     const key = record.key ? record.key.toString('utf8') : null;
-    task.process(record.topic, { topic: input.logical, partition: task.partition, offset: record.offset, key, value, eventTime: input.eventTime(value) }, record.value!, Date.now());
+    task.process(record.topic, { topic: input.logical, partition: task.partition, offset: record.offset, key, value, eventTime: input.eventTime(value) }, record.value!, nowMs);
   }
 
   private poison(task: Task, record: ConsumedRecord, err: unknown): undefined {

@@ -330,14 +330,14 @@ export class ProcessorRuntime {
       const handle = run.handle;
       if (!handle) continue;
       const waiting = this.handleRecord(handle.task, run.input, record, fetchedMs);
-      if (waiting) {
-        await waiting;
-        // A rebuilt task (an aborted transaction) may have replaced this one meanwhile.
-        if (this.tasks.get(record.partition) !== handle) run = undefined;
-      }
+      if (waiting) await waiting;
       handle.task.fetched(record.topic, false);
-      if (run) run.count++;
-      else recordsIn.set(record.topic, (recordsIn.get(record.topic) ?? 0) + 1);
+      run.count++;
+      // A rebuilt task (an aborted transaction) may have replaced this one while the record waited.
+      if (waiting && this.tasks.get(record.partition) !== handle) {
+        endRun();
+        run = undefined;
+      }
     }
     endRun();
     for (const [topic, n] of recordsIn) this.meters.recordsIn.inc({ topic }, n);

@@ -26,7 +26,9 @@ export interface PartitionEnd {
 }
 
 export interface ConsumedBatch {
-  records: ConsumedRecord[];
+  /** Read once, in order. A packed batch makes each record as it is read (see `unpack`). */
+  records: Iterable<ConsumedRecord>;
+  count: number;
   ends: PartitionEnd[];
 }
 
@@ -103,24 +105,32 @@ function headersOf(list: MessageHeader[]): Record<string, Buffer> {
   return headers;
 }
 
-/** A packed batch's records: objects made here, in JS, with views of the batch's chunks. */
-function unpack([count, chunks, meta, topics, headerPairs]: PackedBatch): ConsumedRecord[] {
-  const records: ConsumedRecord[] = new Array(count);
+/**
+ * A packed batch's records, each made (in JS, with views of the batch's chunks) only when it is read.
+ * Made all at once, the 10,000 records of a batch lived until its last was processed, so every young
+ * generation collection in between copied them (greeks through the broker: scavenges of 25–30 ms,
+ * 11% of its time in GC).
+ */
+function* unpack([count, chunks, meta, topics, headerPairs]: PackedBatch): Generator<ConsumedRecord, void, undefined> {
+  let nextHeaders = 0;
   for (let i = 0, m = 0; i < count; i++, m += PACKED_FIELDS) {
     const valueChunk = meta[m + 4];
     const keyChunk = meta[m + 7];
-    records[i] = {
+    let headers: Record<string, Buffer> | undefined;
+    if (nextHeaders < headerPairs.length && headerPairs[nextHeaders] === i) {
+      headers = headersOf(headerPairs[nextHeaders + 1] as MessageHeader[]);
+      nextHeaders += 2;
+    }
+    yield {
       topic: topics[meta[m + 3]],
       partition: meta[m + 1],
       offset: BigInt(meta[m]),
       key: keyChunk < 0 ? null : chunks[keyChunk].subarray(meta[m + 8], meta[m + 8] + meta[m + 9]),
       value: valueChunk < 0 ? null : chunks[valueChunk].subarray(meta[m + 5], meta[m + 5] + meta[m + 6]),
-      headers: undefined,
+      headers,
       timestampMs: meta[m + 2],
     };
   }
-  for (let p = 0; p < headerPairs.length; p += 2) records[headerPairs[p] as number].headers = headersOf(headerPairs[p + 1] as MessageHeader[]);
-  return records;
 }
 
 export class LowLevelConsumer {
@@ -178,7 +188,7 @@ export class LowLevelConsumer {
           for (const e of ends) this.ends.push({ topic: e.topic, partition: e.partition, offset: BigInt(e.offset) });
           const reached = this.ends;
           this.ends = [];
-          resolve({ records: unpack(batch), ends: reached });
+          resolve({ records: unpack(batch), count: batch[0], ends: reached });
         }),
       );
     }
@@ -187,7 +197,7 @@ export class LowLevelConsumer {
         const ends = this.ends;
         this.ends = [];
         if (err) return reject(err);
-        resolve({ records: messages.map(toRecord), ends });
+        resolve({ records: messages.map(toRecord), count: messages.length, ends });
       }),
     );
   }

@@ -27,8 +27,12 @@ export interface MemberUser {
   assigned(partitions: TopicPartition[]): Promise<TopicPartitionOffset[]>;
   /** Partitions about to be revoked (lost: the group moved on already, nothing may be committed). */
   revoked(partitions: TopicPartition[], lost: boolean): Promise<void>;
-  /** Records in offset order per partition, and partitions that reached their end. */
-  fetched(records: ConsumedRecord[], ends: PartitionEnd[]): Promise<void>;
+  /**
+   * Records in offset order per partition, and partitions that reached their end. The records are
+   * read once, in order: each is made as it is read. (A property, so that the compiler refuses a
+   * user that expects an array.)
+   */
+  fetched: (records: Iterable<ConsumedRecord>, ends: PartitionEnd[]) => Promise<void>;
   /** Time-driven work (punctuation, idle flushes, commits). */
   tick(nowMs: number): Promise<void>;
 }
@@ -177,13 +181,13 @@ export class GroupMember {
       const { batch, epoch } = await next;
       if (this.stopping) break;
       if (epoch !== this.epoch) {
-        if (batch && batch.records.length > 0) this.displaced = true;
+        if (batch && batch.count > 0) this.displaced = true;
         await this.exclusive(async () => this.seekToDelivered());
         next = this.fetch();
         continue;
       }
       next = this.fetch();
-      if (!batch || (batch.records.length === 0 && batch.ends.length === 0)) continue;
+      if (!batch || (batch.count === 0 && batch.ends.length === 0)) continue;
       await this.exclusive(() => this.deliver(batch, epoch)).catch((err) => this.fail(err));
     }
     await next;
@@ -217,17 +221,20 @@ export class GroupMember {
   private async deliver(batch: ConsumedBatch, epoch: number): Promise<void> {
     // The assignment changed after the batch was checked: the loop re-seeks before the next request.
     if (this.stopping || epoch !== this.epoch) return;
-    const records: ConsumedRecord[] = [];
+    const ends = batch.ends.filter((e) => this.next.has(tpKey(e.topic, e.partition)));
+    await this.user!.fetched(this.deliverable(batch.records), ends);
+  }
+
+  /** The records the user has not had yet, each moving its partition's position as it is handed over. */
+  private *deliverable(records: Iterable<ConsumedRecord>): Generator<ConsumedRecord, void, undefined> {
     // A batch comes in runs of one partition: its position is looked up once a run.
     let next: TopicPartitionOffset | undefined;
-    for (const r of batch.records) {
+    for (const r of records) {
       if (next === undefined || r.partition !== next.partition || r.topic !== next.topic) next = this.next.get(tpKey(r.topic, r.partition));
       if (!next || (next.offset >= 0n && r.offset < next.offset)) continue;
       next.offset = r.offset + 1n;
-      records.push(r);
+      yield r;
     }
-    const ends = batch.ends.filter((e) => this.next.has(tpKey(e.topic, e.partition)));
-    await this.user!.fetched(records, ends);
   }
 
   /**

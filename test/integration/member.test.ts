@@ -33,7 +33,8 @@ test('a partition rewound while a batch is in flight resumes exactly at the rewi
   const faults: string[] = [];
   let batches = 0;
   let rewinds = 0;
-  const fetched = async (records: ConsumedRecord[]): Promise<void> => {
+  const fetched = async (batch: Iterable<ConsumedRecord>): Promise<void> => {
+    const records = [...batch];
     for (const r of records) {
       const want = expected.get(r.partition)!;
       if (r.offset !== want) faults.push(`partition ${r.partition}: got offset ${r.offset}, expected ${want}`);
@@ -83,7 +84,8 @@ test('partitions held back and released over and over arrive complete, in order,
   let batches = 0;
   let holds = 0;
   let rewinds = 0;
-  const fetched = async (records: ConsumedRecord[]): Promise<void> => {
+  const fetched = async (batch: Iterable<ConsumedRecord>): Promise<void> => {
+    const records = [...batch];
     batches++;
     for (const r of records) {
       const k = key(r.topic, r.partition);

@@ -303,11 +303,10 @@ export class ProcessorRuntime {
     return { starts, empty };
   }
 
-  private async fetched(records: ConsumedRecord[], ends: PartitionEnd[]): Promise<void> {
+  private async fetched(records: Iterable<ConsumedRecord>, ends: PartitionEnd[]): Promise<void> {
     const started = process.hrtime.bigint();
     // One wall-clock reading per batch (a batch takes milliseconds): it only dates idleness and punctuation.
     const fetchedMs = Date.now();
-    if (records.length > 0) this.lastActivityMs = fetchedMs;
     const touched = new Set<TaskHandle>();
     const before = new Map<TaskHandle, { recordsIn: number; replayed: number }>();
     // Counted per batch, and per run of one partition within it (a batch comes in such runs): a
@@ -319,6 +318,7 @@ export class ProcessorRuntime {
     };
     for (const record of records) {
       if (run === undefined || record.partition !== run.partition || record.topic !== run.topic) {
+        this.lastActivityMs = fetchedMs;
         endRun();
         const handle = this.tasks.get(record.partition);
         run = { topic: record.topic, partition: record.partition, handle, input: this.inputs.get(record.topic)!, count: 0 };

@@ -150,9 +150,11 @@ export class ParquetSink {
     return segments;
   }
 
-  private async fetched(records: ConsumedRecord[], _ends: PartitionEnd[]): Promise<void> {
-    if (records.length > 0) this.lastActivityMs = Date.now();
+  private async fetched(records: Iterable<ConsumedRecord>, _ends: PartitionEnd[]): Promise<void> {
+    let active = false;
     for (const record of records) {
+      if (!active) this.lastActivityMs = Date.now();
+      active = true;
       const segments = this.partitions.get(record.partition);
       if (segments) await this.handleRecord(segments, record);
     }

@@ -81,10 +81,10 @@ function compareTrades(a: OptionTrade, b: OptionTrade): number {
 
 export class GreeksProcessor implements Processor {
   private readonly enrich: EnrichTrade;
-  private readonly underlyingQuotes = new AsOfIndex<UnderlyingSnapshot>();
-  private readonly underlyingTrades = new AsOfIndex<UnderlyingSnapshot>();
-  private readonly contractQuotes = new AsOfIndex<ContractQuote>();
-  private readonly contractTrades = new AsOfIndex<number>();
+  private readonly underlyingQuotes = new AsOfIndex((timestamp, bid, ask): UnderlyingSnapshot => ({ kind: 'quote', bid, ask, timestamp }));
+  private readonly underlyingTrades = new AsOfIndex((timestamp, price): UnderlyingSnapshot => ({ kind: 'trade', price: price!, timestamp }));
+  private readonly contractQuotes = new AsOfIndex((sip_timestamp, bid_price, ask_price): ContractQuote => ({ bid_price, ask_price, sip_timestamp }));
+  private readonly contractTrades = new AsOfIndex((_time, price) => price!);
   /**
    * Trades waiting for the watermark, in release order (compareTrades), from `pendingHead` on: the
    * released prefix is dropped in bulk, not shifted out on every watermark step (splice(0, k) moved
@@ -126,15 +126,15 @@ export class GreeksProcessor implements Processor {
   }
 
   onUnderlyingQuote({ value: q, eventTime: t }: InputRecord<Read<'EquityQuote', QuoteRead>>): void {
-    this.underlyingQuotes.insert(q.ticker, t, { kind: 'quote', bid: q.bid_price, ask: q.ask_price, timestamp: t });
+    this.underlyingQuotes.insert(q.ticker, t, q.bid_price, q.ask_price);
   }
 
   onUnderlyingTrade({ value: tr, eventTime: t }: InputRecord<Read<'EquityTrade', (typeof TRADE_READS)[number]>>): void {
-    if (this.useTrades) this.underlyingTrades.insert(tr.ticker, t, { kind: 'trade', price: tr.price, timestamp: t });
+    if (this.useTrades) this.underlyingTrades.insert(tr.ticker, t, tr.price);
   }
 
   onContractQuote({ value: q, eventTime: t }: InputRecord<Read<'OptionQuote', QuoteRead>>): void {
-    this.contractQuotes.insert(q.ticker, t, { bid_price: q.bid_price, ask_price: q.ask_price, sip_timestamp: t });
+    this.contractQuotes.insert(q.ticker, t, q.bid_price, q.ask_price);
   }
 
   onTrade(record: InputRecord<OptionTrade>, ctx: ProcessorContext): void {
@@ -160,10 +160,10 @@ export class GreeksProcessor implements Processor {
   private release(trade: OptionTrade, ctx: ProcessorContext): void {
     const t = trade.sip_timestamp;
     const since = t - ASOF_LOOKBACK_NS;
-    const underlying = (this.useTrades ? this.underlyingTrades : this.underlyingQuotes).asOf(trade.underlying, t, since)?.value ?? null;
-    const previous = this.contractTrades.asOf(trade.ticker, t - 1n, since)?.value ?? null;
+    const underlying = (this.useTrades ? this.underlyingTrades : this.underlyingQuotes).asOf(trade.underlying, t, since) ?? null;
+    const previous = this.contractTrades.asOf(trade.ticker, t - 1n, since) ?? null;
     const contract: ContractContext = {
-      quote: this.contractQuotes.asOf(trade.ticker, t, since)?.value ?? null,
+      quote: this.contractQuotes.asOf(trade.ticker, t, since) ?? null,
       previousTradePrice: previous,
       config: this.aggressor,
     };

@@ -53,9 +53,9 @@ function asOfAtEveryPoint(quotes: readonly Q[], ticker: string, t: bigint, lookb
   const at = mine.filter((q) => q.sip_timestamp === t);
   const out: (Q | undefined)[] = [];
   for (let k = 0; k <= at.length; k++) {
-    const series = new AsOfSeries<Q>();
-    for (const q of [...before, ...at.slice(0, k)]) series.insert(q.sip_timestamp, q);
-    out.push(series.asOf(t, t - lookback)?.value);
+    const series = new AsOfSeries((_time, id) => mine.find((q) => q.id === id));
+    for (const q of [...before, ...at.slice(0, k)]) series.insert(q.sip_timestamp, q.id);
+    out.push(series.asOf(t, t - lookback));
   }
   return out;
 }

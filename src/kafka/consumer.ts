@@ -133,6 +133,28 @@ function* unpack([count, chunks, meta, topics, headerPairs]: PackedBatch): Gener
   }
 }
 
+/**
+ * Record keys as text, decoded again only when a key differs from the one before: inputs are keyed by
+ * underlying, so keys repeat in long runs (a string per record was 4–5% of greeks through the broker).
+ * The last key's bytes are a view of its batch, kept until the key changes.
+ */
+export class KeyText {
+  private bytes: Buffer | null = null;
+  private text = '';
+
+  of(key: Buffer): string {
+    const last = this.bytes;
+    if (last !== null && last.length === key.length) {
+      let i = 0;
+      while (i < key.length && last[i] === key[i]) i++;
+      if (i === key.length) return this.text;
+    }
+    this.bytes = key;
+    this.text = key.toString('utf8');
+    return this.text;
+  }
+}
+
 export class LowLevelConsumer {
   readonly client: KafkaConsumer;
   private ends: PartitionEnd[] = [];

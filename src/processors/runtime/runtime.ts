@@ -3,7 +3,7 @@ import { createRegistry, PoisonRecordError, TopicSerde } from '../../avro/serde'
 import { Config, physicalName } from '../../config';
 import { DeadLetter } from '../../domain/records';
 import { Admin, createAdmin } from '../../kafka/client';
-import { ConsumedRecord, PartitionEnd, TopicPartitionOffset } from '../../kafka/consumer';
+import { ConsumedRecord, KeyText, PartitionEnd, TopicPartitionOffset } from '../../kafka/consumer';
 import { GlobalTables } from '../../kafka/global-table';
 import { markerMessages, markerOf } from '../../kafka/markers';
 import { GroupMember, TopicPartition } from '../../kafka/member';
@@ -75,6 +75,7 @@ export class ProcessorRuntime {
   private admin?: Admin;
   private tables?: GlobalTables;
   private readonly tasks = new Map<number, TaskHandle>();
+  private readonly keys = new KeyText();
   private readonly metrics: ProcessMetrics;
   private metricsServer?: { port: number; close(): Promise<void> };
   private readonly meters;
@@ -402,7 +403,7 @@ export class ProcessorRuntime {
   }
 
   private processValue(task: Task, input: InputBinding, record: ConsumedRecord, value: unknown, nowMs: number): void {
-    const key = record.key ? record.key.toString('utf8') : null;
+    const key = record.key ? this.keys.of(record.key) : null;
     task.process(record.topic, { topic: input.logical, partition: task.partition, offset: record.offset, key, value, eventTime: input.eventTime(value) }, record.value!, nowMs);
   }
 
@@ -521,3 +522,4 @@ export class ProcessorRuntime {
     return this.metrics.registry;
   }
 }
+

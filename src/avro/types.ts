@@ -106,6 +106,12 @@ interface ItemsReader {
 const arrayPrototype = (avro.types.ArrayType as unknown as {
   prototype: { _read(this: { itemsType: ItemsReader }, tap: Tap): unknown[]; _skip(this: { itemsType: ItemsReader }, tap: Tap): void };
 }).prototype;
+/** A count above the bytes left (items of a type that takes a byte or more) marks the tap past its end. */
+function corruptCount(n: number, tap: Tap, items: ItemsReader): boolean {
+  if (n <= tap.buf.length - tap.pos || items.typeName === 'null') return false;
+  tap.pos = tap.buf.length + 1;
+  return true;
+}
 arrayPrototype._read = function guardedArrayRead(this: { itemsType: ItemsReader }, tap: Tap): unknown[] {
   const items = this.itemsType;
   const out: unknown[] = [];
@@ -115,10 +121,7 @@ arrayPrototype._read = function guardedArrayRead(this: { itemsType: ItemsReader 
       n = -n;
       tap.skipLong(); // block size in bytes
     }
-    if (n > tap.buf.length - tap.pos && items.typeName !== 'null') {
-      tap.pos = tap.buf.length + 1;
-      return out;
-    }
+    if (corruptCount(n, tap, items)) return out;
     while (n--) out.push(items._read(tap));
   }
   return out;
@@ -132,10 +135,7 @@ arrayPrototype._skip = function guardedArraySkip(this: { itemsType: ItemsReader 
       tap.pos += tap.readLong(); // a block with its size in bytes: skipped whole
       continue;
     }
-    if (n > tap.buf.length - tap.pos && items.typeName !== 'null') {
-      tap.pos = tap.buf.length + 1;
-      return;
-    }
+    if (corruptCount(n, tap, items)) return;
     while (n--) items._skip(tap);
   }
 };

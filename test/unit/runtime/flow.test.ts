@@ -6,13 +6,13 @@ const S = 1_000_000_000n;
 describe('flow control between inputs', () => {
   const at = (lead: bigint | null, held: boolean, topic = 't') => ({ topic, partition: 0, lead, held });
 
-  it('holds a partition leading by more than a minute, and keeps it held until the lead is back under 30 s', () => {
-    expect(HOLD_LEAD_NS).toBe(60n * S);
-    expect(RELEASE_LEAD_NS).toBe(30n * S);
-    expect(balanceInputs([at(60n * S, false)])).toEqual({ hold: [], release: [], held: 0 });
-    expect(balanceInputs([at(60n * S + 1n, false)])).toEqual({ hold: [{ topic: 't', partition: 0 }], release: [], held: 1 });
-    expect(balanceInputs([at(45n * S, true)])).toEqual({ hold: [], release: [], held: 1 });
-    expect(balanceInputs([at(30n * S, true)])).toEqual({ hold: [], release: [{ topic: 't', partition: 0 }], held: 0 });
+  it('holds a partition leading by more than 5 minutes, and keeps it held until the lead is back under a minute', () => {
+    expect(HOLD_LEAD_NS).toBe(300n * S);
+    expect(RELEASE_LEAD_NS).toBe(60n * S);
+    expect(balanceInputs([at(300n * S, false)])).toEqual({ hold: [], release: [], held: 0 });
+    expect(balanceInputs([at(300n * S + 1n, false)])).toEqual({ hold: [{ topic: 't', partition: 0 }], release: [], held: 1 });
+    expect(balanceInputs([at(61n * S, true)])).toEqual({ hold: [], release: [], held: 1 });
+    expect(balanceInputs([at(60n * S, true)])).toEqual({ hold: [], release: [{ topic: 't', partition: 0 }], held: 0 });
     expect(balanceInputs([at(0n, false)])).toEqual({ hold: [], release: [], held: 0 });
   });
 

@@ -522,4 +522,3 @@ export class ProcessorRuntime {
     return this.metrics.registry;
   }
 }
-

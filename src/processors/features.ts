@@ -1,19 +1,21 @@
 import { Config } from '../config';
 import { compileTradeFilter } from '../domain/features/filters';
 import {
-  appendOptionTrade, appendUnderlyingTrade, closeWindow, createWindowState, FeatureConfig, FeatureRecord, OPTION_TRADE_READS, UNDERLYING_TRADE_READS, WindowOptionTrade,
-  WindowState, WindowUnderlyingTrade,
+  appendOptionTrade, appendUnderlyingTrade, closingBuffers, closingWindow, ClosingWindow, createWindowState, FeatureConfig, OPTION_TRADE_READS, UNDERLYING_TRADE_READS,
+  WindowOptionTrade, windowRecord, WindowState, WindowUnderlyingTrade,
 } from '../domain/features/window-features';
 import { parseWindowNs } from '../domain/features/window-time';
 import { acceptEquityTrade, acceptOptionTrade, FILTER_READS, TradeFilter } from '../domain/features/filters';
 import { allowedLatenessNs, input, InputRecord, output, Processor, ProcessorContext, ProcessorDefinition, Read } from './runtime/types';
 import { Aggregation, TumblingWindows } from './runtime/tumbling-windows';
+import { offloadable } from './runtime/offload';
 
 /**
  * The features processor (DESIGN 5.3): per underlying and configured window (1m, 5m, 15m, 30m), one
  * record with the 149 named features, emitted once when the watermark passes end + allowed lateness.
  * Window state is a Collector (src/domain/features/window-features.ts keeps the values, computes at close),
- * so exact quantiles and the dip test see every trade. Output key: `underlying|window|window_start_ns`
+ * so exact quantiles and the dip test see every trade. A close's stats, most of the processor's work,
+ * are computed off the task's thread (WINDOW_RECORD), the rest of the close on it. Output key: `underlying|window|window_start_ns`
  * (`windowKey`): it identifies the window, so the compacted topic and any key-value reader keep its
  * latest version (the record's `generation` says which version it is).
  */
@@ -33,7 +35,10 @@ export function featureConfigFrom(config: Config): FeatureConfig {
   };
 }
 
-function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggregation<WindowItem, WindowState, FeatureRecord> {
+/** The stats of a closing window and its record: the runtime may run them in a worker (runtime/offload.ts). */
+export const WINDOW_RECORD = offloadable(require.resolve('../domain/features/window-features'), 'windowRecord', windowRecord, closingBuffers);
+
+function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggregation<WindowItem, WindowState, ClosingWindow> {
   return {
     initialize: (underlying, start) => createWindowState({ underlying, window: label, startNs: start, sizeNs }),
     agg: (state, item) => {
@@ -42,7 +47,7 @@ function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggreg
       else appendOptionTrade(state, item.trade);
       return state;
     },
-    result: (state) => closeWindow(state, config),
+    result: (state) => closingWindow(state, config),
   };
 }
 
@@ -66,7 +71,7 @@ const FEATURES = output('features', 'Features', {
 });
 
 export class FeaturesProcessor implements Processor {
-  private readonly windows: { label: string; store: TumblingWindows<WindowItem, WindowState, FeatureRecord> }[];
+  private readonly windows: { label: string; store: TumblingWindows<WindowItem, WindowState, ClosingWindow> }[];
   private readonly filter: TradeFilter;
 
   constructor(labels: string[], allowedLatenessNs: bigint, config: FeatureConfig) {
@@ -94,7 +99,7 @@ export class FeaturesProcessor implements Processor {
 
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {
     for (const { label, store } of this.windows) {
-      for (const closed of store.close(watermark)) ctx.emit(FEATURES, windowKey(closed.key, label, closed.result.window_start_ns), closed.result);
+      for (const closed of store.close(watermark)) ctx.emitComputed(FEATURES, windowKey(closed.key, label, closed.start), WINDOW_RECORD, closed.result);
     }
   }
 }

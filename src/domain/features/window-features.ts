@@ -133,9 +133,28 @@ export function appendOptionTrade(state: WindowState, trade: WindowOptionTrade):
 /** `${group}_${stat}` for every group and stat, built once (closeWindow runs for every window). */
 const GROUP_STAT_FIELDS: readonly (readonly string[])[] = GROUP_NAMES.map((group) => STAT_NAMES.map((stat) => `${group}_${stat}`));
 
+/**
+ * A window at close, split where the work is: `closingWindow` reads the state (counts, OHLC, the
+ * option sides' sums) and builds each group's values; `windowRecord` computes the groups' stats, the
+ * bulk of the work, from this alone. The runtime may run the second off the task's thread: every
+ * field is structured-cloneable and the groups' buffers move instead of being copied.
+ */
+export interface ClosingWindow {
+  key: WindowKey;
+  counts: Record<string, bigint>;
+  fields: Record<string, number | null>;
+  /** Values of each group in GROUP_NAMES order, built for this close only (the stats sort them in place); null: every stat null. */
+  groups: (Float64Array | null)[];
+  dip: DipConfig;
+}
+
 /** The feature record of the window. Does not modify the state. */
 export function closeWindow(state: WindowState, config: FeatureConfig): FeatureRecord {
-  const { key } = state;
+  return windowRecord(closingWindow(state, config));
+}
+
+/** The first half of closeWindow (ClosingWindow). Does not modify the state. */
+export function closingWindow(state: WindowState, config: FeatureConfig): ClosingWindow {
   const fields: Record<string, number | null> = {};
   const counts: Record<string, bigint> = Object.fromEntries(COUNT_NAMES.map((c) => [c, 0n]));
   Object.assign(fields, ohlc(state.underlying));
@@ -162,15 +181,20 @@ export function closeWindow(state: WindowState, config: FeatureConfig): FeatureR
     groups.set(`${right}_dadvv_agg_buy`, side.buyDadvv);
     groups.set(`${right}_dadvv_agg_sell`, side.sellDadvv);
   }
+  const absent = (group: GroupName): boolean => state.classified === 0 && SPLIT_GROUPS.includes(group);
+  return { key: state.key, counts, fields, groups: GROUP_NAMES.map((group) => (absent(group) ? null : (groups.get(group) as Float64Array))), dip: config.dip };
+}
 
+/** The second half of closeWindow: the groups' stats, and the record. Sorts the groups' values in place. */
+export function windowRecord(closing: ClosingWindow): FeatureRecord {
+  const { key, counts, groups } = closing;
+  const fields = { ...closing.fields };
   for (const [g, group] of GROUP_NAMES.entries()) {
-    const absent = state.classified === 0 && SPLIT_GROUPS.includes(group);
-    // Each group's array is built for this close only, so the stats may sort it in place.
-    const stats = absent ? null : computeStatsInPlace(groups.get(group) as Float64Array, { dip: dipMethod(config.dip, key, group) });
+    const values = groups[g];
+    const stats = values === null ? null : computeStatsInPlace(values, { dip: dipMethod(closing.dip, key, group) });
     const names = GROUP_STAT_FIELDS[g];
     for (let s = 0; s < STAT_NAMES.length; s++) fields[names[s]] = stats === null ? null : (stats as StatsRecord)[STAT_NAMES[s]];
   }
-
   return {
     underlying: key.underlying,
     window: key.window,
@@ -179,6 +203,13 @@ export function closeWindow(state: WindowState, config: FeatureConfig): FeatureR
     ...counts,
     ...fields,
   } as FeatureRecord;
+}
+
+/** The buffers of a closing window's groups: they move to a worker rather than being copied. */
+export function closingBuffers(closing: ClosingWindow): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const values of closing.groups) if (values !== null) buffers.add(values.buffer as ArrayBuffer);
+  return [...buffers];
 }
 
 function dipMethod(dip: DipConfig, key: WindowKey, group: GroupName): DipPValueMethod {

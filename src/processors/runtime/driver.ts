@@ -95,7 +95,10 @@ export class ProcessorDriver {
 
   /** Outputs since the last call as the runtime would produce them, not decoded back (what a benchmark times). */
   drainEncoded(): Omit<DrivenOutput, 'value'>[] {
-    return this.task.drain().outputs.map((message) => ({
+    const { outputs } = this.task.drain();
+    // The driver's task computes inline (no offload): nothing is ever pending.
+    if (outputs instanceof Promise) throw new Error('the in-memory driver has no offloaded outputs');
+    return outputs.map((message) => ({
       topic: message.topic,
       key: message.key === undefined || message.key === null ? null : String(message.key),
       bytes: message.value as Buffer,

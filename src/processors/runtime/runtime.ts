@@ -18,6 +18,7 @@ import { SchemaName } from '../../avro/types';
 import { instantiate, OutputSpec, ProcessorDefinition, SchemaValues, TableRecord } from './types';
 import { WatermarkTracker } from './watermarks';
 import { balanceInputs, InputPosition } from './flow';
+import { WorkerOffload } from './offload';
 
 /**
  * Runs a processor as a member of its consumer group (src/kafka/member.ts): one task per input
@@ -58,6 +59,8 @@ const COMMIT_INTERVAL_MS = 100;
 const COMMIT_OUTPUTS = 20_000;
 /** Processing waits for a task's transaction in flight only once this many outputs wait behind it. */
 const COMMIT_OUTPUTS_BEHIND = 4 * COMMIT_OUTPUTS;
+/** Processing waits for the offload workers once this many computed outputs wait for them (each holds its inputs). */
+const OFFLOADED_BEHIND = 256;
 
 function tpLabel(p: TopicPartition): string {
   return `${p.topic}[${p.partition}]`;
@@ -76,6 +79,8 @@ export class ProcessorRuntime {
   private tables?: GlobalTables;
   private readonly tasks = new Map<number, TaskHandle>();
   private readonly keys = new KeyText();
+  /** Where the tasks' emitComputed jobs run (worker threads, started on first use). */
+  private readonly offload = new WorkerOffload();
   private readonly metrics: ProcessMetrics;
   private metricsServer?: { port: number; close(): Promise<void> };
   private readonly meters;
@@ -242,6 +247,7 @@ export class ProcessorRuntime {
       lateTopic: this.lateTopic,
       dlqTopic: this.dlqTopic,
       deadLetter: (letter) => this.deadLetters!.encode(letter),
+      offload: this.offload,
     });
     for (const topic of empty) task.fetched(topic, true);
     for (const record of this.tables?.records() ?? []) task.table(record);
@@ -354,6 +360,7 @@ export class ProcessorRuntime {
     for (const handle of touched) if (this.commitDue(handle, now)) this.commitInBackground(handle);
     // Bounded: a task whose outputs pile up behind a slow transaction waits for it.
     await Promise.all([...touched].filter((h) => h.task.pendingOutputs >= COMMIT_OUTPUTS_BEHIND).map((h) => h.committing));
+    await this.offload.below(OFFLOADED_BEHIND);
     this.balanceInputs();
     this.meters.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
@@ -474,9 +481,11 @@ export class ProcessorRuntime {
   private async transact(handle: TaskHandle): Promise<boolean> {
     const { task, producer } = handle;
     if (!task.hasWork) return true;
-    const { outputs, offsets, watermark } = task.drain();
+    const { outputs: queued, offsets, watermark } = task.drain();
     const late = task.counters.late;
     handle.lastCommitMs = Date.now();
+    // A computed output that fails rejects here, outside the transaction: the member fails.
+    const outputs = await queued;
     const messages: OutgoingMessage[] = outputs;
     if (watermark !== null) {
       for (const topic of this.watermarked) messages.push(...markerMessages(topic, [task.partition], watermark));
@@ -508,6 +517,7 @@ export class ProcessorRuntime {
       await handle.committing;
       await this.dropTask(handle, 'shutdown');
     }
+    await this.offload.close();
     await this.admin?.disconnect();
     await this.metricsServer?.close();
     this.log.info('stopped', {});

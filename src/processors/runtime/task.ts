@@ -4,6 +4,7 @@ import { CommitMetadata, INITIAL_VERSION, OutputVersion, RestorePointTracker } f
 import { SchemaName } from '../../avro/types';
 import { BoundProcessor, InputRecord, OutputSpec, ProcessorContext, SchemaValues, stampGeneration, TableRecord } from './types';
 import { NO_WATERMARK, WatermarkTracker } from './watermarks';
+import { INLINE, Offload, Offloadable } from './offload';
 
 /**
  * One task: partition p of every input topic, with its processor instance, watermarks, restore
@@ -40,13 +41,20 @@ export interface TaskOptions {
   lateTopic: string;
   dlqTopic: string;
   deadLetter(letter: DeadLetter): Buffer;
+  /** Where emitComputed's jobs run. Default: inline. */
+  offload?: Offload;
 }
+
+/** An output in the order emitted: encoded, or being computed (null: not emitted after all, see beforeVersion). */
+type QueuedOutput = EncodedOutput | Promise<EncodedOutput | null>;
 
 export class Task implements ProcessorContext {
   readonly partition: number;
   private readonly restore = new Map<string, RestorePointTracker>();
   private readonly replayUntil = new Map<string, bigint>();
-  private outputs: EncodedOutput[] = [];
+  private outputs: QueuedOutput[] = [];
+  /** How many of `outputs` are being computed. */
+  private computing = 0;
   private replaying = false;
   private current?: InputRecord<unknown>;
   private currentRaw?: Buffer | (() => Buffer);
@@ -101,11 +109,29 @@ export class Task implements ProcessorContext {
    */
   emit<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): void {
     if (this.replaying) return;
-    if (this.beforeVersion(output.eventTime?.(value))) return;
-    const encoded = this.options.encode(output, key, stampGeneration(value, this.version.generation));
-    encoded.partition = this.partition;
+    const encoded = this.encoded(output, key, value);
+    if (encoded === null) return;
     this.outputs.push(encoded);
     this.dirty = true;
+  }
+
+  emitComputed<S extends SchemaName, A>(output: OutputSpec<S>, key: string, job: Offloadable<A, SchemaValues[S]>, args: A): void {
+    if (this.replaying) return;
+    const value = (this.options.offload ?? INLINE).run(job, args);
+    if (value instanceof Promise) {
+      this.outputs.push(value.then((v) => this.encoded(output, key, v)));
+      this.computing += 1;
+      this.dirty = true;
+    } else {
+      this.emit(output, key, value);
+    }
+  }
+
+  private encoded<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): EncodedOutput | null {
+    if (this.beforeVersion(output.eventTime?.(value))) return null;
+    const encoded = this.options.encode(output, key, stampGeneration(value, this.version.generation));
+    encoded.partition = this.partition;
+    return encoded;
   }
 
   late(record: InputRecord<unknown>, reason: string, detail: string): void {
@@ -213,8 +239,9 @@ export class Task implements ProcessorContext {
    * Outputs and offsets of the transaction to commit now; clears them. `watermark` is set when the
    * task's watermark advanced since the last drain: every output with an event time at or below it
    * is in this transaction or an earlier one, so the runtime forwards it to the outputs as markers.
+   * `outputs` is a promise while some are being computed (emitComputed), in the order emitted.
    */
-  drain(): { outputs: EncodedOutput[]; offsets: { topic: string; offset: bigint; metadata: CommitMetadata }[]; watermark: bigint | null } {
+  drain(): { outputs: EncodedOutput[] | Promise<EncodedOutput[]>; offsets: { topic: string; offset: bigint; metadata: CommitMetadata }[]; watermark: bigint | null } {
     const horizon = this.watermark - this.options.stateHorizonNs;
     const offsets = this.options.inputs.map((topic) => {
       const tracker = this.restore.get(topic)!;
@@ -227,8 +254,10 @@ export class Task implements ProcessorContext {
         metadata: { position, watermark: this.watermark, ...this.options.watermarks.snapshot(topic), version: this.version },
       };
     });
-    const outputs = this.outputs;
+    const queued = this.outputs;
+    const outputs = this.computing === 0 ? (queued as EncodedOutput[]) : settled(queued);
     this.outputs = [];
+    this.computing = 0;
     this.dirty = false;
     const advanced = this.watermark > this.forwarded && !this.stillReplaying();
     if (advanced) this.forwarded = this.watermark;
@@ -238,4 +267,8 @@ export class Task implements ProcessorContext {
   close(): void {
     this.options.processor.close?.();
   }
+}
+
+async function settled(queued: QueuedOutput[]): Promise<EncodedOutput[]> {
+  return (await Promise.all(queued)).filter((o): o is EncodedOutput => o !== null);
 }

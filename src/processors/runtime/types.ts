@@ -2,6 +2,7 @@ import { SchemaName } from '../../avro/types';
 import { Config } from '../../config';
 import type { FeatureRecord } from '../../domain/features/window-features';
 import type { TableRecord } from '../../kafka/global-table';
+import type { Offloadable } from './offload';
 import type { DeadLetter, EnrichedOptionTrade, EquityQuote, EquityTrade, OptionQuote, OptionTrade, TradeCounts, TreasuryYields } from '../../domain/records';
 
 /**
@@ -48,6 +49,12 @@ export type { TableRecord };
 export interface ProcessorContext {
   /** Queues an output record; it becomes visible atomically with the input offsets (transactions). */
   emit<S extends SchemaName>(output: OutputSpec<S>, key: string, value: SchemaValues[S]): void;
+  /**
+   * Emits `job(args)`, which the runtime may compute off the task's thread (offload.ts) while the task
+   * goes on: the output keeps its place among the task's outputs, and the transaction that carries it
+   * waits for it. Nothing is computed while the task replays. For heavy window closes.
+   */
+  emitComputed<S extends SchemaName, A>(output: OutputSpec<S>, key: string, job: Offloadable<A, SchemaValues[S]>, args: A): void;
   /** Sends the input record to `<processor>.late` with the reason, counted. Never merged or dropped silently. */
   late(record: InputRecord<unknown>, reason: string, detail: string): void;
   /** The task's current event-time watermark (ns). */

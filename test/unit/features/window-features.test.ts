@@ -6,7 +6,10 @@ import type { AggressorSide, EnrichedOptionTrade, EquityTrade } from '../../../s
 import { compileTradeFilter } from '../../../src/domain/features/filters';
 import { ALL_FEATURE_FIELDS, COUNT_NAMES, FEATURE_NAMES, SPLIT_GROUPS } from '../../../src/domain/features/names';
 import { featuresSchema } from '../../../src/domain/features/schema';
-import { FeatureConfig, FeatureRecord, WindowKey, addOptionTrade, addUnderlyingTrade, closeWindow, createWindowState } from '../../../src/domain/features/window-features';
+import {
+  FeatureConfig, FeatureRecord, WindowKey, addOptionTrade, addUnderlyingTrade, closeWindow, closingBuffers, closingWindow, createWindowState, windowRecord,
+} from '../../../src/domain/features/window-features';
+import { WINDOW_RECORD } from '../../../src/processors/features';
 import { parseWindowNs } from '../../../src/domain/features/window-time';
 import { STAT_NAMES, computeStats } from '../../../src/domain/stats/family';
 import { Xoshiro128ss } from '../../../src/domain/stats/prng';
@@ -225,5 +228,36 @@ describe('Avro schema and determinism', () => {
     };
     const again = run(shuffle(underlying), shuffle(options));
     expect(featuresType.toBuffer(again).equals(featuresType.toBuffer(record))).toBe(true);
+  });
+});
+
+describe('a close in two halves (the second may run in a worker)', () => {
+  const rng = Xoshiro128ss.fromParts('halves');
+  const underlying = Array.from({ length: 400 }, (_, i) => equity(BigInt(1 + Math.floor(rng.nextDouble() * 299)) * S, BigInt(i), 500 + Math.round(rng.nextDouble() * 200) / 100, 100));
+  const options = Array.from({ length: 600 }, (_, i) =>
+    option({ right: i % 3 === 0 ? 'P' : 'C', price: 1 + rng.nextDouble(), size: 1 + (i % 9), spot: 500, strike: 499 + (i % 4), dadvv: rng.nextDouble() * 1e5, gadvv: i % 5 === 0 ? null : rng.nextDouble() * 1e3, side: i % 4 === 0 ? 'SELL' : 'BUY' }),
+  );
+  const filled = (config: FeatureConfig) => {
+    const state = createWindowState(KEY);
+    for (const t of underlying) addUnderlyingTrade(state, t, config.filter);
+    for (const t of options) addOptionTrade(state, t, config.filter);
+    return state;
+  };
+
+  it('the second half on a structured clone of the first (what a worker receives) gives the same bytes as closeWindow', () => {
+    for (const config of [CONFIG, { ...CONFIG, dip: { method: 'bootstrap', draws: 20 } } as FeatureConfig]) {
+      const whole = closeWindow(filled(config), config);
+      const closing = closingWindow(filled(config), config);
+      const sent = structuredClone(closing, { transfer: closingBuffers(closing) });
+      // the buffers moved: the sender's groups are empty
+      expect(closing.groups.every((g) => g === null || g.length === 0)).toBe(true);
+      expect(featuresType.toBuffer(windowRecord(sent)).equals(featuresType.toBuffer(whole))).toBe(true);
+    }
+  });
+
+  it('WINDOW_RECORD names windowRecord by its module and export, as a worker loads it', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    expect((require(WINDOW_RECORD.module) as Record<string, unknown>)[WINDOW_RECORD.name]).toBe(windowRecord);
+    expect(WINDOW_RECORD.fn).toBe(windowRecord);
   });
 });

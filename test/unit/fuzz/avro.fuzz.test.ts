@@ -144,7 +144,7 @@ describe.each(DECODINGS)('fuzz: corrupt Avro values through the runtime decode p
     }
     await handle(valid(), 'valid');
 
-    const letters = task.drain().outputs.filter((o) => o.topic === 'trade-counts.dlq').map((o) => deadLetterType.fromBuffer(o.value as Buffer) as DeadLetter);
+    const letters = (await task.drain().outputs).filter((o) => o.topic === 'trade-counts.dlq').map((o) => deadLetterType.fromBuffer(o.value as Buffer) as DeadLetter);
     process.stdout.write(`Avro fuzz, outcomes of ${CORRUPT} corrupt values: ${JSON.stringify(outcomes)}\n`);
 
     expect(processedValid).toBe(CORRUPT + 1);

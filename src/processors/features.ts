@@ -15,9 +15,9 @@ import { offloadable } from './runtime/offload';
  * record with the 149 named features, emitted once when the watermark passes end + allowed lateness.
  * Window state is a Collector (src/domain/features/window-features.ts keeps the values, computes at close),
  * so exact quantiles and the dip test see every trade. A close's stats, most of the processor's work,
- * are computed off the task's thread (WINDOW_RECORD), the rest of the close on it. Output key: `underlying|window|window_start_ns`
- * (`windowKey`): it identifies the window, so the compacted topic and any key-value reader keep its
- * latest version (the record's `generation` says which version it is).
+ * are computed off the task's thread (WINDOW_RECORD), the rest of the close on it. Output key:
+ * `underlying|window|window_start_ns` (`windowKey`): it identifies the window, so the compacted topic
+ * and any key-value reader keep its latest version (the record's `generation` says which version it is).
  */
 
 type WindowItem = { kind: 'underlying'; trade: WindowUnderlyingTrade } | { kind: 'option'; trade: WindowOptionTrade };

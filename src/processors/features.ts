@@ -1,8 +1,8 @@
 import { Config } from '../config';
 import { compileTradeFilter } from '../domain/features/filters';
 import {
-  appendOptionTrade, appendUnderlyingTrade, closingBuffers, closingWindow, ClosingWindow, createWindowState, FeatureConfig, OPTION_TRADE_READS, UNDERLYING_TRADE_READS,
-  WindowOptionTrade, windowRecord, WindowState, WindowUnderlyingTrade,
+  appendOptionTrade, appendUnderlyingTrade, ClosingWindow, closeWindowOf, createWindowState, FeatureConfig, OPTION_TRADE_READS, stateBuffers, UNDERLYING_TRADE_READS,
+  WindowOptionTrade, WindowState, WindowUnderlyingTrade,
 } from '../domain/features/window-features';
 import { parseWindowNs } from '../domain/features/window-time';
 import { acceptEquityTrade, acceptOptionTrade, FILTER_READS, TradeFilter } from '../domain/features/filters';
@@ -14,8 +14,8 @@ import { offloadable } from './runtime/offload';
  * The features processor (DESIGN 5.3): per underlying and configured window (1m, 5m, 15m, 30m), one
  * record with the 149 named features, emitted once when the watermark passes end + allowed lateness.
  * Window state is a Collector (src/domain/features/window-features.ts keeps the values, computes at close),
- * so exact quantiles and the dip test see every trade. A close's stats, most of the processor's work,
- * are computed off the task's thread (WINDOW_RECORD), the rest of the close on it. Output key:
+ * so exact quantiles and the dip test see every trade. A close, most of the processor's work, is
+ * computed off the task's thread (WINDOW_CLOSE), the window's columns moved there. Output key:
  * `underlying|window|window_start_ns` (`windowKey`): it identifies the window, so the compacted topic
  * and any key-value reader keep its latest version (the record's `generation` says which version it is).
  */
@@ -35,8 +35,8 @@ export function featureConfigFrom(config: Config): FeatureConfig {
   };
 }
 
-/** The stats of a closing window and its record: the runtime may run them in a worker (runtime/offload.ts). */
-export const WINDOW_RECORD = offloadable(require.resolve('../domain/features/window-features'), 'windowRecord', windowRecord, closingBuffers);
+/** A window's close: the runtime may run it in a worker (runtime/offload.ts). */
+export const WINDOW_CLOSE = offloadable(require.resolve('../domain/features/window-features'), 'closeWindowOf', closeWindowOf, (closing: ClosingWindow) => stateBuffers(closing.state));
 
 function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggregation<WindowItem, WindowState, ClosingWindow> {
   return {
@@ -47,7 +47,7 @@ function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggreg
       else appendOptionTrade(state, item.trade);
       return state;
     },
-    result: (state) => closingWindow(state, config),
+    result: (state) => ({ state, config: { multiplier: config.multiplier, dip: config.dip } }),
   };
 }
 
@@ -99,7 +99,7 @@ export class FeaturesProcessor implements Processor {
 
   onWatermark(watermark: bigint, ctx: ProcessorContext): void {
     for (const { label, store } of this.windows) {
-      for (const closed of store.close(watermark)) ctx.emitComputed(FEATURES, windowKey(closed.key, label, closed.start), WINDOW_RECORD, closed.result);
+      for (const closed of store.close(watermark)) ctx.emitComputed(FEATURES, windowKey(closed.key, label, closed.start), WINDOW_CLOSE, closed.result);
     }
   }
 }

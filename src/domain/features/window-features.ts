@@ -50,33 +50,88 @@ export type FeatureRecord = {
 } & Record<CountName, bigint> &
   Record<FeatureField, number | null>;
 
+/** Aggressor sides as a window stores them: 0 = none. */
+const SIDE_CODES: Readonly<Record<AggressorSide, number>> = { BUY: 1, SELL: 2, INSIDE: 3, UNKNOWN: 4 };
+const BUY = SIDE_CODES.BUY;
+const SELL = SIDE_CODES.SELL;
+const INITIAL_CAPACITY = 256;
+
+/**
+ * A window's columns are typed arrays that double when full: the values live outside the JS heap, so
+ * the GC neither scans nor copies them, and a closing window moves to a worker whole (stateBuffers).
+ */
+interface UnderlyingColumns {
+  length: number;
+  price: Float64Array;
+  size: Float64Array;
+  ts: BigInt64Array;
+  seq: BigInt64Array;
+  /** 1 where the trade has no sequence number. */
+  seqAbsent: Uint8Array;
+}
+
 interface OptionColumns {
-  price: number[];
-  size: number[];
+  length: number;
+  price: Float64Array;
+  size: Float64Array;
   /** S, NaN when absent. */
-  spot: number[];
-  strike: number[];
-  dadvv: number[];
-  gadvv: number[];
-  side: (AggressorSide | null)[];
+  spot: Float64Array;
+  strike: Float64Array;
+  /** NaN when absent. */
+  dadvv: Float64Array;
+  gadvv: Float64Array;
+  /** SIDE_CODES. */
+  side: Uint8Array;
 }
 
 export interface WindowState {
   key: WindowKey;
   endNs: bigint;
-  underlying: { price: number[]; size: number[]; ts: bigint[]; seq: (bigint | null)[] };
+  underlying: UnderlyingColumns;
   calls: OptionColumns;
   puts: OptionColumns;
   /** Accepted option trades that carry an aggressor side. */
   classified: number;
 }
 
-function emptyOptionColumns(): OptionColumns {
-  return { price: [], size: [], spot: [], strike: [], dadvv: [], gadvv: [], side: [] };
+function underlyingColumns(capacity: number): UnderlyingColumns {
+  return { length: 0, price: new Float64Array(capacity), size: new Float64Array(capacity), ts: new BigInt64Array(capacity), seq: new BigInt64Array(capacity), seqAbsent: new Uint8Array(capacity) };
+}
+
+function optionColumns(capacity: number): OptionColumns {
+  const f = (): Float64Array => new Float64Array(capacity);
+  return { length: 0, price: f(), size: f(), spot: f(), strike: f(), dadvv: f(), gadvv: f(), side: new Uint8Array(capacity) };
+}
+
+type Column = Float64Array | BigInt64Array | Uint8Array;
+
+/** The columns with twice the capacity, values kept. */
+function doubled<C extends { length: number }>(columns: C): C {
+  const out = { ...columns };
+  for (const [name, column] of Object.entries(columns) as [keyof C & string, unknown][]) {
+    if (!ArrayBuffer.isView(column)) continue;
+    const old = column as Column;
+    const grown = new (old.constructor as new (length: number) => Column)(2 * old.length);
+    (grown as { set(values: Column): void }).set(old);
+    out[name] = grown as C[keyof C & string];
+  }
+  return out;
 }
 
 export function createWindowState(key: WindowKey): WindowState {
-  return { key, endNs: key.startNs + key.sizeNs, underlying: { price: [], size: [], ts: [], seq: [] }, calls: emptyOptionColumns(), puts: emptyOptionColumns(), classified: 0 };
+  return {
+    key, endNs: key.startNs + key.sizeNs, classified: 0,
+    underlying: underlyingColumns(INITIAL_CAPACITY), calls: optionColumns(INITIAL_CAPACITY), puts: optionColumns(INITIAL_CAPACITY),
+  };
+}
+
+/** The buffers of a window's columns: what moves to a worker instead of being copied. */
+export function stateBuffers(state: WindowState): ArrayBuffer[] {
+  const buffers: ArrayBuffer[] = [];
+  for (const columns of [state.underlying, state.calls, state.puts]) {
+    for (const column of Object.values(columns)) if (ArrayBuffer.isView(column)) buffers.push(column.buffer as ArrayBuffer);
+  }
+  return buffers;
 }
 
 function checkInWindow(state: WindowState, tNs: bigint): void {
@@ -85,90 +140,78 @@ function checkInWindow(state: WindowState, tNs: bigint): void {
 
 /** Adds an underlying trade; false when filtered out. Throws if it belongs to another window. */
 export function addUnderlyingTrade(state: WindowState, trade: WindowUnderlyingTrade & FilterableTrade, filter: TradeFilter): boolean {
-  if (!acceptEquityTrade(trade, filter)) {
-    checkInWindow(state, trade.sip_timestamp);
-    return false;
-  }
+  checkInWindow(state, trade.sip_timestamp);
+  if (!acceptEquityTrade(trade, filter)) return false;
   appendUnderlyingTrade(state, trade);
   return true;
 }
 
 /** Adds an enriched option trade; false when filtered out. Throws if it belongs to another window. */
 export function addOptionTrade(state: WindowState, trade: WindowOptionTrade & FilterableTrade, filter: TradeFilter): boolean {
-  if (!acceptOptionTrade(trade, filter)) {
-    checkInWindow(state, trade.sip_timestamp);
-    return false;
-  }
+  checkInWindow(state, trade.sip_timestamp);
+  if (!acceptOptionTrade(trade, filter)) return false;
   appendOptionTrade(state, trade);
   return true;
 }
 
 /**
- * Adds an underlying trade the caller has already accepted under the filter (a processor filters
- * once per trade, not once per window size). Throws if it belongs to another window.
+ * Adds an underlying trade the caller has already accepted under the filter and placed in this window
+ * (a processor filters once per trade, not once per window size, and its windows place trades by time).
  */
 export function appendUnderlyingTrade(state: WindowState, trade: WindowUnderlyingTrade): void {
-  checkInWindow(state, trade.sip_timestamp);
-  const u = state.underlying;
-  u.price.push(trade.price);
-  u.size.push(trade.size);
-  u.ts.push(trade.sip_timestamp);
-  u.seq.push(trade.sequence_number);
+  let u = state.underlying;
+  if (u.length === u.price.length) u = state.underlying = doubled(u);
+  const i = u.length++;
+  u.price[i] = trade.price;
+  u.size[i] = trade.size;
+  u.ts[i] = trade.sip_timestamp;
+  u.seq[i] = trade.sequence_number ?? 0n;
+  u.seqAbsent[i] = trade.sequence_number === null ? 1 : 0;
 }
 
-/** Adds an enriched option trade the caller has already accepted under the filter. Throws if it belongs to another window. */
+/** Adds an enriched option trade the caller has already accepted under the filter and placed in this window. */
 export function appendOptionTrade(state: WindowState, trade: WindowOptionTrade): void {
-  checkInWindow(state, trade.sip_timestamp);
-  const cols = trade.right === 'C' ? state.calls : state.puts;
-  cols.price.push(trade.price);
-  cols.size.push(Number(trade.size));
-  cols.spot.push(trade.underlying_price ?? NaN);
-  cols.strike.push(trade.strike);
-  cols.dadvv.push(trade.dadvv ?? NaN);
-  cols.gadvv.push(trade.gadvv ?? NaN);
-  cols.side.push(trade.aggressor_side);
+  const isCall = trade.right === 'C';
+  let cols = isCall ? state.calls : state.puts;
+  if (cols.length === cols.price.length) {
+    cols = doubled(cols);
+    if (isCall) state.calls = cols;
+    else state.puts = cols;
+  }
+  const i = cols.length++;
+  cols.price[i] = trade.price;
+  cols.size[i] = Number(trade.size);
+  cols.spot[i] = trade.underlying_price ?? NaN;
+  cols.strike[i] = trade.strike;
+  cols.dadvv[i] = trade.dadvv ?? NaN;
+  cols.gadvv[i] = trade.gadvv ?? NaN;
+  cols.side[i] = trade.aggressor_side === null ? 0 : SIDE_CODES[trade.aggressor_side];
   if (trade.aggressor_side !== null) state.classified++;
 }
 
 /** `${group}_${stat}` for every group and stat, built once (closeWindow runs for every window). */
 const GROUP_STAT_FIELDS: readonly (readonly string[])[] = GROUP_NAMES.map((group) => STAT_NAMES.map((stat) => `${group}_${stat}`));
 
-/**
- * A window at close, split where the work is: `closingWindow` reads the state (counts, OHLC, the
- * option sides' sums) and builds each group's values; `windowRecord` computes the groups' stats, the
- * bulk of the work, from this alone. The runtime may run the second off the task's thread: every
- * field is structured-cloneable and the groups' buffers move instead of being copied.
- */
-export interface ClosingWindow {
-  key: WindowKey;
-  counts: Record<string, bigint>;
-  fields: Record<string, number | null>;
-  /** Values of each group in GROUP_NAMES order, built for this close only (the stats sort them in place); null: every stat null. */
-  groups: (Float64Array | null)[];
-  dip: DipConfig;
-}
+/** What a close reads of the processor's config. */
+export type CloseConfig = Pick<FeatureConfig, 'multiplier' | 'dip'>;
 
 /** The feature record of the window. Does not modify the state. */
-export function closeWindow(state: WindowState, config: FeatureConfig): FeatureRecord {
-  return windowRecord(closingWindow(state, config));
-}
-
-/** The first half of closeWindow (ClosingWindow). Does not modify the state. */
-export function closingWindow(state: WindowState, config: FeatureConfig): ClosingWindow {
+export function closeWindow(state: WindowState, config: CloseConfig): FeatureRecord {
+  const { key } = state;
   const fields: Record<string, number | null> = {};
   const counts: Record<string, bigint> = Object.fromEntries(COUNT_NAMES.map((c) => [c, 0n]));
   Object.assign(fields, ohlc(state.underlying));
 
   const u = state.underlying;
-  counts.underlying_trades = BigInt(u.price.length);
+  counts.underlying_trades = BigInt(u.length);
   const groups = new Map<GroupName, Float64Array>();
-  const dollarValues = new Float64Array(u.price.length);
+  const dollarValues = new Float64Array(u.length);
   for (let i = 0; i < dollarValues.length; i++) dollarValues[i] = u.price[i] * u.size[i];
   groups.set('underlying_dollar_value', dollarValues);
 
   for (const [right, cols] of [['calls', state.calls] as const, ['puts', state.puts] as const]) {
     const side = optionSide(cols, right === 'calls', config.multiplier);
-    counts[right] = BigInt(cols.price.length);
+    counts[right] = BigInt(cols.length);
     counts[`${right}_with_underlying`] = BigInt(side.withSpot);
     counts[`${right}_with_greeks`] = BigInt(side.dadvv.length);
     counts[`${right}_agg_buy`] = BigInt(side.buyCount);
@@ -181,20 +224,15 @@ export function closingWindow(state: WindowState, config: FeatureConfig): Closin
     groups.set(`${right}_dadvv_agg_buy`, side.buyDadvv);
     groups.set(`${right}_dadvv_agg_sell`, side.sellDadvv);
   }
-  const absent = (group: GroupName): boolean => state.classified === 0 && SPLIT_GROUPS.includes(group);
-  return { key: state.key, counts, fields, groups: GROUP_NAMES.map((group) => (absent(group) ? null : (groups.get(group) as Float64Array))), dip: config.dip };
-}
 
-/** The second half of closeWindow: the groups' stats, and the record. Sorts the groups' values in place. */
-export function windowRecord(closing: ClosingWindow): FeatureRecord {
-  const { key, counts, groups } = closing;
-  const fields = { ...closing.fields };
   for (const [g, group] of GROUP_NAMES.entries()) {
-    const values = groups[g];
-    const stats = values === null ? null : computeStatsInPlace(values, { dip: dipMethod(closing.dip, key, group) });
+    const absent = state.classified === 0 && SPLIT_GROUPS.includes(group);
+    // Each group's array is built for this close only, so the stats may sort it in place.
+    const stats = absent ? null : computeStatsInPlace(groups.get(group) as Float64Array, { dip: dipMethod(config.dip, key, group) });
     const names = GROUP_STAT_FIELDS[g];
     for (let s = 0; s < STAT_NAMES.length; s++) fields[names[s]] = stats === null ? null : (stats as StatsRecord)[STAT_NAMES[s]];
   }
+
   return {
     underlying: key.underlying,
     window: key.window,
@@ -205,11 +243,15 @@ export function windowRecord(closing: ClosingWindow): FeatureRecord {
   } as FeatureRecord;
 }
 
-/** The buffers of a closing window's groups: they move to a worker rather than being copied. */
-export function closingBuffers(closing: ClosingWindow): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const values of closing.groups) if (values !== null) buffers.add(values.buffer as ArrayBuffer);
-  return [...buffers];
+/** A window to close with the config it closes under: what a worker receives (the state's buffers move, see stateBuffers). */
+export interface ClosingWindow {
+  state: WindowState;
+  config: CloseConfig;
+}
+
+/** closeWindow of a ClosingWindow (the form a worker runs it in). */
+export function closeWindowOf({ state, config }: ClosingWindow): FeatureRecord {
+  return closeWindow(state, config);
 }
 
 function dipMethod(dip: DipConfig, key: WindowKey, group: GroupName): DipPValueMethod {
@@ -231,7 +273,7 @@ interface SideSummary {
 }
 
 function optionSide(cols: OptionColumns, isCall: boolean, multiplier: number): SideSummary {
-  const n = cols.price.length;
+  const n = cols.length;
   let withSpot = 0;
   let below = 0;
   let above = 0;
@@ -254,13 +296,13 @@ function optionSide(cols: OptionColumns, isCall: boolean, multiplier: number): S
     }
     const d = cols.dadvv[i];
     const side = cols.side[i];
-    if (side === 'BUY') buyCount++;
-    if (side === 'SELL') sellCount++;
+    if (side === BUY) buyCount++;
+    if (side === SELL) sellCount++;
     if (!Number.isNaN(cols.gadvv[i])) gadvv.push(cols.gadvv[i]);
     if (Number.isNaN(d)) continue;
     dadvv.push(d);
-    if (side === 'BUY') buyDadvv.push(d);
-    if (side === 'SELL') sellDadvv.push(d);
+    if (side === BUY) buyDadvv.push(d);
+    if (side === SELL) sellDadvv.push(d);
   }
   return {
     withSpot, below, above, buyCount, sellCount,
@@ -291,8 +333,8 @@ class Values {
  * OHLC ordered by (sip_timestamp, sequence_number), a missing sequence first, and price as the
  * last tie-break so that equal keys still give one answer. Null when there are no trades.
  */
-function ohlc(u: WindowState['underlying']): Record<string, number | null> {
-  const n = u.price.length;
+function ohlc(u: UnderlyingColumns): Record<string, number | null> {
+  const n = u.length;
   if (n === 0) return { underlying_price_open: null, underlying_price_high: null, underlying_price_low: null, underlying_price_close: null };
   let first = 0;
   let last = 0;
@@ -307,14 +349,9 @@ function ohlc(u: WindowState['underlying']): Record<string, number | null> {
   return { underlying_price_open: u.price[first], underlying_price_high: high, underlying_price_low: low, underlying_price_close: u.price[last] };
 }
 
-function compareTrades(u: WindowState['underlying'], a: number, b: number): number {
+function compareTrades(u: UnderlyingColumns, a: number, b: number): number {
   if (u.ts[a] !== u.ts[b]) return u.ts[a] < u.ts[b] ? -1 : 1;
-  const sa = u.seq[a];
-  const sb = u.seq[b];
-  if (sa !== sb) {
-    if (sa === null) return -1;
-    if (sb === null) return 1;
-    return sa < sb ? -1 : 1;
-  }
+  if (u.seqAbsent[a] !== u.seqAbsent[b]) return u.seqAbsent[a] === 1 ? -1 : 1;
+  if (u.seqAbsent[a] === 0 && u.seq[a] !== u.seq[b]) return u.seq[a] < u.seq[b] ? -1 : 1;
   return u.price[a] - u.price[b];
 }

@@ -7,9 +7,9 @@ import { compileTradeFilter } from '../../../src/domain/features/filters';
 import { ALL_FEATURE_FIELDS, COUNT_NAMES, FEATURE_NAMES, SPLIT_GROUPS } from '../../../src/domain/features/names';
 import { featuresSchema } from '../../../src/domain/features/schema';
 import {
-  FeatureConfig, FeatureRecord, WindowKey, addOptionTrade, addUnderlyingTrade, closeWindow, closingBuffers, closingWindow, createWindowState, windowRecord,
+  FeatureConfig, FeatureRecord, WindowKey, addOptionTrade, addUnderlyingTrade, closeWindow, closeWindowOf, createWindowState, stateBuffers,
 } from '../../../src/domain/features/window-features';
-import { WINDOW_RECORD } from '../../../src/processors/features';
+import { WINDOW_CLOSE } from '../../../src/processors/features';
 import { parseWindowNs } from '../../../src/domain/features/window-time';
 import { STAT_NAMES, computeStats } from '../../../src/domain/stats/family';
 import { Xoshiro128ss } from '../../../src/domain/stats/prng';
@@ -86,6 +86,23 @@ describe('window features, hand-worked', () => {
   it('OHLC in (sip_timestamp, sequence) order, corrected trade excluded', () => {
     expect([r.underlying_price_open, r.underlying_price_high, r.underlying_price_low, r.underlying_price_close]).toEqual([501, 502, 499.5, 502]);
     expect(r.underlying_trades).toBe(4n);
+  });
+
+  it('OHLC ties on time: a missing sequence number first, then by sequence, then by price', () => {
+    const tied = [
+      equity(10n * S, 7n, 10, 100), // open candidates at 10 s: the one without a sequence number comes first
+      equity(10n * S, null, 11, 100),
+      equity(20n * S, 3n, 12, 100),
+      equity(20n * S, 2n, 13, 100),
+      equity(30n * S, 5n, 14, 100), // close candidates at 30 s: sequence 5 after the two without one
+      equity(30n * S, null, 16, 100),
+      equity(30n * S, null, 15, 100),
+    ];
+    const w = run(tied, []);
+    expect([w.underlying_price_open, w.underlying_price_close]).toEqual([11, 14]);
+    // without sequence numbers at all, the higher price is the later of equal times
+    const unsequenced = run([equity(30n * S, null, 16, 100), equity(30n * S, null, 15, 100), equity(10n * S, null, 9, 100), equity(10n * S, null, 8, 100)], []);
+    expect([unsequenced.underlying_price_open, unsequenced.underlying_price_close]).toEqual([8, 16]);
   });
 
   it('underlying dollar value family over price·size', () => {
@@ -231,11 +248,12 @@ describe('Avro schema and determinism', () => {
   });
 });
 
-describe('a close in two halves (the second may run in a worker)', () => {
-  const rng = Xoshiro128ss.fromParts('halves');
-  const underlying = Array.from({ length: 400 }, (_, i) => equity(BigInt(1 + Math.floor(rng.nextDouble() * 299)) * S, BigInt(i), 500 + Math.round(rng.nextDouble() * 200) / 100, 100));
-  const options = Array.from({ length: 600 }, (_, i) =>
-    option({ right: i % 3 === 0 ? 'P' : 'C', price: 1 + rng.nextDouble(), size: 1 + (i % 9), spot: 500, strike: 499 + (i % 4), dadvv: rng.nextDouble() * 1e5, gadvv: i % 5 === 0 ? null : rng.nextDouble() * 1e3, side: i % 4 === 0 ? 'SELL' : 'BUY' }),
+describe('a close in a worker', () => {
+  const rng = Xoshiro128ss.fromParts('worker close');
+  // More trades than a window's initial capacity, so the columns have grown; some without a sequence number.
+  const underlying = Array.from({ length: 700 }, (_, i) => equity(BigInt(1 + Math.floor(rng.nextDouble() * 299)) * S, i % 7 === 0 ? null : BigInt(i % 50), 500 + Math.round(rng.nextDouble() * 200) / 100, 100));
+  const options = Array.from({ length: 900 }, (_, i) =>
+    option({ right: i % 3 === 0 ? 'P' : 'C', price: 1 + rng.nextDouble(), size: 1 + (i % 9), spot: i % 11 === 0 ? null : 500, strike: 499 + (i % 4), dadvv: i % 13 === 0 ? null : rng.nextDouble() * 1e5, gadvv: i % 5 === 0 ? null : rng.nextDouble() * 1e3, side: (['SELL', 'BUY', 'INSIDE', null] as const)[i % 4] }),
   );
   const filled = (config: FeatureConfig) => {
     const state = createWindowState(KEY);
@@ -244,20 +262,22 @@ describe('a close in two halves (the second may run in a worker)', () => {
     return state;
   };
 
-  it('the second half on a structured clone of the first (what a worker receives) gives the same bytes as closeWindow', () => {
+  it('closing a structured clone of the state, its buffers moved (what a worker receives), gives the same bytes', () => {
     for (const config of [CONFIG, { ...CONFIG, dip: { method: 'bootstrap', draws: 20 } } as FeatureConfig]) {
       const whole = closeWindow(filled(config), config);
-      const closing = closingWindow(filled(config), config);
-      const sent = structuredClone(closing, { transfer: closingBuffers(closing) });
-      // the buffers moved: the sender's groups are empty
-      expect(closing.groups.every((g) => g === null || g.length === 0)).toBe(true);
-      expect(featuresType.toBuffer(windowRecord(sent)).equals(featuresType.toBuffer(whole))).toBe(true);
+      expect(whole.underlying_trades).toBe(700n);
+      const state = filled(config);
+      const sent = structuredClone({ state, config: { multiplier: config.multiplier, dip: config.dip } }, { transfer: stateBuffers(state) });
+      // the buffers moved: the sender's columns are empty
+      expect(state.underlying.price.length).toBe(0);
+      expect(state.calls.side.length).toBe(0);
+      expect(featuresType.toBuffer(closeWindowOf(sent)).equals(featuresType.toBuffer(whole))).toBe(true);
     }
   });
 
-  it('WINDOW_RECORD names windowRecord by its module and export, as a worker loads it', () => {
+  it('WINDOW_CLOSE names closeWindowOf by its module and export, as a worker loads it', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    expect((require(WINDOW_RECORD.module) as Record<string, unknown>)[WINDOW_RECORD.name]).toBe(windowRecord);
-    expect(WINDOW_RECORD.fn).toBe(windowRecord);
+    expect((require(WINDOW_CLOSE.module) as Record<string, unknown>)[WINDOW_CLOSE.name]).toBe(closeWindowOf);
+    expect(WINDOW_CLOSE.fn).toBe(closeWindowOf);
   });
 });

@@ -61,6 +61,8 @@ export class GroupMember {
   private stopping = false;
   private loopDone?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  /** Wall-clock time of the last batch that carried records (run-all's quiet check). */
+  lastRecordsMs = Date.now();
   /** Bumped by every assignment change: a batch fetched across one is discarded. */
   private epoch = 0;
   /** Next offset the user expects per assigned partition. */
@@ -221,6 +223,7 @@ export class GroupMember {
   private async deliver(batch: ConsumedBatch, epoch: number): Promise<void> {
     // The assignment changed after the batch was checked: the loop re-seeks before the next request.
     if (this.stopping || epoch !== this.epoch) return;
+    if (batch.count > 0) this.lastRecordsMs = Date.now();
     const ends = batch.ends.filter((e) => this.next.has(tpKey(e.topic, e.partition)));
     await this.user!.fetched(this.deliverable(batch.records), ends);
   }

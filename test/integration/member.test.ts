@@ -33,8 +33,10 @@ test('a partition rewound while a batch is in flight resumes exactly at the rewi
   const faults: string[] = [];
   let batches = 0;
   let rewinds = 0;
+  let firstBatchMs = 0;
   const fetched = async (batch: Iterable<ConsumedRecord>): Promise<void> => {
     const records = [...batch];
+    if (records.length > 0 && firstBatchMs === 0) firstBatchMs = Date.now();
     for (const r of records) {
       const want = expected.get(r.partition)!;
       if (r.offset !== want) faults.push(`partition ${r.partition}: got offset ${r.offset}, expected ${want}`);
@@ -61,6 +63,11 @@ test('a partition rewound while a batch is in flight resumes exactly at the rewi
     await until('both partitions read to the end after every rewind', done, 120_000, () => `rewinds ${rewinds}, positions ${[...expected].join(' ')}, faults ${faults.length}`);
     expect(faults.slice(0, 5)).toEqual([]);
     expect(rewinds).toBe(REWINDS);
+    // run-all's quiet check: the time of the last batch that carried records, not moved by empty ones
+    const quietSince = member.lastRecordsMs;
+    expect(quietSince).toBeGreaterThanOrEqual(firstBatchMs);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(member.lastRecordsMs).toBe(quietSince);
   } finally {
     await member.stop();
     await t.admin.deleteTopics({ topics: [topic] }).catch(() => undefined);

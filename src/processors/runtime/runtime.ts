@@ -87,8 +87,7 @@ export class ProcessorRuntime {
   readonly instanceId = randomBytes(4).toString('hex');
   private readonly topology: Topology;
   private readonly spec: ProcessorSpec;
-  /** Wall-clock time of the last batch that carried records (for run-all's quiescence check). */
-  lastActivityMs = Date.now();
+  private readonly createdMs = Date.now();
 
   constructor(
     private readonly config: Config,
@@ -325,7 +324,6 @@ export class ProcessorRuntime {
     };
     for (const record of records) {
       if (run === undefined || record.partition !== run.partition || record.topic !== run.topic) {
-        this.lastActivityMs = fetchedMs;
         endRun();
         const handle = this.tasks.get(record.partition);
         run = { topic: record.topic, partition: record.partition, handle, input: this.inputs.get(record.topic)!, count: 0 };
@@ -526,6 +524,11 @@ export class ProcessorRuntime {
   /** Settles once the member stopped: null after stop(), or the error that stopped it. */
   get stopped(): Promise<Error | null> {
     return this.member?.stopped ?? Promise.resolve(null);
+  }
+
+  /** Wall-clock time of the last batch that carried records (run-all's quiet check). */
+  get lastActivityMs(): number {
+    return this.member?.lastRecordsMs ?? this.createdMs;
   }
 
   get metricsRegistry() {

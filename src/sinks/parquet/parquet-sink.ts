@@ -48,8 +48,8 @@ export class ParquetSink {
   private readonly partitions = new Map<number, PartitionSegments>();
   private readonly destination: Destination;
   private readonly segments: SegmentContext;
-  /** Wall-clock time of the last record or publish (for run-all's quiescence check). */
-  lastActivityMs = Date.now();
+  /** Wall-clock time of the last publish (with the member's last records: run-all's quiet check). */
+  private lastPublishMs = Date.now();
   private readonly metrics: ProcessMetrics;
   private metricsServer?: { close(): Promise<void> };
   private readonly meters;
@@ -95,7 +95,7 @@ export class ParquetSink {
         if (outcome !== 'superseded') this.meters.files.inc();
       },
       onSegment: (rows) => {
-        this.lastActivityMs = Date.now();
+        this.lastPublishMs = Date.now();
         this.meters.records.inc(rows);
         this.meters.segments.inc();
       },
@@ -151,10 +151,7 @@ export class ParquetSink {
   }
 
   private async fetched(records: Iterable<ConsumedRecord>, _ends: PartitionEnd[]): Promise<void> {
-    let active = false;
     for (const record of records) {
-      if (!active) this.lastActivityMs = Date.now();
-      active = true;
       const segments = this.partitions.get(record.partition);
       if (segments) await this.handleRecord(segments, record);
     }
@@ -189,7 +186,12 @@ export class ParquetSink {
     for (const segments of this.partitions.values()) await segments.flushIfIdle(Date.now(), idleMs);
   }
 
-  /** Settles once the member stopped: null after stop(), or the error that stopped it. */
+  /** Wall-clock time of the last batch that carried records or the last publish (run-all's quiet check). */
+  get lastActivityMs(): number {
+    return Math.max(this.lastPublishMs, this.member?.lastRecordsMs ?? 0);
+  }
+
+    /** Settles once the member stopped: null after stop(), or the error that stopped it. */
   get stopped(): Promise<Error | null> {
     return this.member?.stopped ?? Promise.resolve(null);
   }

@@ -1,6 +1,6 @@
 /**
  * Per-window feature computation (DESIGN 5.3) for one (underlying, window, start). Collector
- * style: the state keeps the accepted trades' values as plain arrays and everything is computed
+ * style: the state keeps the accepted trades' values in typed columns and everything is computed
  * at close. Every output is a function of the multiset of accepted trades, so arrival order
  * cannot change a bit of it: stats and sums work on sorted values, OHLC picks extremes under a
  * total order.

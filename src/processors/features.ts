@@ -1,8 +1,8 @@
 import { Config } from '../config';
 import { compileTradeFilter } from '../domain/features/filters';
 import {
-  appendOptionTrade, appendUnderlyingTrade, ClosingWindow, closeWindowOf, createWindowState, FeatureConfig, OPTION_TRADE_READS, stateBuffers, UNDERLYING_TRADE_READS,
-  WindowOptionTrade, WindowState, WindowUnderlyingTrade,
+  appendOptionTrade, appendUnderlyingTrade, capacityAfter, ClosingWindow, closeWindowOf, createWindowState, FeatureConfig, OPTION_TRADE_READS, stateBuffers,
+  UNDERLYING_TRADE_READS, WindowCapacity, WindowOptionTrade, WindowState, WindowUnderlyingTrade,
 } from '../domain/features/window-features';
 import { parseWindowNs } from '../domain/features/window-time';
 import { acceptEquityTrade, acceptOptionTrade, FILTER_READS, TradeFilter } from '../domain/features/filters';
@@ -39,15 +39,20 @@ export function featureConfigFrom(config: Config): FeatureConfig {
 export const WINDOW_CLOSE = offloadable(require.resolve('../domain/features/window-features'), 'closeWindowOf', closeWindowOf, (closing: ClosingWindow) => stateBuffers(closing.state));
 
 function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggregation<WindowItem, WindowState, ClosingWindow> {
+  /** Per underlying, the room its last closed window of this size needed (capacityAfter). */
+  const sized = new Map<string, WindowCapacity>();
   return {
-    initialize: (underlying, start) => createWindowState({ underlying, window: label, startNs: start, sizeNs }),
+    initialize: (underlying, start) => createWindowState({ underlying, window: label, startNs: start, sizeNs }, sized.get(underlying)),
     agg: (state, item) => {
       // The processor accepted the trade under config.filter before routing it to its windows.
       if (item.kind === 'underlying') appendUnderlyingTrade(state, item.trade);
       else appendOptionTrade(state, item.trade);
       return state;
     },
-    result: (state) => ({ state, config: { multiplier: config.multiplier, dip: config.dip } }),
+    result: (state) => {
+      sized.set(state.key.underlying, capacityAfter(state));
+      return { state, config: { multiplier: config.multiplier, dip: config.dip } };
+    },
   };
 }
 

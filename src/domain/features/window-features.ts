@@ -54,7 +54,15 @@ export type FeatureRecord = {
 const SIDE_CODES: Readonly<Record<AggressorSide, number>> = { BUY: 1, SELL: 2, INSIDE: 3, UNKNOWN: 4 };
 const BUY = SIDE_CODES.BUY;
 const SELL = SIDE_CODES.SELL;
-const INITIAL_CAPACITY = 256;
+/** Trades a window's columns have room for before they double. */
+export interface WindowCapacity {
+  underlying: number;
+  calls: number;
+  puts: number;
+}
+
+const MIN_CAPACITY = 256;
+const INITIAL_CAPACITY: WindowCapacity = { underlying: MIN_CAPACITY, calls: MIN_CAPACITY, puts: MIN_CAPACITY };
 
 /**
  * A window's columns are typed arrays that double when full: the values live outside the JS heap, so
@@ -118,11 +126,21 @@ function doubled<C extends { length: number }>(columns: C): C {
   return out;
 }
 
-export function createWindowState(key: WindowKey): WindowState {
+export function createWindowState(key: WindowKey, capacity: WindowCapacity = INITIAL_CAPACITY): WindowState {
   return {
     key, endNs: key.startNs + key.sizeNs, classified: 0,
-    underlying: underlyingColumns(INITIAL_CAPACITY), calls: optionColumns(INITIAL_CAPACITY), puts: optionColumns(INITIAL_CAPACITY),
+    underlying: underlyingColumns(capacity.underlying), calls: optionColumns(capacity.calls), puts: optionColumns(capacity.puts),
   };
+}
+
+/**
+ * Room for a quarter more trades than the window holds: the capacity to give the next window of the
+ * same underlying and size. Each doubling allocates the columns again (outside the JS heap, which V8
+ * answers with full collections), so a window sized like its predecessor seldom grows.
+ */
+export function capacityAfter(state: WindowState): WindowCapacity {
+  const room = (n: number): number => Math.max(MIN_CAPACITY, Math.ceil(1.25 * n));
+  return { underlying: room(state.underlying.length), calls: room(state.calls.length), puts: room(state.puts.length) };
 }
 
 /** The buffers of a window's columns: what moves to a worker instead of being copied. */

@@ -191,7 +191,7 @@ export class ParquetSink {
     return Math.max(this.lastPublishMs, this.member?.lastRecordsMs ?? 0);
   }
 
-    /** Settles once the member stopped: null after stop(), or the error that stopped it. */
+  /** Settles once the member stopped: null after stop(), or the error that stopped it. */
   get stopped(): Promise<Error | null> {
     return this.member?.stopped ?? Promise.resolve(null);
   }

@@ -41,6 +41,8 @@ export const WINDOW_CLOSE = offloadable(require.resolve('../domain/features/wind
 function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggregation<WindowItem, WindowState, ClosingWindow> {
   /** Per underlying, the room its last closed window of this size needed (capacityAfter). */
   const sized = new Map<string, WindowCapacity>();
+  // What a close reads of the config, built once: it travels with each closing window to the worker.
+  const closeConfig = { multiplier: config.multiplier, dip: config.dip };
   return {
     initialize: (underlying, start) => createWindowState({ underlying, window: label, startNs: start, sizeNs }, sized.get(underlying)),
     agg: (state, item) => {
@@ -51,7 +53,7 @@ function collector(label: string, sizeNs: bigint, config: FeatureConfig): Aggreg
     },
     result: (state) => {
       sized.set(state.key.underlying, capacityAfter(state));
-      return { state, config: { multiplier: config.multiplier, dip: config.dip } };
+      return { state, config: closeConfig };
     },
   };
 }

@@ -27,6 +27,8 @@ interface OpenWindow<S> {
   key: string;
   start: bigint;
   end: bigint;
+  /** end + allowed lateness: kept, as `add` compares it for every item (a bigint sum allocates). */
+  closesAt: bigint;
   state: S;
 }
 
@@ -47,7 +49,7 @@ export class TumblingWindows<I, S, R> {
   add(key: string, eventTime: bigint, item: I, watermark: bigint): boolean {
     const recent = this.recent;
     const w = recent !== null && recent.key === key && eventTime >= recent.start && eventTime < recent.end ? recent : this.open(key, eventTime, watermark);
-    if (w === null || w.end + this.allowedLatenessNs <= watermark) return false;
+    if (w === null || w.closesAt <= watermark) return false;
     w.state = this.aggregation.agg(w.state, item);
     return true;
   }
@@ -56,7 +58,8 @@ export class TumblingWindows<I, S, R> {
   private open(key: string, eventTime: bigint, watermark: bigint): OpenWindow<S> | null {
     const start = windowStart(eventTime, this.sizeNs);
     const end = start + this.sizeNs;
-    if (end + this.allowedLatenessNs <= watermark) return null;
+    const closesAt = end + this.allowedLatenessNs;
+    if (closesAt <= watermark) return null;
     let windows = this.byEnd.get(end);
     if (!windows) {
       windows = new Map();
@@ -66,7 +69,7 @@ export class TumblingWindows<I, S, R> {
     }
     let w = windows.get(key);
     if (!w) {
-      w = { key, start, end, state: this.aggregation.initialize(key, start, end) };
+      w = { key, start, end, closesAt, state: this.aggregation.initialize(key, start, end) };
       windows.set(key, w);
     }
     this.recent = w;

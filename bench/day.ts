@@ -3,7 +3,8 @@
  * F scales its counts, default 1) end to end on the local stack, each stage a separate CLI process run alone
  * (the processors as N processes of their group, default 1):
  * the flatfile producer, the greeks processor, the features processor, then the Parquet sinks. Per
- * stage: wall time, records/s, peak RSS (VmHWM from /proc), and the ratio to its physical limit,
+ * stage: wall time, for a group the time to its join, records/s (a group's from its join, as the pure
+ * core times processing only), peak RSS (VmHWM from /proc), and the ratio to its physical limit,
  * measured in the same run on the same machine:
  *   - gunzip of the same files (node zlib, the producer's decompressor) and its rows/s;
  *   - Kafka's own kafka-producer-perf-test / kafka-consumer-perf-test on the same broker, with
@@ -24,7 +25,7 @@ import type { EnrichedOptionTrade } from '../src/domain/records';
 import { generateRealDay, type RealDayManifest } from '../src/generator';
 import { wireHeader } from '../src/avro/serde';
 import { typeOf } from '../src/avro/types';
-import { createAdmin } from '../src/kafka/client';
+import { createAdmin, type Admin } from '../src/kafka/client';
 import { dropTopics } from './topics';
 import { partitionOf } from '../src/kafka/partitioner';
 import { fileAction } from '../src/producers/flatfile/ingest/checkpoint';
@@ -137,7 +138,10 @@ async function captured(child: ChildProcess): Promise<string> {
 
 interface StageResult {
   stage: string;
+  /** From spawn to exit (the producer) or to caught up (a group's members). */
   seconds: number;
+  /** A group's members: from spawn until the group is Stable with every member (process start, connect, join). */
+  joinSeconds?: number;
   records: number;
   rssMb: number;
   limit?: { name: string; perSecond: number };
@@ -360,28 +364,31 @@ export function featuresCore(partitions: Iterable<FeatureInput>, config: Config,
  * End offsets minus the group's committed offsets over the partitions that hold data (`keys`' partitions:
  * the others carry only watermark markers, which a sink never commits); uncommitted = from the start.
  */
-async function lag(config: Config, group: string, topics: string[], keys: (topic: string) => string[]): Promise<number> {
-  const admin = createAdmin(config, 'bench');
-  await admin.connect();
-  try {
-    let total = 0;
-    for (const topic of topics) {
-      const data = new Set(keys(topic).map((k) => partitionOf(k, config.topics.partitions)));
-      const ends = await admin.fetchTopicOffsets(topic);
-      // the Confluent admin answers [] for a group that never committed
-      const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] })).find((t) => t.topic === topic);
-      for (const e of ends) {
-        if (!data.has(e.partition)) continue;
-        const c = committed?.partitions.find((p) => p.partition === e.partition);
-        const at = c && Number(c.offset) >= 0 ? Number(c.offset) : Number(e.low);
-        total += Math.max(0, Number(e.high) - at);
-      }
+async function lag(admin: Admin, config: Config, group: string, topics: string[], keys: (topic: string) => string[]): Promise<number> {
+  let total = 0;
+  for (const topic of topics) {
+    const data = new Set(keys(topic).map((k) => partitionOf(k, config.topics.partitions)));
+    const ends = await admin.fetchTopicOffsets(topic);
+    // the Confluent admin answers [] for a group that never committed
+    const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] })).find((t) => t.topic === topic);
+    for (const e of ends) {
+      if (!data.has(e.partition)) continue;
+      const c = committed?.partitions.find((p) => p.partition === e.partition);
+      const at = c && Number(c.offset) >= 0 ? Number(c.offset) : Number(e.low);
+      total += Math.max(0, Number(e.high) - at);
     }
-    return total;
-  } finally {
-    await admin.disconnect();
   }
+  return total;
 }
+
+/** The group has settled its assignment among `members` members (state Stable: 3 in the admin's enum). */
+async function joined(admin: Admin, group: string, members: number): Promise<boolean> {
+  const { groups } = await admin.describeGroups([group]);
+  return groups.some((g) => Number(g.state) === 3 && g.members.length >= members);
+}
+
+/** How often a stage's group is looked at: one admin client for the stage, so the looking costs the machine little. */
+const POLL_MS = 250;
 
 /** A stage of `members` processes of one group (the CLI command `args` each), until the group's lag is gone; RSS is the largest process's. */
 async function member(
@@ -390,20 +397,30 @@ async function member(
   const started = Date.now();
   const children = Array.from({ length: members }, () => cli(args, env));
   const rss = children.map((child) => new Rss(child.pid!));
+  const admin = createAdmin(config, 'bench');
+  await admin.connect();
+  let joinedMs: number | null = null;
+  let doneMs: number;
   try {
     for (;;) {
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, POLL_MS));
       const failed = children.find((child) => child.exitCode !== null);
       if (failed) throw new Error(`${stage} exited with ${failed.exitCode}`);
+      if (joinedMs === null && (await joined(admin, group, members))) joinedMs = Date.now();
       // After a partition's last record come at most its transaction's marker, the end-of-day marker and their two control records.
-      if ((await lag(config, group, inputs, keys)) <= inputs.length * 4) break;
+      if (joinedMs !== null && (await lag(admin, config, group, inputs, keys)) <= inputs.length * 4) break;
     }
+    doneMs = Date.now();
   } finally {
     for (const r of rss) r.sample();
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map(exited));
+    await admin.disconnect();
   }
-  return { stage: members > 1 ? `${stage} (${members} members)` : stage, seconds: (Date.now() - started) / 1000, records, rssMb: Math.max(...rss.map((r) => r.stop())) };
+  return {
+    stage: members > 1 ? `${stage} (${members} members)` : stage, seconds: (doneMs - started) / 1000, joinSeconds: (joinedMs! - started) / 1000, records,
+    rssMb: Math.max(...rss.map((r) => r.stop())),
+  };
 }
 
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
@@ -459,12 +476,15 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   rmSync(lake, { recursive: true, force: true });
 
   out('');
-  out('stage                          wall s    records   records/s  peak RSS MB  limit                        limit/s   ratio');
+  out('stage                          wall s   join s    records   records/s  peak RSS MB  limit                        limit/s   ratio');
   for (const r of results) {
-    const rate = r.records / r.seconds;
+    const rate = r.records / (r.seconds - (r.joinSeconds ?? 0));
     const lim = r.limit;
-    out(`${r.stage.padEnd(28)} ${r.seconds.toFixed(1).padStart(8)} ${String(r.records).padStart(10)} ${Math.round(rate).toString().padStart(11)} ${r.rssMb.toFixed(0).padStart(12)}  ${(lim?.name ?? '').padEnd(26)} ${lim ? Math.round(lim.perSecond).toString().padStart(9) : ''} ${lim ? (rate / lim.perSecond).toFixed(2).padStart(7) : ''}`);
+    const join = r.joinSeconds === undefined ? '' : r.joinSeconds.toFixed(1);
+    out(`${r.stage.padEnd(28)} ${r.seconds.toFixed(1).padStart(8)} ${join.padStart(8)} ${String(r.records).padStart(10)} ${Math.round(rate).toString().padStart(11)} ${r.rssMb.toFixed(0).padStart(12)}  ${(lim?.name ?? '').padEnd(26)} ${lim ? Math.round(lim.perSecond).toString().padStart(9) : ''} ${lim ? (rate / lim.perSecond).toFixed(2).padStart(7) : ''}`);
   }
+  out('wall s: from spawn. join s: from spawn until the group is Stable with its members. records/s: the producer\'s over its wall time,');
+  out('a processor\'s or sink\'s from its join until caught up (its pure core likewise times processing only).');
   out(`whole day, stages one after another: ${results.reduce((s, r) => s + r.seconds, 0).toFixed(0)} s wall`);
   out(`gunzip limit: ${(gz.csvMb / gz.seconds).toFixed(0)} MB/s of CSV; the producer read ${(gz.csvMb / results[0].seconds).toFixed(0)} MB/s end to end (${((gz.csvMb / results[0].seconds) / (gz.csvMb / gz.seconds)).toFixed(2)} of it)`);
   if (!args.keep) {

@@ -154,8 +154,8 @@ export abstract class SpillingSorter<T> {
 
   protected abstract get heldRecords(): number;
   protected abstract get heldBytes(): number;
-  /** The held records as sorted entries, and forgets them. */
-  protected abstract takeSorted(): Entry<T>[];
+  /** The held records as a sorted run, and forgets them. */
+  protected abstract takeSorted(): RunSource<T>;
   /** Writes the held records sorted, and forgets them. */
   protected abstract writeSorted(out: RunWriter): Promise<void>;
 
@@ -175,20 +175,12 @@ export abstract class SpillingSorter<T> {
   async *batches(): AsyncGenerator<T[]> {
     if (this.consumed) throw new Error('sorter: batches() called twice');
     this.consumed = true;
-    const memory = this.takeSorted();
+    const sources: RunSource<T>[] = [this.takeSorted()];
     try {
-      if (this.runPaths.length === 0) {
-        for (let i = 0; i < memory.length; i += MERGE_BATCH) yield memory.slice(i, i + MERGE_BATCH).map((e) => e.record);
-        return;
-      }
-      const sources: RunSource<T>[] = [new MemoryRun(memory)];
       for (const path of this.runPaths) sources.push(await FileRun.open(path, this.base));
-      try {
-        yield* mergeRuns(sources);
-      } finally {
-        await Promise.all(sources.map((s) => s.close()));
-      }
+      yield* mergeRuns(sources);
     } finally {
+      await Promise.all(sources.map((s) => s.close()));
       await this.dispose();
     }
   }
@@ -237,22 +229,27 @@ export class ExternalSorter<T> extends SpillingSorter<T> {
     if (this.full) await this.spill();
   }
 
-  protected takeSorted(): Entry<T>[] {
+  private takeEntries(): Entry<T>[] {
     const sorted = this.held.sort(compareEntries);
     this.held = [];
     this.bytesHeld = 0;
     return sorted;
   }
 
+  protected takeSorted(): RunSource<T> {
+    return new MemoryRun(this.takeEntries());
+  }
+
   protected async writeSorted(out: RunWriter): Promise<void> {
-    for (const e of this.takeSorted()) {
+    for (const e of this.takeEntries()) {
       out.add(e.order, this.options.codec.encode(e.record));
       if (out.needsDrain) await out.drain();
     }
   }
 }
 
-interface RunSource<T> {
+/** A sorted run being merged. */
+export interface RunSource<T> {
   /** Current head, or null when exhausted. */
   head: Entry<T> | null;
   /** Moves to the next entry; false when that needs a read first (`refill`, then call again). */

@@ -17,6 +17,13 @@ export interface OutgoingMessage {
   headers?: Record<string, string | Buffer>;
 }
 
+/** Messages to one topic without headers, each to the partition of its key, as parallel arrays: what the native batch call takes as it is. */
+export interface KeyedRun {
+  topic: string;
+  values: Buffer[];
+  keys: string[];
+}
+
 /** An input offset to commit with a transaction or a plain commit. */
 export interface OffsetToCommit {
   topic: string;
@@ -186,11 +193,24 @@ export class RecordProducer {
         values[j - i] = messages[j].value;
         keys[j - i] = messages[j].key;
       }
-      const [next, code] = native.produceBatch(messages[i].topic, messages[i].partition ?? -1, values, keys, 0, end - i);
-      if (code === QUEUE_FULL) return this.drained().then(() => this.enqueue(messages.slice(i + next)));
-      if (code !== 0) throw Object.assign(new Error(`produce to ${messages[i].topic} failed at message ${i + next}: librdkafka error ${code}`), { code });
+      const waiting = this.produceBatch(native, messages[i].topic, messages[i].partition ?? -1, values, keys, 0);
+      if (waiting) return waiting.then(() => this.enqueue(messages.slice(end)));
       i = end;
     }
+  }
+
+  /** Enqueues a run of keyed messages to one topic, from its arrays as they are (no message objects). */
+  enqueueKeyed(run: KeyedRun): Promise<void> | void {
+    const native = this.native;
+    if (native === null) return this.enqueueEach(run.values.map((value, i) => ({ topic: run.topic, key: run.keys[i], value })));
+    return this.produceBatch(native, run.topic, -1, run.values, run.keys, 0);
+  }
+
+  /** values[from..) through the native batch call, waiting for room whenever librdkafka's queue is full. */
+  private produceBatch(native: NativeBatchProducer, topic: string, partition: number, values: (Buffer | null)[], keys: (string | Buffer | null)[], from: number): Promise<void> | void {
+    const [next, code] = native.produceBatch(topic, partition, values, keys, from, values.length);
+    if (code === QUEUE_FULL) return this.drained().then(() => this.produceBatch(native, topic, partition, values, keys, next));
+    if (code !== 0) throw Object.assign(new Error(`produce to ${topic} failed at message ${next}: librdkafka error ${code}`), { code });
   }
 
   private enqueueEach(messages: readonly OutgoingMessage[], delivery?: Delivery): Promise<void> | void {

@@ -18,7 +18,7 @@
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { OutgoingMessage, RecordProducer } from '../../../kafka/producer';
+import type { KeyedRun, OutgoingMessage, RecordProducer } from '../../../kafka/producer';
 import { markerMessages } from '../../../kafka/markers';
 import type { TopicSerde } from '../../../avro/serde';
 import type { DeadLetter } from '../../../domain/records';
@@ -178,21 +178,31 @@ export async function readTradeTimes(file: PlannedFile, source: FlatFileSource, 
   return times.seal();
 }
 
-/** One open chunk of the day's output: messages per topic, packed hashes per file, item count. */
+/** One open chunk of the day's output: its messages as a run per topic, packed hashes per file, item count. */
 class Chunk {
-  messages: OutgoingMessage[] = [];
+  /** Not yet enqueued: the day's merge interleaves its topics, and the producer takes one topic's run in one call. */
+  private runs = new Map<string, KeyedRun>();
   bytes = 0;
-  hashes = new Map<number, number[]>();
+  readonly hashes: number[][] = [];
   items = 0;
   /** The last record added: the chunk's latest event time (the day's merge is in event-time order). */
   lastRecord: EncodedRecord | null = null;
 
-  add(file: number, message: OutgoingMessage, hi: number, lo: number): void {
-    this.messages.push(message);
-    this.bytes += (message.value as Buffer).length + 32;
-    const hashes = this.hashes.get(file) ?? [];
-    hashes.push(hi, lo);
-    this.hashes.set(file, hashes);
+  add(file: number, topic: string, key: string, value: Buffer, hi: number, lo: number): void {
+    let run = this.runs.get(topic);
+    if (run === undefined) this.runs.set(topic, (run = { topic, values: [], keys: [] }));
+    run.values.push(value);
+    run.keys.push(key);
+    this.bytes += value.length + 32;
+    (this.hashes[file] ??= []).push(hi, lo);
+  }
+
+  /** The runs to enqueue, each topic's in the order added (so each partition's); the chunk keeps none. */
+  takeRuns(): KeyedRun[] {
+    const runs = [...this.runs.values()];
+    this.runs = new Map();
+    this.bytes = 0;
+    return runs;
   }
 }
 
@@ -340,11 +350,11 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
   const { progress } = cursor.day;
   if (cursor.filter !== null && !cursor.filter.isNew(hi, lo)) progress.duplicates++;
   else if (item.kind === 'record') {
-    chunk.add(item.file, { topic: cursor.topic, key: item.record.group, value: item.record.value }, hi, lo);
+    chunk.add(item.file, cursor.topic, item.record.group, item.record.value, hi, lo);
     checkpoint.producedRecords++;
     progress.produced++;
   } else {
-    chunk.add(item.file, { topic: cursor.dlqSerde.topic, key: cursor.day.file.key, value: cursor.dlqSerde.encode(deadLetterOf(cursor.day.file, item.rejection)) }, hi, lo);
+    chunk.add(item.file, cursor.dlqSerde.topic, cursor.day.file.key, cursor.dlqSerde.encode(deadLetterOf(cursor.day.file, item.rejection)), hi, lo);
     checkpoint.deadLetters++;
     progress.deadLetters++;
   }
@@ -396,21 +406,6 @@ async function priorFilter(file: PlannedFile, action: IngestAction, priorHashes:
 }
 
 /**
- * The messages grouped by topic, each topic's in their order (so each partition's): the day's merge
- * interleaves its topics record by record, and the producer takes a run of one topic in one call.
- * Only the order within a partition is Kafka's to keep; the transaction makes them visible at once.
- */
-function byTopic(messages: OutgoingMessage[]): OutgoingMessage[] {
-  const groups = new Map<string, OutgoingMessage[]>();
-  for (const m of messages) {
-    const group = groups.get(m.topic);
-    if (group === undefined) groups.set(m.topic, [m]);
-    else group.push(m);
-  }
-  return groups.size <= 1 ? messages : [...groups.values()].flat();
-}
-
-/**
  * The transaction of the current chunk: opened lazily, sub-batches enqueued as they fill. A commit
  * runs while the next chunk is merged: it waits on the broker (every message acknowledged, then the
  * transaction's markers written) for as long as the merge takes, so the merge fills that wait
@@ -440,13 +435,11 @@ class DayTransactions {
   }
 
   async send(chunk: Chunk): Promise<void> {
-    if (chunk.messages.length === 0) return;
+    if (chunk.bytes === 0) return;
     await this.begin();
-    const messages = byTopic(chunk.messages);
-    chunk.messages = [];
-    chunk.bytes = 0;
+    const runs = chunk.takeRuns();
     try {
-      await this.ports.producer.enqueue(messages);
+      for (const run of runs) await this.ports.producer.enqueueKeyed(run);
     } catch (err) {
       await this.abort();
       throw err;
@@ -511,7 +504,7 @@ class DayTransactions {
       if (last) c.checkpoint.status = 'done';
       c.checkpoint.updatedAtMs = now;
       out.push({ topic: state.progress, key: c.day.file.key, value: encodeCheckpoint(c.checkpoint) });
-      const packed = chunk.hashes.get(i);
+      const packed = chunk.hashes[i];
       for (const value of packHashes(packed ?? [])) out.push({ topic: state.hashes, key: c.day.file.key, value, headers: { [GENERATION_HEADER]: String(c.checkpoint.generation) } });
     }
     if (chunk.lastRecord !== null) out.push(...this.markers(chunk.lastRecord.time - 1n));

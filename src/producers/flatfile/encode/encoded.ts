@@ -113,24 +113,25 @@ class FrameRecord implements EncodedRecord {
   readonly hashLo: number;
   private tickerText: string | null = null;
 
-  constructor(private readonly frame: Buffer, readonly group: string, private readonly tickerAt: number, readonly value: Buffer) {
-    this.roughTime = roughTime(frame.readUInt32LE(FRAME.TIME + 4), frame.readUInt32LE(FRAME.TIME));
-    this.hashHi = frame.readUInt32LE(FRAME.HASH_HI);
-    this.hashLo = frame.readUInt32LE(FRAME.HASH_LO);
+  /** The frame is `block` from `at` on (no view of it is made: one Buffer per record is the value's). */
+  constructor(private readonly block: Buffer, private readonly at: number, readonly group: string, private readonly tickerAt: number, readonly value: Buffer) {
+    this.roughTime = roughTime(block.readUInt32LE(at + FRAME.TIME + 4), block.readUInt32LE(at + FRAME.TIME));
+    this.hashHi = block.readUInt32LE(at + FRAME.HASH_HI);
+    this.hashLo = block.readUInt32LE(at + FRAME.HASH_LO);
   }
 
   get time(): bigint {
-    return this.frame.readBigInt64LE(FRAME.TIME);
+    return this.block.readBigInt64LE(this.at + FRAME.TIME);
   }
 
   get seq(): bigint | null {
-    return this.frame[FRAME.HAS_SEQ] === 1 ? this.frame.readBigInt64LE(FRAME.SEQ) : null;
+    return this.block[this.at + FRAME.HAS_SEQ] === 1 ? this.block.readBigInt64LE(this.at + FRAME.SEQ) : null;
   }
 
   get ticker(): string {
     if (this.tickerText === null) {
-      const length = this.frame.readUInt16LE(this.tickerAt);
-      this.tickerText = length === 0xffff ? this.group : this.frame.toString('utf8', this.tickerAt + 2, this.tickerAt + 2 + length);
+      const length = this.block.readUInt16LE(this.tickerAt);
+      this.tickerText = length === 0xffff ? this.group : this.block.toString('utf8', this.tickerAt + 2, this.tickerAt + 2 + length);
     }
     return this.tickerText;
   }
@@ -156,7 +157,17 @@ function groupName(frame: Buffer, start: number, length: number): string {
   return name;
 }
 
-export const encodedRecordCodec: RecordCodec<EncodedRecord> = {
+/** The frame payload `block[start, end)`; its value is a view of `block`. */
+function decodeFrameAt(block: Buffer, start: number, end: number): EncodedRecord {
+  const groupBytes = block.readUInt16LE(start + FRAME.GROUP_LENGTH);
+  const group = groupName(block, start + FRAME.GROUP, groupBytes);
+  const tickerAt = start + FRAME.GROUP + groupBytes;
+  const tickerBytes = block.readUInt16LE(tickerAt);
+  const valueAt = tickerAt + 2 + (tickerBytes === 0xffff ? 0 : tickerBytes);
+  return new FrameRecord(block, start, group, tickerAt, block.subarray(valueAt, end));
+}
+
+export const encodedRecordCodec: Required<RecordCodec<EncodedRecord>> = {
   encode(r: EncodedRecord): Buffer {
     const out = Buffer.allocUnsafe(encodedSize(r));
     writeEncoded(r, out, 0);
@@ -165,13 +176,10 @@ export const encodedRecordCodec: RecordCodec<EncodedRecord> = {
 
   /** The value is a view of `bytes`, not a copy. */
   decode(bytes: Buffer): EncodedRecord {
-    const groupBytes = bytes.readUInt16LE(FRAME.GROUP_LENGTH);
-    const group = groupName(bytes, FRAME.GROUP, groupBytes);
-    const tickerAt = FRAME.GROUP + groupBytes;
-    const tickerBytes = bytes.readUInt16LE(tickerAt);
-    const valueAt = tickerAt + 2 + (tickerBytes === 0xffff ? 0 : tickerBytes);
-    return new FrameRecord(bytes, group, tickerAt, bytes.subarray(valueAt));
+    return decodeFrameAt(bytes, 0, bytes.length);
   },
+
+  decodeAt: decodeFrameAt,
 };
 
 /**

@@ -6,7 +6,7 @@
  * EncodedRecord objects. The order is `compareKeys` then arrival, as ExternalSorter's.
  */
 import { encodedRecordCodec, FRAME, type EncodedRecord } from '../encode/encoded';
-import { SpillingSorter, type Entry, type RunSource, type RunWriter } from './order';
+import { SpillingSorter, type RunSource, type RunWriter, type SortKey } from './order';
 import { stableOrderByU64 } from './radix';
 
 const { TIME, HAS_SEQ, SEQ, GROUP_LENGTH, GROUP } = FRAME;
@@ -202,7 +202,9 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
  * phase, and every full collection of it marked them: bench:flatfile's heap went from 24 to 360 MB.
  */
 class HeldRun implements RunSource<EncodedRecord> {
-  head: Entry<EncodedRecord> | null = null;
+  record: EncodedRecord | null = null;
+  key: SortKey | null = null;
+  order = 0;
   private next = 0;
 
   constructor(private readonly sorted: Uint32Array, private readonly chunks: Buffer[], private readonly columns: Columns) {
@@ -211,13 +213,13 @@ class HeldRun implements RunSource<EncodedRecord> {
 
   advance(): boolean {
     if (this.next === this.sorted.length) {
-      this.head = null;
+      this.record = this.key = null;
       return true;
     }
     const i = this.sorted[this.next++];
     const { chunk, offset, length, order } = this.columns;
-    const record = encodedRecordCodec.decode(this.chunks[chunk[i]].subarray(offset[i], offset[i] + length[i]));
-    this.head = { key: record, order: order[i], record };
+    this.record = this.key = encodedRecordCodec.decodeAt(this.chunks[chunk[i]], offset[i], offset[i] + length[i]);
+    this.order = order[i];
     return true;
   }
 

@@ -25,6 +25,8 @@ export interface SortKey {
 export interface RecordCodec<T> {
   encode(record: T): Buffer;
   decode(bytes: Buffer): T;
+  /** decode(block.subarray(start, end)) without making that view (a merge reads millions of frames). */
+  decodeAt?(block: Buffer, start: number, end: number): T;
 }
 
 export interface ExternalSortOptions<T> {
@@ -248,26 +250,32 @@ export class ExternalSorter<T> extends SpillingSorter<T> {
   }
 }
 
-/** A sorted run being merged. */
+/** A sorted run being merged: its head record, with the head's key and input order (record null: exhausted). */
 export interface RunSource<T> {
-  /** Current head, or null when exhausted. */
-  head: Entry<T> | null;
-  /** Moves to the next entry; false when that needs a read first (`refill`, then call again). */
+  readonly record: T | null;
+  readonly key: SortKey | null;
+  readonly order: number;
+  /** Moves to the next record; false when that needs a read first (`refill`, then call again). */
   advance(): boolean;
   refill(): Promise<void>;
   close(): Promise<void>;
 }
 
 class MemoryRun<T> implements RunSource<T> {
-  head: Entry<T> | null;
-  private next = 1;
+  record: T | null = null;
+  key: SortKey | null = null;
+  order = 0;
+  private next = 0;
 
   constructor(private readonly entries: Entry<T>[]) {
-    this.head = entries[0] ?? null;
+    this.advance();
   }
 
   advance(): boolean {
-    this.head = this.entries[this.next++] ?? null;
+    const entry = this.entries[this.next++];
+    this.record = entry?.record ?? null;
+    this.key = entry?.key ?? null;
+    this.order = entry?.order ?? 0;
     return true;
   }
 
@@ -282,7 +290,9 @@ class MemoryRun<T> implements RunSource<T> {
  * enough to be promoted: bench:day's producer then ran a full collection every second.)
  */
 class FileRun<T> implements RunSource<T> {
-  head: Entry<T> | null = null;
+  record: T | null = null;
+  key: SortKey | null = null;
+  order = 0;
   private block: Buffer = Buffer.alloc(0);
   private pos = 0;
   private eof = false;
@@ -300,13 +310,17 @@ class FileRun<T> implements RunSource<T> {
     const end = this.frameEnd();
     if (end >= 0) {
       const { block, pos } = this;
-      const record = this.options.codec.decode(block.subarray(pos + FRAME_HEADER, end));
-      this.head = { key: this.options.key(record), order: block.readDoubleLE(pos + 4), record };
+      const { codec } = this.options;
+      const record = codec.decodeAt !== undefined ? codec.decodeAt(block, pos + FRAME_HEADER, end) : codec.decode(block.subarray(pos + FRAME_HEADER, end));
+      this.record = record;
+      this.key = this.options.key(record);
+      this.order = block.readDoubleLE(pos + 4);
       this.pos = end;
       return true;
     }
     if (!this.eof) return false;
-    this.head = null;
+    this.record = null;
+    this.key = null;
     return true;
   }
 
@@ -340,8 +354,8 @@ class FileRun<T> implements RunSource<T> {
 
 /** k-way merge over a binary min-heap of run heads, in batches. */
 async function* mergeRuns<T>(sources: RunSource<T>[]): AsyncGenerator<T[]> {
-  const heap = sources.filter((s) => s.head !== null);
-  const less = (i: number, j: number): boolean => compareEntries(heap[i].head!, heap[j].head!) < 0;
+  const heap = sources.filter((s) => s.record !== null);
+  const less = (i: number, j: number): boolean => (compareKeys(heap[i].key!, heap[j].key!) || heap[i].order - heap[j].order) < 0;
   const siftDown = (start: number): void => {
     let i = start;
     for (;;) {
@@ -359,12 +373,12 @@ async function* mergeRuns<T>(sources: RunSource<T>[]): AsyncGenerator<T[]> {
   let batch: T[] = [];
   while (heap.length > 0) {
     const top = heap[0];
-    batch.push(top.head!.record);
+    batch.push(top.record!);
     if (!top.advance()) {
       await top.refill();
       top.advance();
     }
-    if (top.head === null) {
+    if (top.record === null) {
       heap[0] = heap[heap.length - 1];
       heap.pop();
     }

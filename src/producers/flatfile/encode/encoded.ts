@@ -217,7 +217,7 @@ export function unpackEncoded(packed: Buffer): EncodedRecord[] {
   const records: EncodedRecord[] = [];
   for (let pos = 0; pos < packed.length; ) {
     const length = packed.readUInt32LE(pos);
-    records.push(encodedRecordCodec.decode(packed.subarray(pos + 4, pos + 4 + length)));
+    records.push(encodedRecordCodec.decodeAt(packed, pos + 4, pos + 4 + length));
     pos += 4 + length;
   }
   return records;

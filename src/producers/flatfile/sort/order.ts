@@ -52,7 +52,7 @@ export interface SortStats {
   spilledBytes: number;
 }
 
-export interface Entry<T> {
+interface Entry<T> {
   key: SortKey;
   /** Position in the input: the last tie-breaker, so equal keys keep file order. */
   order: number;

@@ -97,6 +97,7 @@ export abstract class ByteRows implements RowShortcut {
   protected timeHi = 0;
   protected timeLo = 0;
   protected sequence = -1;
+  private parts: KeyParts | null = null;
 
   protected constructor(fieldCount: number, origin: string, private readonly frames: FrameWriter, private readonly latest: LatestTime) {
     this.fields = new RowFields(fieldCount);
@@ -110,21 +111,26 @@ export abstract class ByteRows implements RowShortcut {
       this.latest.observe(this.timeHi, this.timeLo);
       return true;
     }
-    const key = this.key!;
+    const parts = this.partsOf(this.key!);
     const frameAt = this.frames.position;
-    const out = this.frames.reserve(64 + 2 * (key.group.length + key.bytes.length) + this.header.length + key.avro.length + this.origin.length + 4 * (end - start));
-    let pos = this.writeHead(out, frameAt + 4, buf, key);
-    pos += this.header.copy(out, pos);
-    pos += key.avro.copy(out, pos);
-    pos = this.writeFields(out, pos, buf);
+    const out = this.frames.reserve(64 + parts.head.length + parts.lead.length + this.origin.length + 4 * (end - start));
+    let pos = this.writeHead(out, frameAt + 4, buf, parts);
+    out.set(parts.lead, pos);
+    pos = this.writeFields(out, pos + parts.lead.length, buf);
     if (pos < 0) return false; // nothing committed: the parser takes the row
     out[pos++] = 0; // source: flatfile, the enum's first symbol
-    pos += this.origin.copy(out, pos);
-    pos = writeVarint(out, pos, lineNumber);
-    out.writeUInt32LE(pos - frameAt - 4, frameAt);
+    out.set(this.origin, pos);
+    pos = writeVarint(out, pos + this.origin.length, lineNumber);
+    putUint32(out, frameAt, pos - frameAt - 4);
     this.frames.commit(pos);
     this.latest.observe(this.timeHi, this.timeLo);
     return true;
+  }
+
+  /** The frame's bytes that depend on the key alone, made once per run of one key (a file's rows come grouped by ticker). */
+  private partsOf(key: RowKey): KeyParts {
+    if (this.parts?.key !== key) this.parts = keyParts(key, this.header);
+    return this.parts;
   }
 
   /** Reads the split row: its key, time, sequence and what `writeFields` needs; false when a field is not plain. */
@@ -179,24 +185,46 @@ export abstract class ByteRows implements RowShortcut {
   }
 
   /** The frame's key part (encoded.ts writeFrameHead's bytes); returns where the value starts. */
-  private writeHead(out: Buffer, head: number, buf: Buffer, key: RowKey): number {
-    out.writeUInt32LE(this.timeLo, head + FRAME.TIME);
-    out.writeUInt32LE(this.timeHi, head + FRAME.TIME + 4);
+  private writeHead(out: Buffer, head: number, buf: Buffer, parts: KeyParts): number {
+    putUint32(out, head + FRAME.TIME, this.timeLo);
+    putUint32(out, head + FRAME.TIME + 4, this.timeHi);
     const sequence = this.sequence;
     out[head + FRAME.HAS_SEQ] = sequence < 0 ? 0 : 1;
-    out.writeUInt32LE(sequence < 0 ? 0 : sequence % 0x1_0000_0000, head + FRAME.SEQ);
-    out.writeUInt32LE(sequence < 0 ? 0 : Math.floor(sequence / 0x1_0000_0000), head + FRAME.SEQ + 4);
-    this.hashKey(buf, key);
-    out.writeUInt32LE(this.hash.hi, head + FRAME.HASH_HI);
-    out.writeUInt32LE(this.hash.lo, head + FRAME.HASH_LO);
-    let pos = head + FRAME.GROUP_LENGTH;
-    out.writeUInt16LE(key.group.length, pos);
-    pos += 2 + key.group.copy(out, pos + 2);
-    if (key.group === key.bytes) {
-      out.writeUInt16LE(0xffff, pos); // a stock's ticker is its group: stored once
-      return pos + 2;
-    }
-    out.writeUInt16LE(key.bytes.length, pos);
-    return pos + 2 + key.bytes.copy(out, pos + 2);
+    putUint32(out, head + FRAME.SEQ, sequence < 0 ? 0 : sequence % 0x1_0000_0000);
+    putUint32(out, head + FRAME.SEQ + 4, sequence < 0 ? 0 : Math.floor(sequence / 0x1_0000_0000));
+    this.hashKey(buf, parts.key);
+    putUint32(out, head + FRAME.HASH_HI, this.hash.hi);
+    putUint32(out, head + FRAME.HASH_LO, this.hash.lo);
+    out.set(parts.head, head + FRAME.GROUP_LENGTH);
+    return head + FRAME.GROUP_LENGTH + parts.head.length;
   }
+}
+
+/**
+ * A key's fixed bytes: `head` its group and ticker with their u16 lengths (a stock's ticker is its
+ * group: stored once, length 0xffff), `lead` the wire header and the value's leading fields. Copied
+ * as two pieces, where a row was five copies (Buffer.copy's own checks cost more than the bytes).
+ */
+interface KeyParts {
+  key: RowKey;
+  head: Buffer;
+  lead: Buffer;
+}
+
+function keyParts(key: RowKey, header: Buffer): KeyParts {
+  const ticker = key.group === key.bytes ? Buffer.alloc(0) : key.bytes;
+  const head = Buffer.alloc(4 + key.group.length + ticker.length);
+  head.writeUInt16LE(key.group.length, 0);
+  key.group.copy(head, 2);
+  head.writeUInt16LE(key.group === key.bytes ? 0xffff : ticker.length, 2 + key.group.length);
+  ticker.copy(head, 4 + key.group.length);
+  return { key, head, lead: Buffer.concat([header, key.avro]) };
+}
+
+/** `value` as a little-endian uint32 at `pos`, without writeUInt32LE's argument checks (the values are ours). */
+function putUint32(out: Buffer, pos: number, value: number): void {
+  out[pos] = value;
+  out[pos + 1] = value >>> 8;
+  out[pos + 2] = value >>> 16;
+  out[pos + 3] = value >>> 24;
 }

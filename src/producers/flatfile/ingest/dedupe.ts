@@ -30,8 +30,19 @@ export class Hash64 {
     this.h2 = (h2 << 13) | (h2 >>> 19);
   }
 
+  /** `unit` of each byte, with the state in locals (a field store per byte was a seventh of a row's writing). */
   bytes(buf: Uint8Array, start: number, end: number): void {
-    for (let i = start; i < end; i++) this.unit(buf[i]);
+    let h1 = this.h1;
+    let h2 = this.h2;
+    for (let i = start; i < end; i++) {
+      const c = buf[i];
+      const a = Math.imul(h1 ^ c, 0x5bd1e995);
+      h1 = a ^ (a >>> 15);
+      const b = Math.imul(h2 ^ c, 0x27d4eb2f);
+      h2 = (b << 13) | (b >>> 19);
+    }
+    this.h1 = h1;
+    this.h2 = h2;
   }
 
   get hi(): number {

@@ -86,10 +86,15 @@ const READ_BLOCK_BYTES = 1 << 20;
 /** Records per batch handed out by `batches()`. */
 export const MERGE_BATCH = 4096;
 
-/** A spilled run being written: frames gathered into blocks of WRITE_BATCH_BYTES (a larger frame gets its own). */
+/**
+ * A spilled run being written: frames gathered into blocks of WRITE_BATCH_BYTES (a larger frame gets
+ * its own). A block goes back to the writer once the file has it: a fresh block per megabyte was a
+ * run's size in new memory, and V8 starts a full collection for every 64 MiB of that.
+ */
 export class RunWriter {
   private readonly out;
-  private block = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+  private block: Buffer = Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES);
+  private readonly free: Buffer[] = [];
   private used = 0;
   bytes = 0;
   /** The file wants a pause before the next block ('drain'). */
@@ -129,10 +134,14 @@ export class RunWriter {
 
   private flush(): void {
     if (this.used === 0) return;
-    const full = this.block.subarray(0, this.used);
-    this.block = Buffer.allocUnsafe(Math.max(WRITE_BATCH_BYTES, this.block.length));
+    const block = this.block;
+    const full = block.subarray(0, this.used);
+    this.block = this.free.pop() ?? Buffer.allocUnsafeSlow(WRITE_BATCH_BYTES);
     this.used = 0;
-    if (!this.out.write(full)) this.needsDrain = true;
+    const written = (): void => {
+      if (block.length === WRITE_BATCH_BYTES) this.free.push(block);
+    };
+    if (!this.out.write(full, written)) this.needsDrain = true;
   }
 }
 

@@ -12,6 +12,8 @@
  *    key nor the topic's name to the heap (about 0.77 → 0.6 µs a message);
  *  - produceBatch(topic, partition, values, keys, from, to) enqueues a run of messages to one topic (and partition, or each by its key) in one
  *    call, through one topic handle (RecordProducer.enqueue uses it when it is there);
+ *  - producePacked(topic, partition, data, ends, keys, from, to) does the same for values packed one after
+ *    another in one Buffer, with no Buffer per message (the flat-file producer's chunks);
  *  - poll() and the transactional calls hold the lock disconnect() takes to destroy the native
  *    handle (upstream they do not, and a poll during a disconnect crashed a process here).
  * README, "The Kafka client".
@@ -29,7 +31,7 @@ const path = require('node:path');
 /** A line of each patched file that only the patch has. */
 const MARKERS = [
   ['src/common.cc', 'arena->IsEmpty()'],
-  ['src/producer.cc', 'produceBatch(topic, partition, values, keys, from, to)'],
+  ['src/producer.cc', 'producePacked(topic, partition, data, ends, keys, from, to)'],
   ['src/workers.cc', 'HandlePackedCallback'],
   ['src/kafka-consumer.cc', 'NodeConsumePacked'],
 ];

@@ -17,11 +17,17 @@ export interface OutgoingMessage {
   headers?: Record<string, string | Buffer>;
 }
 
-/** Messages to one topic without headers, each to the partition of its key, as parallel arrays: what the native batch call takes as it is. */
-export interface KeyedRun {
+/**
+ * Messages to one topic without headers, each to the partition of its key, with their values packed
+ * one after another: value i is `data[ends[i - 1] (0 for i = 0), ends[i])`. What the native packed
+ * call takes as it is, with no Buffer per message.
+ */
+export interface PackedRun {
   topic: string;
-  values: Buffer[];
+  data: Buffer;
+  ends: Uint32Array;
   keys: string[];
+  count: number;
 }
 
 /** An input offset to commit with a transaction or a plain commit. */
@@ -77,6 +83,8 @@ function headersOf(headers: Record<string, string | Buffer> | undefined): Messag
 interface NativeBatchProducer {
   /** Produces values[from..to) keyed by keys[from..to) to `topic`, to `partition` (-1: by key); returns [first index not enqueued, error code or 0]. */
   produceBatch(topic: string, partition: number, values: (Buffer | null)[], keys: (string | Buffer | null)[], from: number, to: number): [number, number];
+  /** produceBatch of a PackedRun's messages from..to. */
+  producePacked(topic: string, partition: number, data: Buffer, ends: Uint32Array, keys: string[], from: number, to: number): [number, number];
 }
 
 /** The end of the run of messages from `from` that one produceBatch can take: one topic, one partition (or each by its key), no headers. */
@@ -155,7 +163,7 @@ export class RecordProducer {
     });
     routeLogs(this.client, options.clientSuffix);
     const native = (this.client as unknown as { _client?: Partial<NativeBatchProducer> })._client;
-    this.native = typeof native?.produceBatch === 'function' ? (native as NativeBatchProducer) : null;
+    this.native = typeof native?.produceBatch === 'function' && typeof native.producePacked === 'function' ? (native as NativeBatchProducer) : null;
     this.client.on('delivery-report', (err, report) => {
       const delivery = report.opaque as Delivery | undefined;
       delivery?.settle(err ? new Error(`delivery to ${report.topic}[${report.partition}] failed: ${err.message}`) : null);
@@ -199,11 +207,17 @@ export class RecordProducer {
     }
   }
 
-  /** Enqueues a run of keyed messages to one topic, from its arrays as they are (no message objects). */
-  enqueueKeyed(run: KeyedRun): Promise<void> | void {
+  /** Enqueues a packed run of keyed messages to one topic as it is (no message object or Buffer per message). */
+  enqueuePacked(run: PackedRun): Promise<void> | void {
     const native = this.native;
-    if (native === null) return this.enqueueEach(run.values.map((value, i) => ({ topic: run.topic, key: run.keys[i], value })));
-    return this.produceBatch(native, run.topic, -1, run.values, run.keys, 0);
+    if (native === null) return this.enqueueEach(Array.from({ length: run.count }, (_, i) => ({ topic: run.topic, key: run.keys[i], value: run.data.subarray(i === 0 ? 0 : run.ends[i - 1], run.ends[i]) })));
+    return this.producePacked(native, run, 0);
+  }
+
+  private producePacked(native: NativeBatchProducer, run: PackedRun, from: number): Promise<void> | void {
+    const [next, code] = native.producePacked(run.topic, -1, run.data, run.ends, run.keys, from, run.count);
+    if (code === QUEUE_FULL) return this.drained().then(() => this.producePacked(native, run, next));
+    if (code !== 0) throw Object.assign(new Error(`produce to ${run.topic} failed at message ${next}: librdkafka error ${code}`), { code });
   }
 
   /** values[from..) through the native batch call, waiting for room whenever librdkafka's queue is full. */

@@ -276,6 +276,36 @@ describe('foundation: broker + registry + Avro wire format', () => {
     expect(received.get(keyed)!.find((r) => r.value?.length === 100_000)?.value?.every((b) => b === 9)).toBe(true);
   });
 
+  /**
+   * producePacked takes a run's values packed in one Buffer (the flat-file producer's chunks). 600,000
+   * of them overflow librdkafka's queue (500,000): the call stops there and resumes once it drains.
+   */
+  it('a packed run keeps every message: keys, values and each partition\'s order (the patched binding)', async () => {
+    const topic = uniqueName('foundation.packed');
+    await createTopics(t.admin, [topic], 3);
+    const producer = await RecordProducer.connect(t.kafka, { clientSuffix: 'packed', transactionalId: uniqueName('packed') });
+    const keys = ['SPY', 'QQQ', 'IWM', 'ÆØÅ-ü', ''];
+    const values = Array.from({ length: 600_000 }, (_, i) => (i % 1_000 === 8 ? Buffer.alloc(0) : i === 300_001 ? Buffer.alloc(100_000, 9) : Buffer.from(`v${i}`)));
+    const ends = new Uint32Array(values.length + 10); // room to spare: only `count` are read
+    let end = 0;
+    values.forEach((v, i) => (ends[i] = end += v.length));
+    const run = { topic, data: Buffer.concat(values), ends, keys: values.map((_, i) => keys[i % keys.length]), count: values.length };
+    try {
+      await producer.begin();
+      await producer.enqueuePacked(run);
+      await producer.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    const got: { partition: number; key: string; value: string }[] = [];
+    await readTopicToEnd(t.kafka, 'test-packed', topic, (r) => void got.push({ partition: r.partition, key: r.key!.toString(), value: r.value!.toString('hex') }));
+    expect(got).toHaveLength(values.length);
+    for (let partition = 0; partition < 3; partition++) {
+      const expected = values.flatMap((v, i) => (partitionOfBytes(run.keys[i]) === partition ? [{ key: run.keys[i], value: v.toString('hex') }] : []));
+      expect(got.filter((r) => r.partition === partition).map(({ key, value }) => ({ key, value }))).toEqual(expected);
+    }
+  });
+
   it('keeps schema ids across a registry restart (state lives in the _schemas topic)', async () => {
     const subject = `${uniqueName('test.durable')}-value`;
     const schema = JSON.stringify({ type: 'record', name: 'Durable', namespace: 'test', fields: [{ name: 'x', type: 'int' }] });

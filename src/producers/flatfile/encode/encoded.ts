@@ -113,11 +113,16 @@ class FrameRecord implements EncodedRecord {
   readonly hashLo: number;
   private tickerText: string | null = null;
 
-  /** The frame is `block` from `at` on (no view of it is made: one Buffer per record is the value's). */
-  constructor(private readonly block: Buffer, private readonly at: number, readonly group: string, private readonly tickerAt: number, readonly value: Buffer) {
+  /** The frame is `block[at, end)`, its value from `valueAt` (no view of either is made). */
+  constructor(readonly block: Buffer, private readonly at: number, readonly group: string, private readonly tickerAt: number, readonly valueAt: number, readonly end: number) {
     this.roughTime = roughTime(block.readUInt32LE(at + FRAME.TIME + 4), block.readUInt32LE(at + FRAME.TIME));
     this.hashHi = block.readUInt32LE(at + FRAME.HASH_HI);
     this.hashLo = block.readUInt32LE(at + FRAME.HASH_LO);
+  }
+
+  /** A view of the value, made when asked: the produce phase copies it from the block instead (copyValue). */
+  get value(): Buffer {
+    return this.block.subarray(this.valueAt, this.end);
   }
 
   get time(): bigint {
@@ -157,14 +162,25 @@ function groupName(frame: Buffer, start: number, length: number): string {
   return name;
 }
 
-/** The frame payload `block[start, end)`; its value is a view of `block`. */
+/** The frame payload `block[start, end)`; its value is read from `block` when asked. */
 function decodeFrameAt(block: Buffer, start: number, end: number): EncodedRecord {
   const groupBytes = block.readUInt16LE(start + FRAME.GROUP_LENGTH);
   const group = groupName(block, start + FRAME.GROUP, groupBytes);
   const tickerAt = start + FRAME.GROUP + groupBytes;
   const tickerBytes = block.readUInt16LE(tickerAt);
   const valueAt = tickerAt + 2 + (tickerBytes === 0xffff ? 0 : tickerBytes);
-  return new FrameRecord(block, start, group, tickerAt, block.subarray(valueAt, end));
+  return new FrameRecord(block, start, group, tickerAt, valueAt, end);
+}
+
+/** Bytes of `r`'s value. */
+export function valueLength(r: EncodedRecord): number {
+  return r instanceof FrameRecord ? r.end - r.valueAt : r.value.length;
+}
+
+/** Copies `r`'s value into `out` at `pos` (a merged frame's straight from its block, with no view of it made). */
+export function copyValue(r: EncodedRecord, out: Buffer, pos: number): void {
+  if (r instanceof FrameRecord) r.block.copy(out, pos, r.valueAt, r.end);
+  else out.set(r.value, pos);
 }
 
 export const encodedRecordCodec: Required<RecordCodec<EncodedRecord>> = {

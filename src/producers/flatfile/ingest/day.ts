@@ -18,14 +18,14 @@
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { KeyedRun, OutgoingMessage, RecordProducer } from '../../../kafka/producer';
+import type { OutgoingMessage, PackedRun, RecordProducer } from '../../../kafka/producer';
 import { markerMessages } from '../../../kafka/markers';
 import type { TopicSerde } from '../../../avro/serde';
 import type { DeadLetter } from '../../../domain/records';
 import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
 import { deadLetterKey, hash64, packHashes, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from '../datasets';
-import { unpackEncoded, type EncodedRecord } from '../encode/encoded';
+import { copyValue, unpackEncoded, valueLength, type EncodedRecord } from '../encode/encoded';
 import { FrameSorter } from '../sort/frame-sort';
 import type { EncodingSpec, FileEncoding } from '../encode/file-encoding';
 import type { MarketRecord } from '../parse/normalise';
@@ -178,28 +178,89 @@ export async function readTradeTimes(file: PlannedFile, source: FlatFileSource, 
   return times.seal();
 }
 
-/** One open chunk of the day's output: its messages as a run per topic, packed hashes per file, item count. */
+/** One topic's messages of a chunk: values packed one after another, their ends and keys (a PackedRun as it fills). */
+class PackedValues {
+  private data: Buffer;
+  private ends: Uint32Array;
+  private readonly keys: string[] = [];
+  private count = 0;
+  private used = 0;
+
+  constructor(private readonly topic: string, bytes: number, messages: number) {
+    this.data = Buffer.allocUnsafeSlow(bytes);
+    this.ends = new Uint32Array(messages);
+  }
+
+  /** Room for `length` more bytes of value, then where they go. */
+  reserve(length: number): number {
+    if (this.used + length > this.data.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(2 * this.data.length, this.used + length));
+      this.data.copy(grown, 0, 0, this.used);
+      this.data = grown;
+    }
+    return this.used;
+  }
+
+  /** The value `reserve`d last, `length` bytes, is written: it is message `count`, keyed `key`. */
+  commit(key: string, length: number): void {
+    if (this.count === this.ends.length) {
+      const grown = new Uint32Array(2 * this.ends.length);
+      grown.set(this.ends);
+      this.ends = grown;
+    }
+    this.used += length;
+    this.ends[this.count++] = this.used;
+    this.keys.push(key);
+  }
+
+  get buffer(): Buffer {
+    return this.data;
+  }
+
+  run(): PackedRun {
+    return { topic: this.topic, data: this.data, ends: this.ends, keys: this.keys, count: this.count };
+  }
+}
+
+/** One open chunk of the day's output: its messages packed per topic, packed hashes per file, item count. */
 class Chunk {
   /** Not yet enqueued: the day's merge interleaves its topics, and the producer takes one topic's run in one call. */
-  private runs = new Map<string, KeyedRun>();
+  private runs = new Map<string, PackedValues>();
   bytes = 0;
   readonly hashes: number[][] = [];
   items = 0;
   /** The last record added: the chunk's latest event time (the day's merge is in event-time order). */
   lastRecord: EncodedRecord | null = null;
 
+  /** A record, its value copied from where the merge read it. */
+  addRecord(file: number, topic: string, record: EncodedRecord, hi: number, lo: number): void {
+    const length = valueLength(record);
+    const values = this.valuesOf(topic);
+    copyValue(record, values.buffer, values.reserve(length));
+    this.added(file, values, record.group, length, hi, lo);
+  }
+
   add(file: number, topic: string, key: string, value: Buffer, hi: number, lo: number): void {
-    let run = this.runs.get(topic);
-    if (run === undefined) this.runs.set(topic, (run = { topic, values: [], keys: [] }));
-    run.values.push(value);
-    run.keys.push(key);
-    this.bytes += value.length + 32;
+    const values = this.valuesOf(topic);
+    value.copy(values.buffer, values.reserve(value.length));
+    this.added(file, values, key, value.length, hi, lo);
+  }
+
+  private valuesOf(topic: string): PackedValues {
+    let values = this.runs.get(topic);
+    if (values === undefined) this.runs.set(topic, (values = new PackedValues(topic, SEND_BATCH_BYTES + (64 << 10), 4096)));
+    return values;
+  }
+
+  private added(file: number, values: PackedValues, key: string, length: number, hi: number, lo: number): void {
+    values.commit(key, length);
+    this.bytes += length + 32;
     (this.hashes[file] ??= []).push(hi, lo);
   }
 
   /** The runs to enqueue, each topic's in the order added (so each partition's); the chunk keeps none. */
-  takeRuns(): KeyedRun[] {
-    const runs = [...this.runs.values()];
+  takeRuns(): PackedRun[] {
+    const runs = [...this.runs.values()].map((values) => values.run());
     this.runs = new Map();
     this.bytes = 0;
     return runs;
@@ -350,7 +411,7 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
   const { progress } = cursor.day;
   if (cursor.filter !== null && !cursor.filter.isNew(hi, lo)) progress.duplicates++;
   else if (item.kind === 'record') {
-    chunk.add(item.file, cursor.topic, item.record.group, item.record.value, hi, lo);
+    chunk.addRecord(item.file, cursor.topic, item.record, hi, lo);
     checkpoint.producedRecords++;
     progress.produced++;
   } else {
@@ -439,7 +500,7 @@ class DayTransactions {
     await this.begin();
     const runs = chunk.takeRuns();
     try {
-      for (const run of runs) await this.ports.producer.enqueueKeyed(run);
+      for (const run of runs) await this.ports.producer.enqueuePacked(run);
     } catch (err) {
       await this.abort();
       throw err;

@@ -244,3 +244,35 @@ describe('encoded records', () => {
     expect([c.hashHi, c.hashLo]).not.toEqual([a.hashHi, a.hashLo]);
   });
 });
+
+describe('FrameSorter and the spill thread', () => {
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'optflow-order-test-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('moves a spilled run\'s whole frame buffers to the thread, copies views, and keeps the rest of a buffer a spill fell inside', async () => {
+    const rng = new Prng(5);
+    const input = Array.from({ length: 1_200 }, (_, i) => trade(rng, i));
+    const sorter = new FrameSorter({ maxRecordsInMemory: 300, tmpDir: dir });
+    const whole = [0, 250, 500, 750].map((from) => packEncoded(input.slice(from, from + 250).map(encoded)));
+    const shared = packEncoded(input.slice(1_000).map(encoded));
+    const half = frameEnd(shared, 100);
+    const views = [shared.subarray(0, half), shared.subarray(half)];
+    for (const pack of [...whole, ...views]) await sorter.addFrames(pack);
+    await sorter.settled();
+    expect(sorter.stats.runs).toBe(4); // at 300, 600, 900 (each inside a pack) and 1,200
+    expect(whole.map((p) => p.length)).toEqual([0, 0, 0, 0]); // moved
+    expect(shared.length).toBeGreaterThan(0); // its views were copied
+    const out: OptionTrade[] = [];
+    for await (const batch of sorter.batches()) out.push(...batch.map(decoded));
+    expect(out.map((t) => t.origin_offset)).toEqual(referenceOrder(input));
+  });
+});
+
+/** Where the first `n` frames of a packEncoded buffer end. */
+function frameEnd(packed: Buffer, n: number): number {
+  let pos = 0;
+  for (let k = 0; k < n; k++) pos += 4 + packed.readUInt32LE(pos);
+  return pos;
+}

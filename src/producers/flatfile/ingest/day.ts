@@ -146,6 +146,8 @@ async function readFile(body: Readable, etag: string, s: IngestSettings, progres
     if (stream.failure) throw stream.failure;
     if (encoding.header === null) throw new CorruptFileError('file is empty (no header line)');
     if (readAhead !== null) await records.addFrames(readAhead.end());
+    await records.settled();
+    await deadLetters.settled();
   } catch (err) {
     await records.dispose();
     await deadLetters.dispose();

@@ -6,7 +6,8 @@
  * EncodedRecord objects. The order is `compareKeys` then arrival, as ExternalSorter's.
  */
 import { encodedRecordCodec, FRAME, type EncodedRecord } from '../encode/encoded';
-import { SpillingSorter, type RunSource, type RunWriter, type SortKey } from './order';
+import { SpillingSorter, type RunSource, type SortKey } from './order';
+import { spillThread } from './spill-thread';
 import { stableOrderByU64 } from './radix';
 
 const { TIME, HAS_SEQ, SEQ, GROUP_LENGTH, GROUP } = FRAME;
@@ -113,7 +114,11 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
     return this.bytesHeld;
   }
 
-  /** Adds the records of `packed` (packEncoded's u32-length-prefixed frames), in their order. */
+  /**
+   * Adds the records of `packed` (packEncoded's u32-length-prefixed frames), in their order. A spill
+   * hands the held frames' memory over to the spill thread when a frame buffer is the whole of its
+   * memory (a worker's batch), emptying every view of it: the caller keeps none.
+   */
   async addFrames(packed: Buffer): Promise<void> {
     this.checkOpen();
     let chunk = -1;
@@ -124,8 +129,9 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
       this.bytesHeld += 4 + length;
       pos += 4 + length;
       if (this.full) {
+        if (pos < packed.length) [packed, pos] = [Buffer.from(packed.subarray(pos)), 0]; // the rest, out of the memory the spill takes
         await this.spill();
-        chunk = -1; // the spill forgot the chunks: the rest of this one is held anew
+        chunk = -1; // the spill forgot the chunks: the rest is held anew
       }
     }
   }
@@ -186,13 +192,12 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
     return run;
   }
 
-  protected async writeSorted(out: RunWriter): Promise<void> {
-    const { chunk, offset, length, order } = this.columns;
-    for (const i of this.sortedIndices()) {
-      out.addFrom(order[i], this.chunks[chunk[i]], offset[i], offset[i] + length[i]);
-      if (out.needsDrain) await out.drain();
-    }
+  /** The run is written by the spill thread, which the held frames and columns go to (spill-thread.ts). */
+  protected detachSorted(): (path: string) => Promise<number> {
+    const sorted = this.sortedIndices();
+    const { chunks, columns: { chunk, offset, length, order } } = this;
     this.forget();
+    return (path) => spillThread().write({ path, chunks, sorted, chunk, offset, length, order });
   }
 }
 

@@ -80,7 +80,13 @@ export function sortKey(group: string, time: bigint, seq: bigint | null): SortKe
 }
 
 /** Frame: u32 payload length, f64 input order, payload. */
-const FRAME_HEADER = 12;
+export const FRAME_HEADER = 12;
+
+/** A run frame's header at `at`: the payload's length and the record's input order. */
+export function putFrameHeader(block: Buffer, at: number, length: number, order: number): void {
+  block.writeUInt32LE(length, at);
+  block.writeDoubleLE(order, at + 4);
+}
 const WRITE_BATCH_BYTES = 1 << 20;
 const READ_BLOCK_BYTES = 1 << 20;
 /** Records per batch handed out by `batches()`. */
@@ -114,8 +120,7 @@ export class RunWriter {
     const size = FRAME_HEADER + length;
     if (this.used + size > this.block.length) this.flush();
     if (size > this.block.length) this.block = Buffer.allocUnsafe(size);
-    this.block.writeUInt32LE(length, this.used);
-    this.block.writeDoubleLE(order, this.used + 4);
+    putFrameHeader(this.block, this.used, length, order);
     source.copy(this.block, this.used + FRAME_HEADER, start, end);
     this.used += size;
     this.bytes += size;
@@ -156,6 +161,8 @@ export abstract class SpillingSorter<T> {
   private readonly maxRecords: number;
   private readonly maxBytes: number;
   private consumed = false;
+  /** The run being written, if any (its failure surfaces at the next spill or `settled`). */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly base: RunCodec<T> & Pick<ExternalSortOptions<T>, 'maxRecordsInMemory' | 'maxBytesInMemory' | 'tmpDir'>) {
     this.maxRecords = base.maxRecordsInMemory ?? 250_000;
@@ -167,8 +174,8 @@ export abstract class SpillingSorter<T> {
   protected abstract get heldBytes(): number;
   /** The held records as a sorted run, and forgets them. */
   protected abstract takeSorted(): RunSource<T>;
-  /** Writes the held records sorted, and forgets them. */
-  protected abstract writeSorted(out: RunWriter): Promise<void>;
+  /** Sorts the held records and forgets them; the returned function writes them, in that order, as the run at `path` and returns its bytes. */
+  protected abstract detachSorted(): (path: string) => Promise<number>;
 
   protected checkOpen(): void {
     if (this.consumed) throw new Error('sorter: add() after batches()');
@@ -186,8 +193,10 @@ export abstract class SpillingSorter<T> {
   async *batches(): AsyncGenerator<T[]> {
     if (this.consumed) throw new Error('sorter: batches() called twice');
     this.consumed = true;
-    const sources: RunSource<T>[] = [this.takeSorted()];
+    const sources: RunSource<T>[] = [];
     try {
+      await this.settled();
+      sources.push(this.takeSorted());
       for (const path of this.runPaths) sources.push(await FileRun.open(path, this.base));
       yield* mergeRuns(sources);
     } finally {
@@ -196,23 +205,33 @@ export abstract class SpillingSorter<T> {
     }
   }
 
+  /** Every spilled run written: a failure to write one is thrown here. */
+  async settled(): Promise<void> {
+    await this.writing;
+  }
+
   /** Removes spill files; safe to call more than once. */
   async dispose(): Promise<void> {
+    await this.writing.catch(() => undefined);
     if (this.dir !== null) await rm(this.dir, { recursive: true, force: true });
     this.dir = null;
   }
 
+  /**
+   * Sorts the held records into a run and starts writing it; returns once the run before it is
+   * written. Reading goes on while a run is written, so memory holds at most the run being written
+   * and the one filling.
+   */
   protected async spill(): Promise<void> {
-    const records = this.heldRecords;
+    await this.writing;
     this.dir ??= await mkdtemp(join(this.base.tmpDir ?? tmpdir(), 'optflow-sort-'));
     const path = join(this.dir, `run-${this.runPaths.length}.bin`);
-    const out = new RunWriter(path);
-    await this.writeSorted(out);
-    await out.end();
-    this.stats.spilledBytes += out.bytes;
-    this.stats.spilledRecords += records;
-    this.stats.runs++;
     this.runPaths.push(path);
+    this.stats.runs++;
+    this.stats.spilledRecords += this.heldRecords;
+    const write = this.detachSorted();
+    this.writing = write(path).then((bytes) => void (this.stats.spilledBytes += bytes));
+    this.writing.catch(() => undefined); // thrown by the next spill, or by settled()
   }
 }
 
@@ -251,11 +270,17 @@ export class ExternalSorter<T> extends SpillingSorter<T> {
     return new MemoryRun(this.takeEntries());
   }
 
-  protected async writeSorted(out: RunWriter): Promise<void> {
-    for (const e of this.takeEntries()) {
-      out.add(e.order, this.options.codec.encode(e.record));
-      if (out.needsDrain) await out.drain();
-    }
+  protected detachSorted(): (path: string) => Promise<number> {
+    const entries = this.takeEntries();
+    return async (path) => {
+      const out = new RunWriter(path);
+      for (const e of entries) {
+        out.add(e.order, this.options.codec.encode(e.record));
+        if (out.needsDrain) await out.drain();
+      }
+      await out.end();
+      return out.bytes;
+    };
   }
 }
 

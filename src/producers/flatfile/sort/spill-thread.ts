@@ -1,0 +1,97 @@
+/**
+ * Spilled runs of frames written on a thread of their own. Writing a run gathers its frames into
+ * sorted order: a random read a frame (a cache miss each), for as long as the run is large. On the
+ * file's reading thread that stopped the reading for the whole write. The held frames are handed over
+ * (transferred), not copied; the caller keeps no view of them.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as threads from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
+
+/** Node ≥ 21's check for memory of Node's shared pool (the installed types predate it). */
+const { isMarkedAsUntransferable } = threads as unknown as { isMarkedAsUntransferable(value: object): boolean };
+
+/** A run to write: frame `sorted[k]` is `chunks[chunk[i]][offset[i], offset[i] + length[i])`, input order `order[i]`. */
+export interface SpillJob {
+  path: string;
+  chunks: Uint8Array[];
+  sorted: Uint32Array;
+  chunk: Uint32Array;
+  offset: Uint32Array;
+  length: Uint32Array;
+  order: Float64Array;
+}
+
+export type SpillReply = { bytes: number } | { error: string };
+
+/** The compiled worker; under ts-jest (this file is .ts) the build's copy. */
+function workerScript(): string {
+  const beside = join(__dirname, 'spill-worker.js');
+  if (existsSync(beside)) return beside;
+  const built = resolve(__dirname, '../../../../dist/src/producers/flatfile/sort/spill-worker.js');
+  if (existsSync(built)) return built;
+  throw new Error(`spill worker not found at ${beside} or ${built} (run npm run build)`);
+}
+
+/**
+ * The job's memory to transfer: a chunk that is the whole of its memory moves (a worker's batch);
+ * any other (a view into memory something else may still read, or Node's shared pool) is copied.
+ */
+function transferList(job: SpillJob): ArrayBuffer[] {
+  const moving = new Set<ArrayBuffer>();
+  job.chunks = job.chunks.map((chunk) => {
+    const memory = chunk.buffer as ArrayBuffer;
+    const whole = chunk.byteOffset === 0 && chunk.byteLength === memory.byteLength && !isMarkedAsUntransferable(memory);
+    const moved = whole && !moving.has(memory) ? chunk : new Uint8Array(chunk);
+    moving.add(moved.buffer as ArrayBuffer);
+    return moved;
+  });
+  for (const column of [job.sorted, job.chunk, job.offset, job.length, job.order]) moving.add(column.buffer as ArrayBuffer);
+  return [...moving];
+}
+
+class SpillThread {
+  private readonly worker: Worker;
+  private readonly waiting: { resolve(bytes: number): void; reject(err: Error): void }[] = [];
+  private failure: Error | null = null;
+
+  constructor() {
+    this.worker = new Worker(workerScript());
+    this.worker.unref(); // holds the process open only while it owes a run
+    this.worker.on('message', (reply: SpillReply) => {
+      const waiter = this.waiting.shift();
+      if (this.waiting.length === 0) this.worker.unref();
+      if ('error' in reply) waiter?.reject(new Error(`spill thread: ${reply.error}`));
+      else waiter?.resolve(reply.bytes);
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`spill thread exited with code ${code}`)));
+  }
+
+  get dead(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Writes the run; resolves with its bytes. The job's memory belongs to the thread from here on. */
+  write(job: SpillJob): Promise<number> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const written = new Promise<number>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.worker.ref();
+    this.worker.postMessage(job, transferList(job));
+    return written;
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(err);
+  }
+}
+
+let shared: SpillThread | null = null;
+
+/** The process's spill thread (a new one if the last died). */
+export function spillThread(): SpillThread {
+  if (shared === null || shared.dead) shared = new SpillThread();
+  return shared;
+}

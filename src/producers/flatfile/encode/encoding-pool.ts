@@ -4,8 +4,8 @@
  * block order, so the records, dead letters and counts are those of `encodeInline`, in the same
  * order. The calling thread is left to gunzip, sort and spill.
  */
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { workerScript } from '../../../util/worker-script';
 import { Worker } from 'node:worker_threads';
 import type { EncodedBatch, EncodingSpec, FileEncoding } from './file-encoding';
 import type { FromWorker, ToWorker, WireSpec } from './encoding-protocol';
@@ -14,13 +14,9 @@ import { FlatFileParser, type ParseStats } from '../parse/flat-file-parser';
 
 type Reply = Extract<FromWorker, { type: 'batch' }>;
 
-/** The compiled worker; under ts-jest (this file is .ts) the build's copy. */
-function workerScript(): string {
-  const beside = join(__dirname, 'encoding-worker.js');
-  if (existsSync(beside)) return beside;
-  const built = resolve(__dirname, '../../../../dist/src/producers/flatfile/encode/encoding-worker.js');
-  if (existsSync(built)) return built;
-  throw new Error(`encoding worker not found at ${beside} or ${built} (run npm run build)`);
+/** The compiled worker (util/worker-script.ts). */
+function ownScript(): string {
+  return workerScript([join(__dirname, 'encoding-worker.js'), resolve(__dirname, '../../../../dist/src/producers/flatfile/encode/encoding-worker.js')]);
 }
 
 /** One worker and the replies it owes, in the order it owes them. */
@@ -117,7 +113,7 @@ export class EncodingPool {
     this.busy = true;
     this.workers = Array.from({ length: this.size }, (_, i) => {
       const worker = this.workers[i];
-      return worker !== undefined && !worker.dead ? worker : new EncodingWorker(workerScript());
+      return worker !== undefined && !worker.dead ? worker : new EncodingWorker(ownScript());
     });
     return this.workers;
   }

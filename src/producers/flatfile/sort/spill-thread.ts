@@ -4,8 +4,8 @@
  * file's reading thread that stopped the reading for the whole write. The held frames are handed over
  * (transferred), not copied; the caller keeps no view of them.
  */
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { workerScript } from '../../../util/worker-script';
 import * as threads from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 
@@ -25,13 +25,9 @@ export interface SpillJob {
 
 export type SpillReply = { bytes: number } | { error: string };
 
-/** The compiled worker; under ts-jest (this file is .ts) the build's copy. */
-function workerScript(): string {
-  const beside = join(__dirname, 'spill-worker.js');
-  if (existsSync(beside)) return beside;
-  const built = resolve(__dirname, '../../../../dist/src/producers/flatfile/sort/spill-worker.js');
-  if (existsSync(built)) return built;
-  throw new Error(`spill worker not found at ${beside} or ${built} (run npm run build)`);
+/** The compiled worker (util/worker-script.ts). */
+function ownScript(): string {
+  return workerScript([join(__dirname, 'spill-worker.js'), resolve(__dirname, '../../../../dist/src/producers/flatfile/sort/spill-worker.js')]);
 }
 
 /**
@@ -57,7 +53,7 @@ class SpillThread {
   private failure: Error | null = null;
 
   constructor() {
-    this.worker = new Worker(workerScript());
+    this.worker = new Worker(ownScript());
     this.worker.unref(); // holds the process open only while it owes a run
     this.worker.on('message', (reply: SpillReply) => {
       const waiter = this.waiting.shift();

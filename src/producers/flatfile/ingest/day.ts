@@ -25,7 +25,8 @@ import type { DeadLetter } from '../../../domain/records';
 import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
 import { deadLetterKey, hash64, packHashes, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from '../datasets';
-import { copyValue, unpackEncoded, valueLength, type EncodedRecord } from '../encode/encoded';
+import { unpackEncoded, type EncodedRecord } from '../encode/encoded';
+import { PackedValues, RunMemory } from './packed-runs';
 import { FrameSorter } from '../sort/frame-sort';
 import type { EncodingSpec, FileEncoding } from '../encode/file-encoding';
 import type { MarketRecord } from '../parse/normalise';
@@ -180,67 +181,6 @@ export async function readTradeTimes(file: PlannedFile, source: FlatFileSource, 
   return times.seal();
 }
 
-/**
- * The memory of packed runs, reused once the producer has them (librdkafka copies each message as it
- * is enqueued): a run's fresh memory per send was four times the day's values in new memory, and V8
- * starts a full collection for every 64 MiB of that (the real-size day's produce phase: 7 → 11 s of
- * collector threads).
- */
-class RunMemory {
-  private readonly free: { data: Buffer; ends: Uint32Array }[] = [];
-
-  take(): { data: Buffer; ends: Uint32Array } {
-    return this.free.pop() ?? { data: Buffer.allocUnsafeSlow(SEND_BATCH_BYTES + (64 << 10)), ends: new Uint32Array(4096) };
-  }
-
-  giveBack(run: PackedRun): void {
-    if (this.free.length < 16) this.free.push({ data: run.data, ends: run.ends });
-  }
-}
-
-/** One topic's messages of a chunk: values packed one after another, their ends and keys (a PackedRun as it fills). */
-class PackedValues {
-  private data: Buffer;
-  private ends: Uint32Array;
-  private readonly keys: string[] = [];
-  private count = 0;
-  private used = 0;
-
-  constructor(private readonly topic: string, memory: RunMemory) {
-    ({ data: this.data, ends: this.ends } = memory.take());
-  }
-
-  /** Room for `length` more bytes of value, then where they go. */
-  reserve(length: number): number {
-    if (this.used + length > this.data.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(2 * this.data.length, this.used + length));
-      this.data.copy(grown, 0, 0, this.used);
-      this.data = grown;
-    }
-    return this.used;
-  }
-
-  /** The value `reserve`d last, `length` bytes, is written: it is message `count`, keyed `key`. */
-  commit(key: string, length: number): void {
-    if (this.count === this.ends.length) {
-      const grown = new Uint32Array(2 * this.ends.length);
-      grown.set(this.ends);
-      this.ends = grown;
-    }
-    this.used += length;
-    this.ends[this.count++] = this.used;
-    this.keys.push(key);
-  }
-
-  get buffer(): Buffer {
-    return this.data;
-  }
-
-  run(): PackedRun {
-    return { topic: this.topic, data: this.data, ends: this.ends, keys: this.keys, count: this.count };
-  }
-}
-
 /** One open chunk of the day's output: its messages packed per topic, packed hashes per file, item count. */
 class Chunk {
   constructor(private readonly memory: RunMemory) {}
@@ -255,16 +195,11 @@ class Chunk {
 
   /** A record, its value copied from where the merge read it. */
   addRecord(file: number, topic: string, record: EncodedRecord, hi: number, lo: number): void {
-    const length = valueLength(record);
-    const values = this.valuesOf(topic);
-    copyValue(record, values.buffer, values.reserve(length));
-    this.added(file, values, record.group, length, hi, lo);
+    this.added(file, this.valuesOf(topic).addRecord(record), hi, lo);
   }
 
   add(file: number, topic: string, key: string, value: Buffer, hi: number, lo: number): void {
-    const values = this.valuesOf(topic);
-    value.copy(values.buffer, values.reserve(value.length));
-    this.added(file, values, key, value.length, hi, lo);
+    this.added(file, this.valuesOf(topic).add(key, value), hi, lo);
   }
 
   private valuesOf(topic: string): PackedValues {
@@ -273,8 +208,7 @@ class Chunk {
     return values;
   }
 
-  private added(file: number, values: PackedValues, key: string, length: number, hi: number, lo: number): void {
-    values.commit(key, length);
+  private added(file: number, length: number, hi: number, lo: number): void {
     this.bytes += length + 32;
     (this.hashes[file] ??= []).push(hi, lo);
   }
@@ -453,7 +387,7 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
  */
 export async function produceDay(files: readonly DayFile[], s: IngestSettings, ports: IngestPorts): Promise<FileResult[]> {
   const cursors = files.map((f) => cursorOf(f, ports));
-  const memory = new RunMemory();
+  const memory = new RunMemory(SEND_BATCH_BYTES + (64 << 10), 4096);
   const txn = new DayTransactions(ports, cursors, memory);
   let chunk = new Chunk(memory);
   let started = false;

@@ -8,7 +8,7 @@
 import { encodedRecordCodec, FRAME, type EncodedRecord } from '../encode/encoded';
 import { SpillingSorter, type RunSource, type SortKey } from './order';
 import { spillThread } from './spill-thread';
-import { stableOrderByU64 } from './radix';
+import { capacityOf, grownTo, keyColumns, sortedIndices, type KeyColumns } from './key-columns';
 
 const { TIME, HAS_SEQ, SEQ, GROUP_LENGTH, GROUP } = FRAME;
 
@@ -52,41 +52,6 @@ class GroupNames {
   }
 }
 
-/** Typed key columns of the held records, and where each frame is. */
-class Columns {
-  timeHi: Uint32Array;
-  timeLo: Uint32Array;
-  seqHi: Uint32Array;
-  seqLo: Uint32Array;
-  hasSeq: Uint8Array;
-  group: Uint32Array;
-  order: Float64Array;
-  chunk: Uint32Array;
-  offset: Uint32Array;
-  length: Uint32Array;
-
-  constructor(readonly capacity: number) {
-    this.timeHi = new Uint32Array(capacity);
-    this.timeLo = new Uint32Array(capacity);
-    this.seqHi = new Uint32Array(capacity);
-    this.seqLo = new Uint32Array(capacity);
-    this.hasSeq = new Uint8Array(capacity);
-    this.group = new Uint32Array(capacity);
-    this.order = new Float64Array(capacity);
-    this.chunk = new Uint32Array(capacity);
-    this.offset = new Uint32Array(capacity);
-    this.length = new Uint32Array(capacity);
-  }
-
-  grownTo(capacity: number, used: number): Columns {
-    const next = new Columns(capacity);
-    for (const name of ['timeHi', 'timeLo', 'seqHi', 'seqLo', 'hasSeq', 'group', 'order', 'chunk', 'offset', 'length'] as const) {
-      (next[name] as { set(a: ArrayLike<number>): void }).set(this[name].subarray(0, used));
-    }
-    return next;
-  }
-}
-
 export interface FrameSortOptions {
   /** Spill once this many records are held. */
   maxRecordsInMemory: number;
@@ -98,7 +63,7 @@ export interface FrameSortOptions {
 export class FrameSorter extends SpillingSorter<EncodedRecord> {
   private readonly groups = new GroupNames();
   private chunks: Buffer[] = [];
-  private columns = new Columns(1024);
+  private columns = keyColumns(1024);
   private held = 0;
   private bytesHeld = 0;
 
@@ -137,7 +102,7 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
   }
 
   private addFrame(packed: Buffer, chunk: number, at: number, length: number): void {
-    if (this.held === this.columns.capacity) this.columns = this.columns.grownTo(this.columns.capacity * 2, this.held);
+    if (this.held === capacityOf(this.columns)) this.columns = grownTo(this.columns, 2 * capacityOf(this.columns), this.held);
     const c = this.columns;
     const i = this.held++;
     c.timeHi[i] = packed.readUInt32LE(at + TIME + 4);
@@ -153,51 +118,24 @@ export class FrameSorter extends SpillingSorter<EncodedRecord> {
     c.length[i] = length;
   }
 
-  /** Held records' indices in key order, then arrival: by time, then each run of equal times by the rest of the key. */
-  private sortedIndices(): Uint32Array {
-    const { timeHi, timeLo, hasSeq, seqHi, seqLo, group, order } = this.columns;
-    const rank = this.groups.ranks();
-    const byTime = stableOrderByU64(timeHi, timeLo, this.held);
-    const rest = (a: number, b: number): number => {
-      const ga = rank[group[a]];
-      const gb = rank[group[b]];
-      if (ga !== gb) return ga < gb ? -1 : 1;
-      if (hasSeq[a] !== hasSeq[b]) return hasSeq[a] < hasSeq[b] ? -1 : 1; // null first
-      if (hasSeq[a] === 1) {
-        if (seqHi[a] !== seqHi[b]) return seqHi[a] < seqHi[b] ? -1 : 1;
-        if (seqLo[a] !== seqLo[b]) return seqLo[a] < seqLo[b] ? -1 : 1;
-      }
-      return order[a] - order[b];
-    };
-    for (let start = 0; start < byTime.length; ) {
-      const first = byTime[start];
-      let end = start + 1;
-      while (end < byTime.length && timeLo[byTime[end]] === timeLo[first] && timeHi[byTime[end]] === timeHi[first]) end++;
-      if (end - start > 1) byTime.subarray(start, end).sort(rest);
-      start = end;
-    }
-    return byTime;
-  }
-
   private forget(): void {
     this.chunks = [];
-    this.columns = new Columns(1024);
+    this.columns = keyColumns(1024);
     this.held = 0;
     this.bytesHeld = 0;
   }
 
   protected takeSorted(): RunSource<EncodedRecord> {
-    const run = new HeldRun(this.sortedIndices(), this.chunks, this.columns);
+    const run = new HeldRun(sortedIndices(this.columns, this.held, this.groups.ranks()), this.chunks, this.columns);
     this.forget();
     return run;
   }
 
-  /** The run is written by the spill thread, which the held frames and columns go to (spill-thread.ts). */
+  /** The run is sorted and written by the spill thread, which the held frames and columns go to (spill-thread.ts). */
   protected detachSorted(): (path: string) => Promise<number> {
-    const sorted = this.sortedIndices();
-    const { chunks, columns: { chunk, offset, length, order } } = this;
+    const run = { chunks: this.chunks, columns: this.columns, held: this.held, rank: this.groups.ranks() };
     this.forget();
-    return (path) => spillThread().write({ path, chunks, sorted, chunk, offset, length, order });
+    return (path) => spillThread().write({ path, ...run });
   }
 }
 
@@ -212,7 +150,7 @@ class HeldRun implements RunSource<EncodedRecord> {
   order = 0;
   private next = 0;
 
-  constructor(private readonly sorted: Uint32Array, private readonly chunks: Buffer[], private readonly columns: Columns) {
+  constructor(private readonly sorted: Uint32Array, private readonly chunks: Buffer[], private readonly columns: KeyColumns) {
     this.advance();
   }
 

@@ -1,26 +1,25 @@
 /**
- * Spilled runs of frames written on a thread of their own. Writing a run gathers its frames into
- * sorted order: a random read a frame (a cache miss each), for as long as the run is large. On the
- * file's reading thread that stopped the reading for the whole write. The held frames are handed over
+ * Spilled runs of frames sorted and written on a thread of their own. Writing a run gathers its frames
+ * into sorted order: a random read a frame (a cache miss each), for as long as the run is large. On
+ * the file's reading thread that, and the sort, stopped the reading for the whole write. The held frames are handed over
  * (transferred), not copied; the caller keeps no view of them.
  */
 import { join, resolve } from 'node:path';
 import { workerScript } from '../../../util/worker-script';
+import { columnBuffers, type KeyColumns } from './key-columns';
 import * as threads from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 
 /** Node ≥ 21's check for memory of Node's shared pool (the installed types predate it). */
 const { isMarkedAsUntransferable } = threads as unknown as { isMarkedAsUntransferable(value: object): boolean };
 
-/** A run to write: frame `sorted[k]` is `chunks[chunk[i]][offset[i], offset[i] + length[i])`, input order `order[i]`. */
+/** A run to sort and write: the first `held` records of `columns`, whose frames are in `chunks`. */
 export interface SpillJob {
   path: string;
   chunks: Uint8Array[];
-  sorted: Uint32Array;
-  chunk: Uint32Array;
-  offset: Uint32Array;
-  length: Uint32Array;
-  order: Float64Array;
+  columns: KeyColumns;
+  held: number;
+  rank: Int32Array;
 }
 
 export type SpillReply = { bytes: number } | { error: string };
@@ -43,7 +42,7 @@ function transferList(job: SpillJob): ArrayBuffer[] {
     moving.add(moved.buffer as ArrayBuffer);
     return moved;
   });
-  for (const column of [job.sorted, job.chunk, job.offset, job.length, job.order]) moving.add(column.buffer as ArrayBuffer);
+  for (const memory of [...columnBuffers(job.columns), job.rank.buffer as ArrayBuffer]) moving.add(memory);
   return [...moving];
 }
 

@@ -1,7 +1,8 @@
-/** Thread of spill-thread.ts: writes each run it is given, in order, as FileRun reads it back. */
+/** Thread of spill-thread.ts: sorts and writes each run it is given, in order, as FileRun reads it back. */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { FRAME_HEADER, putFrameHeader } from './order';
+import { sortedIndices } from './key-columns';
 import type { SpillJob, SpillReply } from './spill-thread';
 
 const BLOCK_BYTES = 1 << 20;
@@ -9,7 +10,8 @@ const block = Buffer.allocUnsafeSlow(BLOCK_BYTES);
 
 function writeRun(job: SpillJob): number {
   const chunks = job.chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-  const { sorted, chunk, offset, length, order } = job;
+  const sorted = sortedIndices(job.columns, job.held, job.rank);
+  const { chunk, offset, length, order } = job.columns;
   const fd = openSync(job.path, 'w');
   let used = 0;
   let bytes = 0;

@@ -14,7 +14,8 @@
  *               makes every partition marker-driven, so no processor takes a partition whose first
  *               batch it has not read yet for idle (see processors/runtime/watermarks.ts).
  * Memory is bounded by the sorters (spill past massive.sort_memory_records, shared by the day's
- * files) and two chunks (one committing while the next fills).
+ * files; a spilled run is in memory until the spill thread has written it, beside the one filling)
+ * and two chunks (one committing while the next fills).
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';

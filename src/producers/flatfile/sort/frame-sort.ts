@@ -2,8 +2,8 @@
  * The external sort of a file's encoded records (encoded.ts), held as the packed frames they
  * arrived in, with their sort keys in typed columns. A filling run makes no object per record, so
  * nothing survives the young generation one record at a time (object-per-record runs cost the
- * producer a sixth of its time in GC). Runs spill as frame copies; the merge hands out
- * EncodedRecord objects. The order is `compareKeys` then arrival, as ExternalSorter's.
+ * producer a sixth of its time in GC). A full run goes to the spill thread (spill-thread.ts), which
+ * sorts it and writes it as frame copies; the merge hands out EncodedRecord objects. The order is `compareKeys` then arrival, as ExternalSorter's.
  */
 import { encodedRecordCodec, FRAME, type EncodedRecord } from '../encode/encoded';
 import { SpillingSorter, type RunSource, type SortKey } from './order';

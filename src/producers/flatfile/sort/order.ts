@@ -87,6 +87,7 @@ export function putFrameHeader(block: Buffer, at: number, length: number, order:
   block.writeUInt32LE(length, at);
   block.writeDoubleLE(order, at + 4);
 }
+
 const WRITE_BATCH_BYTES = 1 << 20;
 const READ_BLOCK_BYTES = 1 << 20;
 /** Records per batch handed out by `batches()`. */
@@ -174,7 +175,7 @@ export abstract class SpillingSorter<T> {
   protected abstract get heldBytes(): number;
   /** The held records as a sorted run, and forgets them. */
   protected abstract takeSorted(): RunSource<T>;
-  /** Sorts the held records and forgets them; the returned function writes them, in that order, as the run at `path` and returns its bytes. */
+  /** Takes the held records over (the sorter forgets them); the returned function writes them in key order as the run at `path` and returns its bytes. */
   protected abstract detachSorted(): (path: string) => Promise<number>;
 
   protected checkOpen(): void {
@@ -218,7 +219,7 @@ export abstract class SpillingSorter<T> {
   }
 
   /**
-   * Sorts the held records into a run and starts writing it; returns once the run before it is
+   * Hands the held records over as a run and starts writing it; returns once the run before it is
    * written. Reading goes on while a run is written, so memory holds at most the run being written
    * and the one filling.
    */

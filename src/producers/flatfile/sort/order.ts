@@ -80,13 +80,7 @@ export function sortKey(group: string, time: bigint, seq: bigint | null): SortKe
 }
 
 /** Frame: u32 payload length, f64 input order, payload. */
-export const FRAME_HEADER = 12;
-
-/** A run frame's header at `at`: the payload's length and the record's input order. */
-export function putFrameHeader(block: Buffer, at: number, length: number, order: number): void {
-  block.writeUInt32LE(length, at);
-  block.writeDoubleLE(order, at + 4);
-}
+const FRAME_HEADER = 12;
 
 const WRITE_BATCH_BYTES = 1 << 20;
 const READ_BLOCK_BYTES = 1 << 20;
@@ -121,7 +115,8 @@ export class RunWriter {
     const size = FRAME_HEADER + length;
     if (this.used + size > this.block.length) this.flush();
     if (size > this.block.length) this.block = Buffer.allocUnsafe(size);
-    putFrameHeader(this.block, this.used, length, order);
+    this.block.writeUInt32LE(length, this.used);
+    this.block.writeDoubleLE(order, this.used + 4);
     source.copy(this.block, this.used + FRAME_HEADER, start, end);
     this.used += size;
     this.bytes += size;

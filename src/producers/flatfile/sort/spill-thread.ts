@@ -1,14 +1,13 @@
 /**
  * Spilled runs of frames sorted and written on a thread of their own. Writing a run gathers its frames
  * into sorted order: a random read a frame (a cache miss each), for as long as the run is large. On
- * the file's reading thread that, and the sort, stopped the reading for the whole write. The held frames are handed over
- * (transferred), not copied; the caller keeps no view of them.
+ * the file's reading thread that, and the sort, stopped the reading for the whole write. The held
+ * frames are handed over (transferred), not copied; the caller keeps no view of them.
  */
 import { join, resolve } from 'node:path';
 import { workerScript } from '../../../util/worker-script';
 import { columnBuffers, type KeyColumns } from './key-columns';
 import * as threads from 'node:worker_threads';
-import { Worker } from 'node:worker_threads';
 
 /** Node ≥ 21's check for memory of Node's shared pool (the installed types predate it). */
 const { isMarkedAsUntransferable } = threads as unknown as { isMarkedAsUntransferable(value: object): boolean };
@@ -47,12 +46,12 @@ function transferList(job: SpillJob): ArrayBuffer[] {
 }
 
 class SpillThread {
-  private readonly worker: Worker;
+  private readonly worker: threads.Worker;
   private readonly waiting: { resolve(bytes: number): void; reject(err: Error): void }[] = [];
   private failure: Error | null = null;
 
   constructor() {
-    this.worker = new Worker(ownScript());
+    this.worker = new threads.Worker(ownScript());
     this.worker.unref(); // holds the process open only while it owes a run
     this.worker.on('message', (reply: SpillReply) => {
       const waiter = this.waiting.shift();

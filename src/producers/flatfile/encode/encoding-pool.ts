@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import { workerScript } from '../../../util/worker-script';
-import { Worker } from 'node:worker_threads';
+import { ReplyingWorker } from '../../../util/replying-worker';
 import type { EncodedBatch, EncodingSpec, FileEncoding } from './file-encoding';
 import type { FromWorker, ToWorker, WireSpec } from './encoding-protocol';
 import { REJECT_REASONS } from '../parse/fields';
@@ -20,37 +20,13 @@ function ownScript(): string {
 }
 
 /** One worker and the replies it owes, in the order it owes them. */
-class EncodingWorker {
-  readonly thread: Worker;
-  private readonly owed: { resolve(reply: FromWorker): void; reject(err: Error): void }[] = [];
-  private failure: Error | null = null;
+type EncodingWorker = ReplyingWorker<ToWorker, FromWorker>;
 
-  constructor(script: string) {
-    this.thread = new Worker(script);
-    this.thread.on('message', (reply: FromWorker) => {
-      const waiter = this.owed.shift();
-      if (reply.type === 'error') waiter?.reject(new Error(`encoding worker: ${reply.message}\n${reply.stack}`));
-      else waiter?.resolve(reply);
-    });
-    this.thread.on('error', (err) => this.fail(err));
-    this.thread.on('exit', (code) => this.fail(new Error(`encoding worker exited with code ${code}`)));
-  }
-
-  get dead(): boolean {
-    return this.failure !== null;
-  }
-
-  send(message: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
-    const reply = this.failure !== null ? Promise.reject(this.failure) : new Promise<FromWorker>((resolve, reject) => this.owed.push({ resolve, reject }));
-    reply.catch(() => undefined); // awaited by the caller, or abandoned with its file
-    if (this.failure === null) this.thread.postMessage(message, transfer);
-    return reply;
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const waiter of this.owed.splice(0)) waiter.reject(err);
-  }
+function encodingWorker(): EncodingWorker {
+  return new ReplyingWorker(ownScript(), {
+    name: 'encoding worker',
+    errorOf: (reply) => (reply.type === 'error' ? new Error(`encoding worker: ${reply.message}\n${reply.stack}`) : null),
+  });
 }
 
 function countNewlines(buf: Buffer): number {
@@ -113,7 +89,7 @@ export class EncodingPool {
     this.busy = true;
     this.workers = Array.from({ length: this.size }, (_, i) => {
       const worker = this.workers[i];
-      return worker !== undefined && !worker.dead ? worker : new EncodingWorker(ownScript());
+      return worker !== undefined && !worker.dead ? worker : encodingWorker();
     });
     return this.workers;
   }
@@ -125,7 +101,7 @@ export class EncodingPool {
   async close(): Promise<void> {
     const workers = this.workers;
     this.workers = [];
-    await Promise.all(workers.map((w) => w.thread.terminate()));
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 

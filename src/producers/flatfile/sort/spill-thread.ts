@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { workerScript } from '../../../util/worker-script';
 import { columnBuffers, type KeyColumns } from './key-columns';
 import * as threads from 'node:worker_threads';
+import { ReplyingWorker } from '../../../util/replying-worker';
 
 /** Node ≥ 21's check for memory of Node's shared pool (the installed types predate it). */
 const { isMarkedAsUntransferable } = threads as unknown as { isMarkedAsUntransferable(value: object): boolean };
@@ -45,40 +46,21 @@ function transferList(job: SpillJob): ArrayBuffer[] {
   return [...moving];
 }
 
+/** Writes a run; resolves with its bytes. The job's memory belongs to the thread from here on. */
 class SpillThread {
-  private readonly worker: threads.Worker;
-  private readonly waiting: { resolve(bytes: number): void; reject(err: Error): void }[] = [];
-  private failure: Error | null = null;
-
-  constructor() {
-    this.worker = new threads.Worker(ownScript());
-    this.worker.unref(); // holds the process open only while it owes a run
-    this.worker.on('message', (reply: SpillReply) => {
-      const waiter = this.waiting.shift();
-      if (this.waiting.length === 0) this.worker.unref();
-      if ('error' in reply) waiter?.reject(new Error(`spill thread: ${reply.error}`));
-      else waiter?.resolve(reply.bytes);
-    });
-    this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', (code) => this.fail(new Error(`spill thread exited with code ${code}`)));
-  }
+  private readonly worker = new ReplyingWorker<SpillJob, SpillReply>(ownScript(), {
+    name: 'spill thread',
+    errorOf: (reply) => ('error' in reply ? new Error(`spill thread: ${reply.error}`) : null),
+    idleUnref: true, // holds the process open only while it owes a run
+  });
 
   get dead(): boolean {
-    return this.failure !== null;
+    return this.worker.dead;
   }
 
-  /** Writes the run; resolves with its bytes. The job's memory belongs to the thread from here on. */
-  write(job: SpillJob): Promise<number> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    const written = new Promise<number>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    this.worker.ref();
-    this.worker.postMessage(job, transferList(job));
-    return written;
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(err);
+  async write(job: SpillJob): Promise<number> {
+    const reply = await this.worker.send(job, transferList(job));
+    return 'bytes' in reply ? reply.bytes : 0;
   }
 }
 

@@ -8,7 +8,7 @@ import { DATASETS, datasetOf, flatFileKey, type Dataset } from '../../../src/pro
 import { unpackEncoded } from '../../../src/producers/flatfile/encode/encoded';
 import { EncodingPool } from '../../../src/producers/flatfile/encode/encoding-pool';
 import { encodeInline, type EncodingSpec, type FileEncoding } from '../../../src/producers/flatfile/encode/file-encoding';
-import { QuoteReduction, TradeTimes } from '../../../src/producers/flatfile/ingest/quote-reduction';
+import { QuoteReduction, ReadAhead, ReadAheadJoin, TradeTimes } from '../../../src/producers/flatfile/ingest/quote-reduction';
 import type { ParseStats, Rejection } from '../../../src/producers/flatfile/parse/flat-file-parser';
 
 /**
@@ -98,6 +98,59 @@ describe('EncodingPool', () => {
     const pooled = await run(pool.encode(specOf(quotes, new QuoteReduction(times))), chunked(csv.get(quotes)!, 5));
     expect(inline.quotesSkipped).toBeGreaterThan(0);
     expectSame(pooled, inline);
+  });
+
+  /** The frames, one Buffer each (length prefix included). */
+  function framesOf(packed: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    for (let pos = 0; pos < packed.length; pos += 4 + packed.readUInt32LE(pos)) out.push(packed.subarray(pos, pos + 4 + packed.readUInt32LE(pos)));
+    return out;
+  }
+
+  /** A file read under ReadAhead, its batches joined as the job joins them: the frames passed on and every quote dropped. */
+  async function readAhead(encoding: FileEncoding, chunks: AsyncIterable<Buffer>, reduction: QuoteReduction): Promise<{ frames: Buffer; skipped: number; batches: number }> {
+    const join = new ReadAheadJoin(reduction);
+    const parts: Buffer[] = [];
+    let skipped = 0;
+    let batches = 0;
+    for await (const batch of encoding.batches(chunks)) {
+      parts.push(...join.push(batch.frames, batch.readAhead));
+      skipped += batch.quotesSkipped;
+      batches++;
+    }
+    parts.push(...join.end());
+    return { frames: Buffer.concat(parts), skipped: skipped + join.dropped, batches };
+  }
+
+  it('applies ReadAhead in batches, inline and in the workers, as over the whole file in order', async () => {
+    const trades = await run(encodeInline(specOf(datasetOf('option-trades'))), chunked(csv.get(datasetOf('option-trades'))!, 3));
+    const times = new TradeTimes();
+    for (const t of unpackEncoded(trades.records)) times.add(t.ticker, t.time);
+    const reduction = new QuoteReduction(times);
+    const quotes = datasetOf('option-quotes');
+    const bytes = csv.get(quotes)!;
+
+    // The reference: the filter's frames, then ReadAhead over them one by one in file order.
+    const filtered = await run(encodeInline(specOf(quotes, reduction)), chunked(bytes, 4));
+    const frames = framesOf(filtered.records);
+    const rule = new ReadAhead(reduction);
+    const dropped = new Set<number>();
+    [...unpackEncoded(filtered.records)].forEach((q, i) => {
+      if (rule.next(q.ticker, q.time)) dropped.add(i - 1);
+    });
+    const expected = Buffer.concat(frames.filter((_, i) => !dropped.has(i)));
+    expect(dropped.size).toBeGreaterThan(frames.length / 10);
+
+    const spec = { ...specOf(quotes, reduction), readAhead: true };
+    for (const seed of [5, 6]) {
+      const inline = await readAhead(encodeInline(spec), chunked(bytes, seed), reduction);
+      const pooled = await readAhead(pool.encode(spec), chunked(bytes, seed + 10), reduction);
+      for (const read of [inline, pooled]) {
+        expect(read.batches).toBeGreaterThan(10);
+        expect(read.frames.equals(expected)).toBe(true);
+        expect(read.skipped).toBe(filtered.quotesSkipped + dropped.size);
+      }
+    }
   });
 
   it.each([

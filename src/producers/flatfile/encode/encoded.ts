@@ -292,13 +292,26 @@ export class FrameWriter {
     this.count++;
   }
 
+  /** Takes back the last frame written, which starts at `position` (quote-reduction.ts BatchReadAhead). */
+  dropLast(position: number): void {
+    this.pos = position;
+    this.count--;
+  }
+
   /** The frames written since the last take, in a buffer of their own (transferable). */
   take(): Buffer {
-    const out = Buffer.allocUnsafeSlow(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    return this.takeSplit(this.pos)[0];
+  }
+
+  /** The frames written since the last take, those before `at` and those from `at` on, each in a buffer of its own. */
+  takeSplit(at: number): [Buffer, Buffer] {
+    const before = Buffer.allocUnsafeSlow(at);
+    this.buf.copy(before, 0, 0, at);
+    const after = Buffer.allocUnsafeSlow(this.pos - at);
+    this.buf.copy(after, 0, at, this.pos);
     this.pos = 0;
     this.count = 0;
-    return out;
+    return [before, after];
   }
 
   /** The frame's end, or -1 when the buffer is too small for it. */

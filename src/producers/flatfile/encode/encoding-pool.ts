@@ -46,6 +46,10 @@ function copyInto(out: Buffer, parts: Buffer[]): Buffer {
   return out;
 }
 
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** Room for a gunzip chunk (256 KiB) and the line carried into it. */
 const BLOCK_BYTES = 320 * 1024;
 
@@ -190,7 +194,8 @@ class PooledFile implements FileEncoding {
     this.stats.accepted += counts.accepted;
     this.stats.filtered += counts.filtered;
     for (const reason of REJECT_REASONS) this.stats.rejected[reason] += counts.rejected[reason] ?? 0;
-    const frames = Buffer.from(reply.frames.buffer, reply.frames.byteOffset, reply.frames.byteLength);
-    return { frames, count: reply.count, rejections: reply.rejections, maxEventTimeNs: reply.maxEventTimeNs, quotesSkipped: reply.quotesSkipped };
+    const { readAhead } = reply;
+    const edges = readAhead === null ? null : { ...readAhead, lastFrame: asBuffer(readAhead.lastFrame) };
+    return { frames: asBuffer(reply.frames), count: reply.count, rejections: reply.rejections, maxEventTimeNs: reply.maxEventTimeNs, quotesSkipped: reply.quotesSkipped, readAhead: edges };
   }
 }

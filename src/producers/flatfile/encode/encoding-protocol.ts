@@ -4,6 +4,7 @@ import type { RootMap } from '../parse/opra-lite';
 import type { RejectReason } from '../parse/fields';
 import type { Rejection } from '../parse/flat-file-parser';
 import type { Universe } from '../parse/universe';
+import type { ReadAheadEdges } from '../ingest/quote-reduction';
 
 export interface WireSpec {
   dataset: DatasetId;
@@ -13,7 +14,11 @@ export interface WireSpec {
   schemaId: number;
   /** The quote reduction's trade times and look-back (null: none). */
   reduction: { tradeTimes: ReadonlyMap<string, BigInt64Array>; lookbackNs: bigint } | null;
+  readAhead?: boolean;
 }
+
+/** ReadAheadEdges as they arrive (a Buffer comes as a Uint8Array). */
+export type WireEdges = Omit<ReadAheadEdges, 'lastFrame'> & { lastFrame: Uint8Array };
 
 export type ToWorker =
   /** A new file: its spec and header line (newline included). */
@@ -32,5 +37,5 @@ export interface BlockCounts {
 export type FromWorker =
   | { type: 'ready' }
   /** `block` is the memory of the block encoded, handed back for the next ones. */
-  | { type: 'batch'; frames: Uint8Array; count: number; rejections: Rejection[]; maxEventTimeNs: bigint | null; quotesSkipped: number; counts: BlockCounts; block: ArrayBuffer }
+  | { type: 'batch'; frames: Uint8Array; count: number; rejections: Rejection[]; maxEventTimeNs: bigint | null; quotesSkipped: number; readAhead: WireEdges | null; counts: BlockCounts; block: ArrayBuffer }
   | { type: 'error'; message: string; stack: string };

@@ -39,6 +39,12 @@ function onMessage(message: ToWorker): FromWorker {
   return { type: 'batch', ...batch, counts: counts(before, encoder.parser.stats, lines), block: message.bytes.buffer as ArrayBuffer };
 }
 
+function transferables(batch: Extract<FromWorker, { type: 'batch' }>): ArrayBuffer[] {
+  const memory = [batch.frames.buffer as ArrayBuffer, batch.block];
+  if (batch.readAhead !== null) memory.push(batch.readAhead.lastFrame.buffer as ArrayBuffer);
+  return memory;
+}
+
 parentPort!.on('message', (message: ToWorker) => {
   let reply: FromWorker;
   try {
@@ -46,5 +52,5 @@ parentPort!.on('message', (message: ToWorker) => {
   } catch (err) {
     reply = { type: 'error', message: (err as Error).message, stack: (err as Error).stack ?? '' };
   }
-  parentPort!.postMessage(reply, reply.type === 'batch' ? [reply.frames.buffer as ArrayBuffer, reply.block] : []);
+  parentPort!.postMessage(reply, reply.type === 'batch' ? transferables(reply) : []);
 });

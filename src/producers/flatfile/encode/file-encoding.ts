@@ -13,7 +13,7 @@ import { OptionTradeRows } from './option-trade-rows';
 import { EquityQuoteRows, OptionQuoteRows, type QuoteAdmission } from './quote-rows';
 import type { MarketRecord } from '../parse/normalise';
 import type { RootMap } from '../parse/opra-lite';
-import type { QuoteReduction } from '../ingest/quote-reduction';
+import { BatchReadAhead, type QuoteReduction, type ReadAheadEdges } from '../ingest/quote-reduction';
 import { FlatFileParser, type ParseStats, type Rejection, type RowShortcut } from '../parse/flat-file-parser';
 import type { Universe } from '../parse/universe';
 import type { ColumnIndex } from '../parse/columns';
@@ -28,6 +28,8 @@ export interface EncodingSpec {
   schemaId: number;
   /** Option quotes: drop at read those no trade of the day can see (null: keep every quote). */
   reduction: QuoteReduction | null;
+  /** With a reduction: the exact rule one quote ahead too (quote-reduction.ts ReadAhead), batch by batch. */
+  readAhead?: boolean;
 }
 
 export interface EncodedBatch {
@@ -38,6 +40,8 @@ export interface EncodedBatch {
   /** Latest event time among the batch's valid rows, dropped quotes included (null: none). */
   maxEventTimeNs: bigint | null;
   quotesSkipped: number;
+  /** Under ReadAhead: the batch's first and last quotes, the last one's frame held out of `frames` (ReadAheadJoin decides it). */
+  readAhead: ReadAheadEdges | null;
 }
 
 /** A file being encoded: its batches in file order, with the parse counts and header so far. */
@@ -53,12 +57,14 @@ export class RowEncoder {
   readonly parser: FlatFileParser;
   private readonly frames: FrameWriter;
   private readonly reduction: QuoteReduction | null;
+  private readonly readAhead: BatchReadAhead | null;
   private readonly latest = new LatestTime();
   private quotesSkipped = 0;
 
   constructor(spec: EncodingSpec) {
     this.frames = new FrameWriter(spec.dataset, spec.schemaId);
     this.reduction = spec.reduction;
+    this.readAhead = spec.reduction !== null && spec.readAhead === true ? new BatchReadAhead(spec.reduction) : null;
     this.parser = new FlatFileParser({
       dataset: spec.dataset, origin: spec.origin, universe: spec.universe, rootMap: spec.rootMap, onRecord: (r) => this.add(r),
       shortcut: (columns) => this.byteRows(spec, columns),
@@ -75,11 +81,15 @@ export class RowEncoder {
     }
   }
 
-  /** Quote reduction's read-time filter, counting what it drops. */
+  /** Quote reduction at read, counting what it drops: the filter, then ReadAhead (which may take back the previous frame). */
   private readonly admit: QuoteAdmission = (ticker, time) => {
-    if (this.reduction === null || this.reduction.candidate(ticker, time)) return true;
-    this.quotesSkipped++;
-    return false;
+    if (this.reduction === null) return true;
+    if (!this.reduction.candidate(ticker, time)) {
+      this.quotesSkipped++;
+      return false;
+    }
+    if (this.readAhead?.next(ticker, time, this.frames)) this.quotesSkipped++;
+    return true;
   };
 
   push(chunk: Buffer): EncodedBatch {
@@ -106,7 +116,8 @@ export class RowEncoder {
     const count = this.frames.count;
     const quotesSkipped = this.quotesSkipped;
     this.quotesSkipped = 0;
-    return { frames: this.frames.take(), count, rejections, maxEventTimeNs: this.latest.take(), quotesSkipped };
+    const { frames, edges } = this.readAhead === null ? { frames: this.frames.take(), edges: null } : this.readAhead.take(this.frames);
+    return { frames, count, rejections, maxEventTimeNs: this.latest.take(), quotesSkipped, readAhead: edges };
   }
 }
 

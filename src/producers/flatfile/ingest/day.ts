@@ -35,7 +35,7 @@ import { compareKeys, ExternalSorter, MERGE_BATCH, sortKey, type SortKey } from 
 import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
 import type { RootMap } from '../parse/opra-lite';
-import { FrameReadAhead, QuoteReduction, reduceSorted, TradeTimes } from './quote-reduction';
+import { QuoteReduction, ReadAheadJoin, reduceSorted, TradeTimes } from './quote-reduction';
 import { FlatFileParser, type Rejection } from '../parse/flat-file-parser';
 import type { FlatFileSource } from './source';
 import { GENERATION_HEADER, type StateTopics } from './state';
@@ -117,7 +117,7 @@ function rejectionCodec(): { encode(r: Rejection): Buffer; decode(b: Buffer): Re
   return { encode: (r) => Buffer.from(JSON.stringify(r), 'utf8'), decode: (b) => JSON.parse(b.toString('utf8')) as Rejection };
 }
 
-async function readFile(body: Readable, etag: string, s: IngestSettings, progress: FileProgress, encoding: FileEncoding, collectTrades: boolean, readAhead: FrameReadAhead | null): Promise<ReadOutput> {
+async function readFile(body: Readable, etag: string, s: IngestSettings, progress: FileProgress, encoding: FileEncoding, collectTrades: boolean, readAhead: ReadAheadJoin | null): Promise<ReadOutput> {
   const records = new FrameSorter({ maxRecordsInMemory: s.sortMemoryRecords, tmpDir: s.spillDir });
   const deadLetters = new ExternalSorter<Rejection>({
     key: () => sortKey('', 0n, null), codec: rejectionCodec(), maxRecordsInMemory: 100_000, tmpDir: s.spillDir,
@@ -134,10 +134,10 @@ async function readFile(body: Readable, etag: string, s: IngestSettings, progres
     for await (const batch of encoding.batches(gunzip)) {
       if (batch.maxEventTimeNs !== null && (maxEventTimeNs === null || batch.maxEventTimeNs > maxEventTimeNs)) maxEventTimeNs = batch.maxEventTimeNs;
       const droppedBefore = readAhead?.dropped ?? 0;
-      const frames = readAhead === null ? batch.frames : readAhead.push(batch.frames);
+      const frames = readAhead === null ? [batch.frames] : readAhead.push(batch.frames, batch.readAhead);
       progress.quotesSkipped += batch.quotesSkipped + (readAhead?.dropped ?? 0) - droppedBefore;
       if (tradeTimes !== null) for (const r of unpackEncoded(batch.frames)) tradeTimes.add(r.ticker, r.time);
-      await records.addFrames(frames);
+      for (const part of frames) await records.addFrames(part);
       for (const rejection of batch.rejections) await deadLetters.add(rejection);
       const { stats } = encoding;
       progress.csvBytes = stats.bytes;
@@ -147,7 +147,7 @@ async function readFile(body: Readable, etag: string, s: IngestSettings, progres
     }
     if (stream.failure) throw stream.failure;
     if (encoding.header === null) throw new CorruptFileError('file is empty (no header line)');
-    if (readAhead !== null) await records.addFrames(readAhead.end());
+    if (readAhead !== null) for (const last of readAhead.end()) await records.addFrames(last);
     await records.settled();
     await deadLetters.settled();
   } catch (err) {
@@ -583,8 +583,9 @@ export async function readDayFile(
   const share = { ...s, sortMemoryRecords: Math.max(1, Math.floor(s.sortMemoryRecords / Math.max(1, filesInDay))) };
   const encoding = reader.encoding({
     dataset: file.dataset, origin: file.key, universe: s.universe, rootMap: s.rootMap, schemaId: reader.schemaId, reduction: reduction?.reduction ?? null,
+    readAhead: reduction?.readAhead ?? false,
   });
-  const readAhead = reduction?.readAhead ? new FrameReadAhead(reduction.reduction) : null;
+  const readAhead = reduction?.readAhead ? new ReadAheadJoin(reduction.reduction) : null;
   const read = await readFile(opened.body, opened.etag, share, progress, encoding, options.collectTrades ?? false, readAhead);
   log.info('file_read', {
     file: file.key, seconds: (Date.now() - progress.phaseStartedAtMs) / 1000, records: read.records.stats.records,

@@ -22,20 +22,27 @@
  *     quote is also dropped by the exact rule, and dropping it changes no other quote's decision
  *     (a later quote at tq' with no trade in [tq', tq' + look-back] lies after every trade an earlier
  *     kept quote serves).
- *   - at read time too, `ReadAhead` applies the exact rule one quote ahead in the file's order (below).
+ *   - at read time too, `ReadAhead` applies the exact rule one quote ahead in the file's order (below),
+ *     in the encoding workers as each batch is written (`BatchReadAhead`), batches joined in order
+ *     (`ReadAheadJoin`).
  *   - on the sorted stream, `reduceSorted` applies the exact rule with a look-ahead of at most the
  *     look-back in event time: a quote is decided when the next quote of its contract arrives or the
  *     stream passes the contract's next trade. Dropped quotes still count as items of the file's
  *     sequence (checkpoint positions), like duplicates of a re-publication.
  */
 import { ASOF_LOOKBACK_NS } from '../../../domain/aggressor';
-import { FRAME } from '../encode/encoded';
+import type { FrameWriter } from '../encode/encoded';
+
+const EMPTY = new BigInt64Array(0);
 
 /** The option trades' times of a day, per contract, sorted. */
 export class TradeTimes {
   private building: Map<string, bigint[]> | null = new Map();
   private readonly times = new Map<string, BigInt64Array>();
   private count = 0;
+  /** The last contract looked up (a file's quotes come grouped by contract). */
+  private lastTicker: string | null = null;
+  private lastTimes: BigInt64Array = EMPTY;
 
   add(ticker: string, time: bigint): void {
     const b = this.building;
@@ -81,12 +88,13 @@ export class TradeTimes {
 
   /** The contract's sorted trade times (empty when it has none). */
   of(ticker: string): BigInt64Array {
+    if (ticker === this.lastTicker) return this.lastTimes;
     if (this.building !== null) throw new Error('TradeTimes: read before seal()');
-    return this.times.get(ticker) ?? EMPTY;
+    this.lastTicker = ticker;
+    this.lastTimes = this.times.get(ticker) ?? EMPTY;
+    return this.lastTimes;
   }
 }
-
-const EMPTY = new BigInt64Array(0);
 
 /** Index of the first element ≥ t (a.length when none). */
 function lowerBound(a: BigInt64Array, t: bigint): number {
@@ -155,62 +163,110 @@ export class ReadAhead {
 
   /** The file's next quote; true when the previous one is dropped. */
   next(ticker: string, time: bigint): boolean {
-    const dropPrevious = this.limit !== null && this.ticker === ticker && time > this.time && time < this.limit;
+    const dropPrevious = this.dropsPrevious(ticker, time);
+    this.follow(ticker, time);
+    return dropPrevious;
+  }
+
+  /** Whether this quote, next in the file, drops the previous one. */
+  dropsPrevious(ticker: string, time: bigint): boolean {
+    return this.limit !== null && this.ticker === ticker && time > this.time && time < this.limit;
+  }
+
+  /** This quote is now the previous one. */
+  follow(ticker: string, time: bigint): void {
     const { at, after } = this.reduction.nextTrades(ticker, time);
     this.ticker = ticker;
     this.time = time;
     this.limit = at ? null : after ?? NEVER;
-    return dropPrevious;
   }
 }
 
 /**
- * ReadAhead over a file's batches of packed frames (encoded.ts): each batch's frames less the dropped
- * ones, the batch's last frame held back until the next batch decides it (or `end`).
+ * A batch's first and last quotes under ReadAhead (after the read-time filter), and the last one's
+ * frame, held out of the batch's frames: whether it is dropped depends on the next batch's first quote.
  */
-export class FrameReadAhead {
+export interface ReadAheadEdges {
+  firstTicker: string;
+  firstTime: bigint;
+  lastTicker: string;
+  lastTime: bigint;
+  lastFrame: Buffer;
+}
+
+/**
+ * ReadAhead inside one batch of encoded frames (file-encoding.ts RowEncoder), where the batch is
+ * written: a quote that drops the previous one takes back that frame, the last one written. The
+ * batch's first quote has no previous one here and its last no next one: `ReadAheadJoin` decides
+ * those pairs, so each pair of consecutive quotes of the file is decided once, as ReadAhead over the
+ * whole file decides it, whatever the batches (a worker's blocks are not consecutive).
+ */
+export class BatchReadAhead {
+  private rule: ReadAhead;
+  private first: { ticker: string; time: bigint } | null = null;
+  private lastTicker = '';
+  private lastTime = 0n;
+  /** Where the last quote's frame starts in the writer. */
+  private lastFrameAt = 0;
+
+  constructor(private readonly reduction: QuoteReduction) {
+    this.rule = new ReadAhead(reduction);
+  }
+
+  /** The next quote, whose frame is about to be written at `frameAt`; true when the previous one's is taken back. */
+  next(ticker: string, time: bigint, frames: FrameWriter): boolean {
+    this.first ??= { ticker, time };
+    const dropPrevious = this.rule.next(ticker, time);
+    if (dropPrevious) frames.dropLast(this.lastFrameAt);
+    this.lastTicker = ticker;
+    this.lastTime = time;
+    this.lastFrameAt = frames.position;
+    return dropPrevious;
+  }
+
+  /** The batch's frames, less the last one, held in `edges` (null: no quote in the batch); starts the next batch. */
+  take(frames: FrameWriter): { frames: Buffer; edges: ReadAheadEdges | null } {
+    const first = this.first;
+    this.first = null;
+    this.rule = new ReadAhead(this.reduction);
+    if (first === null) return { frames: frames.take(), edges: null };
+    const [before, lastFrame] = frames.takeSplit(this.lastFrameAt);
+    return { frames: before, edges: { firstTicker: first.ticker, firstTime: first.time, lastTicker: this.lastTicker, lastTime: this.lastTime, lastFrame } };
+  }
+}
+
+/**
+ * Joins batches read with BatchReadAhead, in file order: decides each batch's held last frame by the
+ * next batch's first quote, so the frames passed on are those of ReadAhead over the whole file.
+ */
+export class ReadAheadJoin {
   private readonly rule: ReadAhead;
-  /** The previous frame, its length prefix included. */
   private held: Buffer | null = null;
-  private tickerBytes: Buffer = Buffer.alloc(0);
-  private ticker = '';
   dropped = 0;
 
   constructor(reduction: QuoteReduction) {
     this.rule = new ReadAhead(reduction);
   }
 
-  push(packed: Buffer): Buffer {
-    const kept: Buffer[] = [];
-    for (let pos = 0; pos < packed.length; ) {
-      const end = pos + 4 + packed.readUInt32LE(pos);
-      if (this.rule.next(this.tickerAt(packed, pos + 4), packed.readBigInt64LE(pos + 4 + FRAME.TIME))) this.dropped++;
-      else if (this.held !== null) kept.push(this.held);
-      this.held = packed.subarray(pos, end);
-      pos = end;
+  /** The batch's frames in file order: the previous batch's held one (unless this batch's first quote drops it), then its own. */
+  push(frames: Buffer, edges: ReadAheadEdges | null): Buffer[] {
+    if (edges === null) return frames.length === 0 ? [] : [frames];
+    const out: Buffer[] = [];
+    if (this.held !== null) {
+      if (this.rule.dropsPrevious(edges.firstTicker, edges.firstTime)) this.dropped++;
+      else out.push(this.held);
     }
-    return kept.length === 1 ? kept[0] : Buffer.concat(kept);
+    this.rule.follow(edges.lastTicker, edges.lastTime);
+    if (frames.length > 0) out.push(frames);
+    this.held = edges.lastFrame;
+    return out;
   }
 
   /** The last frame, which nothing follows. */
-  end(): Buffer {
-    const last = this.held ?? Buffer.alloc(0);
+  end(): Buffer[] {
+    const last = this.held;
     this.held = null;
-    return last;
-  }
-
-  /** The frame's ticker, the last one's string when its bytes are the same. */
-  private tickerAt(packed: Buffer, frame: number): string {
-    const groupAt = frame + FRAME.GROUP;
-    const groupLength = packed.readUInt16LE(frame + FRAME.GROUP_LENGTH);
-    const lengthAt = groupAt + groupLength;
-    const length = packed.readUInt16LE(lengthAt);
-    const [from, to] = length === 0xffff ? [groupAt, groupAt + groupLength] : [lengthAt + 2, lengthAt + 2 + length];
-    if (to - from !== this.tickerBytes.length || packed.compare(this.tickerBytes, 0, this.tickerBytes.length, from, to) !== 0) {
-      this.tickerBytes = Buffer.from(packed.subarray(from, to));
-      this.ticker = this.tickerBytes.toString('utf8');
-    }
-    return this.ticker;
+    return last === null ? [] : [last];
   }
 }
 

@@ -64,20 +64,39 @@ async function timeClientAlone(config: ReturnType<typeof loadConfig>, topic: str
   return seconds;
 }
 
-interface PipelineRun {
+interface Round {
   seconds: number;
   /** Of `seconds`, the read phase (gunzip, parse, filter, sort): nothing can be produced before it ends. */
   readSeconds: number;
-  produced: number;
+  /** kafka-producer-perf-test's, with the same record count and size, right after the pipeline. */
   perfSeconds: number;
+}
+
+interface PipelineRun extends Round {
+  rounds: Round[];
+  produced: number;
   /** timeClientAlone's. */
   clientSeconds: number;
   recordBytes: number;
   universe: string;
 }
 
-async function timePipeline(root: string): Promise<PipelineRun> {
-  const prefix = `bench-flatfile-${Date.now().toString(36)}.`;
+/**
+ * perf-test's rate on this machine moves by ±25% from run to run (the broker's page cache, its log
+ * cleaner, the JIT), more than the pipeline's: the pipeline and perf-test alternate for ROUNDS rounds,
+ * and the report gives each round's ratio and the medians'.
+ */
+const ROUNDS = 3;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** One round on topics of its own, dropped at its end so that each round finds the broker as the first did. */
+async function pipelineRound(root: string, round: number): Promise<Round & { produced: number; recordBytes: number; sample: OutgoingMessage[]; prefix: string }> {
+  const prefix = `bench-flatfile-${Date.now().toString(36)}-${round}.`;
   const config = loadConfig({ overrides: { topics: { prefix } } });
   await applyWholeTopology(config);
   const job = new FlatfileJob(config, new LocalSource(root), {
@@ -94,11 +113,23 @@ async function timePipeline(root: string): Promise<PipelineRun> {
   const recordBytes = meanValueBytes(sample);
   await createBenchTopics(config, [`${prefix}perf`]);
   const perfSeconds = timeProducerPerfTest(config, prefix, produced, recordBytes);
+  await dropTopics(config, prefix);
+  return { seconds, readSeconds, perfSeconds, produced, recordBytes, sample, prefix };
+}
+
+async function timePipeline(root: string): Promise<PipelineRun> {
+  const runs = [];
+  for (let round = 0; round < ROUNDS; round++) runs.push(await pipelineRound(root, round));
+  const { produced, recordBytes, sample, prefix } = runs[0];
+  const config = loadConfig({ overrides: { topics: { prefix } } });
   await createBenchTopics(config, [`${prefix}client`]);
   const clientSeconds = await timeClientAlone(config, `${prefix}client`, produced, sample);
   await dropTopics(config, prefix);
-  const { universe } = config;
-  return { seconds, readSeconds, produced, perfSeconds, clientSeconds, recordBytes, universe: universe.underlyings.join(',') };
+  const rounds = runs.map(({ seconds, readSeconds, perfSeconds }) => ({ seconds, readSeconds, perfSeconds }));
+  return {
+    seconds: median(rounds.map((r) => r.seconds)), readSeconds: median(rounds.map((r) => r.readSeconds)), perfSeconds: median(rounds.map((r) => r.perfSeconds)),
+    rounds, produced, clientSeconds, recordBytes, universe: config.universe.underlyings.join(','),
+  };
 }
 
 export async function run(): Promise<void> {
@@ -122,7 +153,9 @@ function phaseReport(p: PipelineRun, gunzipSeconds: number): string {
   const rate = (s: number) => Math.round(p.produced / s).toLocaleString('en-US');
   const pct = (limit: number, actual: number) => `${((limit / actual) * 100).toFixed(0)}%`;
   const produceSeconds = p.seconds - p.readSeconds;
+  const rounds = p.rounds.map((r, i) => `  round ${i + 1}: pipeline ${rate(r.seconds)}/s (read ${r.readSeconds.toFixed(2)} s), perf-test ${rate(r.perfSeconds)}/s: ${pct(r.perfSeconds, r.seconds)}\n`);
   return (
+    `${p.rounds.length} rounds, the pipeline then perf-test in each; the figures below are the medians\n${rounds.join('')}` +
     `the broker's limit on this machine: kafka-producer-perf-test, ${p.produced.toLocaleString('en-US')} records of ${p.recordBytes} B ` +
     `(acks=all, idempotent, transactional, lz4): ${rate(p.perfSeconds)} records/s\n` +
     `the product's producer alone (the pipeline's first 50,000 values and keys, same transactions): ${rate(p.clientSeconds)} records/s = ${pct(p.perfSeconds, p.clientSeconds)} of perf-test\n` +

@@ -122,16 +122,37 @@ describe('EncodingPool', () => {
     return { frames: Buffer.concat(parts), skipped: skipped + join.dropped, batches };
   }
 
-  it('applies ReadAhead in batches, inline and in the workers, as over the whole file in order', async () => {
+  /** Every `every`-th row's bid price with a trailing zero: valid, but not the byte-level writer's plain text, so the parser writes it. */
+  function withParsedRows(bytes: Buffer, every: number): Buffer {
+    const lines = bytes.toString('latin1').split('\n');
+    const bid = lines[0].split(',').indexOf('bid_price');
+    expect(bid).toBeGreaterThan(0);
+    let changed = 0;
+    for (let i = 1; i < lines.length; i += every) {
+      const fields = lines[i].split(',');
+      if (fields.length <= bid || !fields[bid].includes('.')) continue;
+      fields[bid] += '0';
+      lines[i] = fields.join(',');
+      changed++;
+    }
+    expect(changed).toBeGreaterThan(100);
+    return Buffer.from(lines.join('\n'), 'latin1');
+  }
+
+  it.each([
+    ['written by the byte-level writer', 0],
+    ['with one row in 7 written by the parser', 7],
+  ])('applies ReadAhead in batches, inline and in the workers, as over the whole file in order (rows %s)', async (_name, every) => {
     const trades = await run(encodeInline(specOf(datasetOf('option-trades'))), chunked(csv.get(datasetOf('option-trades'))!, 3));
     const times = new TradeTimes();
     for (const t of unpackEncoded(trades.records)) times.add(t.ticker, t.time);
     const reduction = new QuoteReduction(times);
     const quotes = datasetOf('option-quotes');
-    const bytes = csv.get(quotes)!;
+    const bytes = every === 0 ? csv.get(quotes)! : withParsedRows(csv.get(quotes)!, every);
 
     // The reference: the filter's frames, then ReadAhead over them one by one in file order.
     const filtered = await run(encodeInline(specOf(quotes, reduction)), chunked(bytes, 4));
+    if (every > 0) expect(filtered.rejections.length).toBe((await run(encodeInline(specOf(quotes, reduction)), chunked(csv.get(quotes)!, 4))).rejections.length);
     const frames = framesOf(filtered.records);
     const rule = new ReadAhead(reduction);
     const dropped = new Set<number>();

@@ -107,10 +107,23 @@ export abstract class ByteRows implements RowShortcut {
 
   row(buf: Buffer, start: number, end: number, lineNumber: number): boolean {
     if (!this.fields.split(buf, start, end) || !this.read(buf)) return false;
-    if (!this.admit()) {
-      this.latest.observe(this.timeHi, this.timeLo);
+    const { timeHi, timeLo } = this; // admit may write a held row, which reads it again
+    if (!this.admit(buf, start, end, lineNumber)) {
+      this.latest.observe(timeHi, timeLo);
       return true;
     }
+    return this.writeFrame(buf, start, end, lineNumber);
+  }
+
+  /** A row `admit` held, written now: it read once, so it reads the same again. */
+  protected writeHeld(buf: Buffer, start: number, end: number, lineNumber: number): void {
+    if (!this.fields.split(buf, start, end) || !this.read(buf) || !this.writeFrame(buf, start, end, lineNumber)) {
+      throw new Error(`held line ${lineNumber} no longer reads as it did`);
+    }
+  }
+
+  /** The frame of the row just read; false (nothing committed) when a field is not plain. */
+  private writeFrame(buf: Buffer, start: number, end: number, lineNumber: number): boolean {
     const parts = this.partsOf(this.key!);
     const frameAt = this.frames.position;
     const out = this.frames.reserve(64 + parts.head.length + parts.lead.length + this.origin.length + 4 * (end - start));
@@ -142,8 +155,11 @@ export abstract class ByteRows implements RowShortcut {
   /** The value's fields after the key's and before source, origin and offset; -1 when one is not plain. */
   protected abstract writeFields(out: Buffer, pos: number, buf: Buffer): number;
 
-  /** false: a valid row that is dropped (quote reduction); it still counts toward the latest time. */
-  protected admit(): boolean {
+  /**
+   * false: a valid row not written now, dropped (quote reduction) or held for a later `writeHeld`; it
+   * counts toward the latest time all the same.
+   */
+  protected admit(_buf: Buffer, _start: number, _end: number, _lineNumber: number): boolean {
     return true;
   }
 

@@ -81,15 +81,16 @@ export class RowEncoder {
     }
   }
 
-  /** Quote reduction at read, counting what it drops: the filter, then ReadAhead (which may take back the previous frame). */
-  private readonly admit: QuoteAdmission = (ticker, time) => {
-    if (this.reduction === null) return true;
+  /** Quote reduction at read, counting what it drops: the filter, then ReadAhead (which may hold a quote, or take back the previous one). */
+  private readonly admit: QuoteAdmission = (ticker, time, held) => {
+    if (this.reduction === null) return 'write';
     if (!this.reduction.candidate(ticker, time)) {
       this.quotesSkipped++;
-      return false;
+      return 'drop';
     }
-    if (this.readAhead?.next(ticker, time, this.frames)) this.quotesSkipped++;
-    return true;
+    if (this.readAhead === null) return 'write';
+    if (this.readAhead.next(ticker, time, this.frames, held)) this.quotesSkipped++;
+    return held === null ? 'write' : 'held';
   };
 
   push(chunk: Buffer): EncodedBatch {
@@ -109,7 +110,7 @@ export class RowEncoder {
   private add(record: MarketRecord): void {
     const time = halvesOf(record.sip_timestamp);
     this.latest.observe(time[1], time[0]);
-    if (this.admit(record.ticker, record.sip_timestamp)) this.frames.add(record);
+    if (this.admit(record.ticker, record.sip_timestamp, null) !== 'drop') this.frames.add(record);
   }
 
   private take(rejections: Rejection[]): EncodedBatch {

@@ -11,6 +11,7 @@ import { writeVarint, type RowFields } from './row-fields';
 import type { ColumnIndex, ColumnName } from '../parse/columns';
 import type { RootMap } from '../parse/opra-lite';
 import type { Hash64 } from '../ingest/dedupe';
+import type { HeldFrame } from '../ingest/quote-reduction';
 
 const BAR = 124;
 const QUOTE_KEY = 81; // 'Q', a quote's dedupe key's first character
@@ -151,10 +152,43 @@ export class EquityQuoteRows extends QuoteRows<StockQuoteColumn> {
   }
 }
 
-/** false: a quote no trade of the day can see (quote-reduction.ts), dropped and counted by the caller. */
-export type QuoteAdmission = (ticker: string, time: bigint) => boolean;
+/**
+ * What becomes of a quote at read (quote-reduction.ts): dropped (no trade of the day can see it),
+ * written now, or held, to be written by `held.write()` only if ReadAhead keeps it (BatchReadAhead).
+ */
+export type QuoteFate = 'drop' | 'write' | 'held';
+export type QuoteAdmission = (ticker: string, time: bigint, held: HeldFrame | null) => QuoteFate;
+
+/** The line of a quote ReadAhead has not decided yet: read and written again if it is kept (most are not). */
+class HeldLine implements HeldFrame {
+  private buf: Buffer | null = null;
+  private start = 0;
+  private end = 0;
+  private lineNumber = 0;
+
+  constructor(private readonly writeLine: (buf: Buffer, start: number, end: number, lineNumber: number) => void) {}
+
+  hold(buf: Buffer, start: number, end: number, lineNumber: number): void {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.lineNumber = lineNumber;
+  }
+
+  write(): void {
+    const buf = this.buf!;
+    this.buf = null;
+    this.writeLine(buf, this.start, this.end, this.lineNumber);
+  }
+
+  discard(): void {
+    this.buf = null;
+  }
+}
 
 export class OptionQuoteRows extends QuoteRows<never> {
+  private readonly held = new HeldLine((buf, start, end, lineNumber) => this.writeHeld(buf, start, end, lineNumber));
+
   private constructor(columns: Record<QuoteColumn, number>, keys: RowKeys, fieldCount: number, origin: string, frames: FrameWriter, latest: LatestTime, private readonly admission: QuoteAdmission | null) {
     super(columns, keys, fieldCount, origin, frames, latest);
   }
@@ -168,8 +202,11 @@ export class OptionQuoteRows extends QuoteRows<never> {
     return this.readQuote(buf);
   }
 
-  protected override admit(): boolean {
-    return this.admission === null || this.admission(this.key!.text, (BigInt(this.timeHi) << 32n) | BigInt(this.timeLo));
+  protected override admit(buf: Buffer, start: number, end: number, lineNumber: number): boolean {
+    if (this.admission === null) return true;
+    const fate = this.admission(this.key!.text, (BigInt(this.timeHi) << 32n) | BigInt(this.timeLo), this.held);
+    if (fate === 'held') this.held.hold(buf, start, end, lineNumber);
+    return fate === 'write';
   }
 
   /** sip time, sequence, the sides. */

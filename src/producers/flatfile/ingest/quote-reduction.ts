@@ -194,42 +194,63 @@ export interface ReadAheadEdges {
   lastFrame: Buffer;
 }
 
+/** A quote's frame not written yet (encode/quote-rows.ts): written if ReadAhead keeps the quote, else discarded. */
+export interface HeldFrame {
+  write(): void;
+  discard(): void;
+}
+
 /**
- * ReadAhead inside one batch of encoded frames (file-encoding.ts RowEncoder), where the batch is
- * written: a quote that drops the previous one takes back that frame, the last one written. The
- * batch's first quote has no previous one here and its last no next one: `ReadAheadJoin` decides
- * those pairs, so each pair of consecutive quotes of the file is decided once, as ReadAhead over the
- * whole file decides it, whatever the batches (a worker's blocks are not consecutive).
+ * ReadAhead inside one batch of encoded frames (file-encoding.ts RowEncoder), as the batch is written.
+ * A quote's frame is held, not written, while its fate waits on the next quote (the byte-level writer
+ * holds its line); a quote that drops the previous one discards a held frame, or takes back a written
+ * one (the parser's rows are written at once). The batch's first quote has no previous one here and
+ * its last no next one: `ReadAheadJoin` decides those pairs, so each pair of consecutive quotes of the
+ * file is decided once, as ReadAhead over the whole file decides it, whatever the batches (a worker's
+ * blocks are not consecutive).
  */
 export class BatchReadAhead {
   private rule: ReadAhead;
   private first: { ticker: string; time: bigint } | null = null;
   private lastTicker = '';
   private lastTime = 0n;
-  /** Where the last quote's frame starts in the writer. */
+  /** The last quote's frame, when held. */
+  private lastHeld: HeldFrame | null = null;
+  /** Where the last quote's frame starts in the writer, when written. */
   private lastFrameAt = 0;
 
   constructor(private readonly reduction: QuoteReduction) {
     this.rule = new ReadAhead(reduction);
   }
 
-  /** The next quote, whose frame is about to be written at `frameAt`; true when the previous one's is taken back. */
-  next(ticker: string, time: bigint, frames: FrameWriter): boolean {
+  /** The next quote, its frame `held` or about to be written; true when the previous quote is dropped. */
+  next(ticker: string, time: bigint, frames: FrameWriter, held: HeldFrame | null): boolean {
     this.first ??= { ticker, time };
     const dropPrevious = this.rule.next(ticker, time);
-    if (dropPrevious) frames.dropLast(this.lastFrameAt);
+    if (this.lastHeld !== null) {
+      if (dropPrevious) this.lastHeld.discard();
+      else this.lastHeld.write();
+    } else if (dropPrevious) {
+      frames.dropLast(this.lastFrameAt);
+    }
     this.lastTicker = ticker;
     this.lastTime = time;
+    this.lastHeld = held;
     this.lastFrameAt = frames.position;
     return dropPrevious;
   }
 
-  /** The batch's frames, less the last one, held in `edges` (null: no quote in the batch); starts the next batch. */
+  /** The batch's frames, less the last quote's, held in `edges` (null: no quote in the batch); starts the next batch. */
   take(frames: FrameWriter): { frames: Buffer; edges: ReadAheadEdges | null } {
     const first = this.first;
     this.first = null;
     this.rule = new ReadAhead(this.reduction);
     if (first === null) return { frames: frames.take(), edges: null };
+    if (this.lastHeld !== null) {
+      this.lastFrameAt = frames.position;
+      this.lastHeld.write();
+      this.lastHeld = null;
+    }
     const [before, lastFrame] = frames.takeSplit(this.lastFrameAt);
     return { frames: before, edges: { firstTicker: first.ticker, firstTime: first.time, lastTicker: this.lastTicker, lastTime: this.lastTime, lastFrame } };
   }

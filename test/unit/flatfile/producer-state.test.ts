@@ -1,6 +1,6 @@
 import { datasetOf, DATASETS } from '../../../src/producers/flatfile/datasets';
 import { decodeCheckpoint, encodeCheckpoint, fileAction, type FileCheckpoint } from '../../../src/producers/flatfile/ingest/checkpoint';
-import { dedupeKey, hash64, HashMultiset, packHashes, RepublishFilter } from '../../../src/producers/flatfile/ingest/dedupe';
+import { dedupeKey, hash64, HashMultiset, PackedHashes, RepublishFilter } from '../../../src/producers/flatfile/ingest/dedupe';
 import { keyParser, monthPrefix, renderKey } from '../../../src/producers/flatfile/ingest/keys';
 import { listingRequests, monthsBetween, planDays } from '../../../src/producers/flatfile/ingest/planner';
 import { bar, eta, formatDuration, summaryTable } from '../../../src/producers/flatfile/ingest/progress';
@@ -94,8 +94,14 @@ function trade(over: Partial<OptionTrade> = {}): OptionTrade {
 describe('dedupe', () => {
   it('packs a transaction\'s hashes into messages under 1 MiB that read back to the same multiset', () => {
     const hashes: number[] = [];
-    for (let i = 0; i < 150_000; i++) hashes.push(...hash64(`row ${i % 140_000}`)); // 10,000 hashes twice
-    const messages = packHashes(hashes);
+    const packed = new PackedHashes();
+    for (let i = 0; i < 150_000; i++) {
+      const [hi, lo] = hash64(`row ${i % 140_000}`); // 10,000 hashes twice
+      hashes.push(hi, lo);
+      packed.push(hi, lo);
+    }
+    expect(packed.size).toBe(150_000);
+    const messages = packed.messages();
     expect(messages.map((m) => m.length)).toEqual([524_288, 524_288, (150_000 - 131_072) * 8]);
     const split = new HashMultiset();
     for (const m of messages) split.addPacked(m);
@@ -103,7 +109,7 @@ describe('dedupe', () => {
     for (let i = 0; i < hashes.length; i += 2) whole.add(hashes[i], hashes[i + 1]);
     expect([...split.entries()].sort()).toEqual([...whole.entries()].sort());
     expect([...split.entries()].filter(([, , n]) => n === 2)).toHaveLength(10_000);
-    expect(packHashes([])).toEqual([]);
+    expect(new PackedHashes().messages()).toEqual([]);
   });
 
   test('the key keeps every ns digit and ignores provenance', () => {

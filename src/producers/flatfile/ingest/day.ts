@@ -24,7 +24,7 @@ import { markerMessages } from '../../../kafka/markers';
 import type { TopicSerde } from '../../../avro/serde';
 import type { DeadLetter } from '../../../domain/records';
 import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkpoint';
-import { deadLetterKey, hash64, packHashes, RepublishFilter, type HashMultiset } from './dedupe';
+import { deadLetterKey, hash64, PackedHashes, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from '../datasets';
 import { unpackEncoded, type EncodedRecord } from '../encode/encoded';
 import { PackedValues, RunMemory } from './packed-runs';
@@ -189,7 +189,7 @@ class Chunk {
   /** Not yet enqueued: the day's merge interleaves its topics, and the producer takes one topic's run in one call. */
   private runs = new Map<string, PackedValues>();
   bytes = 0;
-  readonly hashes: number[][] = [];
+  readonly hashes: PackedHashes[] = [];
   items = 0;
   /** The last record added: the chunk's latest event time (the day's merge is in event-time order). */
   lastRecord: EncodedRecord | null = null;
@@ -211,7 +211,7 @@ class Chunk {
 
   private added(file: number, length: number, hi: number, lo: number): void {
     this.bytes += length + 32;
-    (this.hashes[file] ??= []).push(hi, lo);
+    (this.hashes[file] ??= new PackedHashes()).push(hi, lo);
   }
 
   /** The runs to enqueue, each topic's in the order added (so each partition's); the chunk keeps none. */
@@ -525,8 +525,7 @@ class DayTransactions {
       if (last) c.checkpoint.status = 'done';
       c.checkpoint.updatedAtMs = now;
       out.push({ topic: state.progress, key: c.day.file.key, value: encodeCheckpoint(c.checkpoint) });
-      const packed = chunk.hashes[i];
-      for (const value of packHashes(packed ?? [])) out.push({ topic: state.hashes, key: c.day.file.key, value, headers: { [GENERATION_HEADER]: String(c.checkpoint.generation) } });
+      for (const value of chunk.hashes[i]?.messages() ?? []) out.push({ topic: state.hashes, key: c.day.file.key, value, headers: { [GENERATION_HEADER]: String(c.checkpoint.generation) } });
     }
     if (chunk.lastRecord !== null) out.push(...this.markers(chunk.lastRecord.time - 1n));
     return out;

@@ -340,7 +340,7 @@ export async function* reduceSorted<T extends { ticker: string }>(
           decide(p, true);
           if (open.get(p.record.ticker) === p) open.delete(p.record.ticker);
         }
-        out.push({ record: p.record, keep: p.keep });
+        out.push(p); // decided: its record and keep are final
         queue[head++] = undefined as unknown as Pending<T>;
       }
       if (head > 4096 && head * 2 > queue.length) {

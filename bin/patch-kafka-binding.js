@@ -13,7 +13,9 @@
  *  - produceBatch(topic, partition, values, keys, from, to) enqueues a run of messages to one topic (and partition, or each by its key) in one
  *    call, through one topic handle (RecordProducer.enqueue uses it when it is there);
  *  - producePacked(topic, partition, data, ends, keys, from, to) does the same for values packed one after
- *    another in one Buffer, with no Buffer per message (the flat-file producer's chunks);
+ *    another in one Buffer, with no Buffer per message (the flat-file producer's chunks), through one
+ *    rd_kafka_produce_batch: to one partition, librdkafka looks it up and adds it to the transaction
+ *    once a run, not once a message (the bench file's producePacked: 0.84–0.90 → 0.55–0.66 s);
  *  - poll() and the transactional calls hold the lock disconnect() takes to destroy the native
  *    handle (upstream they do not, and a poll during a disconnect crashed a process here).
  * README, "The Kafka client".
@@ -31,7 +33,7 @@ const path = require('node:path');
 /** A line of each patched file that only the patch has. */
 const MARKERS = [
   ['src/common.cc', 'arena->IsEmpty()'],
-  ['src/producer.cc', 'producePacked(topic, partition, data, ends, keys, from, to)'],
+  ['src/producer.cc', 'rd_kafka_produce_batch(topic, partition, RD_KAFKA_MSG_F_COPY'],
   ['src/workers.cc', 'HandlePackedCallback'],
   ['src/kafka-consumer.cc', 'NodeConsumePacked'],
 ];

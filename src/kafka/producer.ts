@@ -24,6 +24,8 @@ export interface OutgoingMessage {
  */
 export interface PackedRun {
   topic: string;
+  /** -1: each message by its key. */
+  partition: number;
   data: Buffer;
   ends: Uint32Array;
   keys: string[];
@@ -210,12 +212,15 @@ export class RecordProducer {
   /** Enqueues a packed run of keyed messages to one topic as it is (no message object or Buffer per message). */
   enqueuePacked(run: PackedRun): Promise<void> | void {
     const native = this.native;
-    if (native === null) return this.enqueueEach(Array.from({ length: run.count }, (_, i) => ({ topic: run.topic, key: run.keys[i], value: run.data.subarray(i === 0 ? 0 : run.ends[i - 1], run.ends[i]) })));
+    if (native === null) {
+      const partition = run.partition < 0 ? undefined : run.partition;
+      return this.enqueueEach(Array.from({ length: run.count }, (_, i) => ({ topic: run.topic, partition, key: run.keys[i], value: run.data.subarray(i === 0 ? 0 : run.ends[i - 1], run.ends[i]) })));
+    }
     return this.producePacked(native, run, 0);
   }
 
   private producePacked(native: NativeBatchProducer, run: PackedRun, from: number): Promise<void> | void {
-    const [next, code] = native.producePacked(run.topic, -1, run.data, run.ends, run.keys, from, run.count);
+    const [next, code] = native.producePacked(run.topic, run.partition, run.data, run.ends, run.keys, from, run.count);
     if (code === QUEUE_FULL) return this.drained().then(() => this.producePacked(native, run, next));
     if (code !== 0) throw Object.assign(new Error(`produce to ${run.topic} failed at message ${next}: librdkafka error ${code}`), { code });
   }

@@ -277,10 +277,11 @@ describe('foundation: broker + registry + Avro wire format', () => {
   });
 
   /**
-   * producePacked takes a run's values packed in one Buffer (the flat-file producer's chunks). 600,000
-   * of them overflow librdkafka's queue (500,000): the call stops there and resumes once it drains.
+   * producePacked takes a run's values packed in one Buffer (the flat-file producer's chunks), to each
+   * message's key's partition or to one partition (one rd_kafka_produce_batch either way). 600,000
+   * messages overflow librdkafka's queue (500,000): the call stops there and resumes once it drains.
    */
-  it('a packed run keeps every message: keys, values and each partition\'s order (the patched binding)', async () => {
+  it('packed runs keep every message: keys, values and each partition\'s order, by key or to one partition (the patched binding)', async () => {
     const topic = uniqueName('foundation.packed');
     await createTopics(t.admin, [topic], 3);
     const producer = await RecordProducer.connect(t.kafka, { clientSuffix: 'packed', transactionalId: uniqueName('packed') });
@@ -289,19 +290,22 @@ describe('foundation: broker + registry + Avro wire format', () => {
     const ends = new Uint32Array(values.length + 10); // room to spare: only `count` are read
     let end = 0;
     values.forEach((v, i) => (ends[i] = end += v.length));
-    const run = { topic, data: Buffer.concat(values), ends, keys: values.map((_, i) => keys[i % keys.length]), count: values.length };
+    const run = { topic, partition: -1, data: Buffer.concat(values), ends, keys: values.map((_, i) => keys[i % keys.length]), count: values.length };
+    const pinned = { ...run, partition: 1 }; // every key to partition 1, after the keyed run's
     try {
       await producer.begin();
       await producer.enqueuePacked(run);
+      await producer.enqueuePacked(pinned);
       await producer.commit();
     } finally {
       await producer.disconnect();
     }
     const got: { partition: number; key: string; value: string }[] = [];
     await readTopicToEnd(t.kafka, 'test-packed', topic, (r) => void got.push({ partition: r.partition, key: r.key!.toString(), value: r.value!.toString('hex') }));
-    expect(got).toHaveLength(values.length);
+    expect(got).toHaveLength(2 * values.length);
     for (let partition = 0; partition < 3; partition++) {
-      const expected = values.flatMap((v, i) => (partitionOfBytes(run.keys[i]) === partition ? [{ key: run.keys[i], value: v.toString('hex') }] : []));
+      const keyed = values.flatMap((v, i) => (partitionOfBytes(run.keys[i]) === partition ? [{ key: run.keys[i], value: v.toString('hex') }] : []));
+      const expected = partition === 1 ? keyed.concat(values.map((v, i) => ({ key: run.keys[i], value: v.toString('hex') }))) : keyed;
       expect(got.filter((r) => r.partition === partition).map(({ key, value }) => ({ key, value }))).toEqual(expected);
     }
   });

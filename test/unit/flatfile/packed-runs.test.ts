@@ -1,8 +1,15 @@
 import type { OptionTrade } from '../../../src/domain/records';
 import { datasetOf } from '../../../src/producers/flatfile/datasets';
 import { datasetValues, encodedRecordCodec, encodeRecord, packEncoded, unpackEncoded } from '../../../src/producers/flatfile/encode/encoded';
-import { PackedValues, RunMemory } from '../../../src/producers/flatfile/ingest/packed-runs';
+import { KeyPartitions, PackedValues, RunMemory } from '../../../src/producers/flatfile/ingest/packed-runs';
 import { Prng } from '../../../src/generator/prng';
+import { Partitioners } from 'kafkajs';
+
+/** kafkajs's DefaultPartitioner (Java-compatible murmur2), the oracle of the producer's partitioning. */
+function kafkajsPartition(key: string, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  return Partitioners.DefaultPartitioner()({ topic: 't', partitionMetadata, message: { key, value: null } });
+}
 
 const values = datasetValues(datasetOf('option-trades'));
 
@@ -24,7 +31,7 @@ describe('packed runs (the flat-file producer\'s chunks)', () => {
     const rng = new Prng(11);
     const records = unpackEncoded(packEncoded(Array.from({ length: 20_000 }, (_, i) => encodeRecord(trade(rng, i), values.encode))));
     const memory = new RunMemory(4_096, 16); // far smaller than the run: both grow many times
-    const packed = new PackedValues('t', memory);
+    const packed = new PackedValues('t', -1, memory);
     const expected: [string, string][] = [];
     for (const [i, record] of records.entries()) {
       if (i % 7 === 3) {
@@ -45,11 +52,11 @@ describe('packed runs (the flat-file producer\'s chunks)', () => {
 
   it('a run\'s memory given back is the next run\'s', () => {
     const memory = new RunMemory(1_024, 8);
-    const first = new PackedValues('a', memory);
+    const first = new PackedValues('a', 0, memory);
     first.add('k', Buffer.from('one'));
     const run = first.run();
     memory.giveBack(run);
-    const second = new PackedValues('b', memory);
+    const second = new PackedValues('b', 2, memory);
     second.add('k', Buffer.from('two'));
     expect(second.run().data).toBe(run.data);
     expect(valueAt(second.run().data, second.run().ends, 0).toString()).toBe('two');
@@ -59,9 +66,21 @@ describe('packed runs (the flat-file producer\'s chunks)', () => {
     const rng = new Prng(2);
     const frame = encodedRecordCodec.encode(encodeRecord(trade(rng, 1), values.encode));
     const record = encodedRecordCodec.decode(frame);
-    const packed = new PackedValues('t', new RunMemory(8, 1));
+    const packed = new PackedValues('t', -1, new RunMemory(8, 1));
     packed.addRecord(record);
     const run = packed.run();
     expect(valueAt(run.data, run.ends, 0)).toEqual(record.value);
+  });
+
+  it('puts each key of a topic in the partition the producer\'s murmur2 partitioner gives it, -1 for a topic of unknown partition count', () => {
+    const partitions = new KeyPartitions(new Map([['trades', 3], ['quotes', 12]]));
+    for (const key of ['SPY', 'QQQ', 'IWM', 'BRK.B', 'é', '']) {
+      for (const [topic, count] of [['trades', 3], ['quotes', 12]] as const) {
+        expect(partitions.of(topic, key)).toBe(kafkajsPartition(key, count));
+        expect(partitions.of(topic, key)).toBe(kafkajsPartition(key, count)); // again, from its cache
+      }
+    }
+    expect(new Set(['SPY', 'QQQ', 'IWM', 'A', 'B', 'C'].map((k) => partitions.of('quotes', k))).size).toBeGreaterThan(2);
+    expect(partitions.of('dead.letters', 'SPY')).toBe(-1);
   });
 });

@@ -27,7 +27,7 @@ import { encodeCheckpoint, type FileAction, type FileCheckpoint } from './checkp
 import { deadLetterKey, hash64, PackedHashes, RepublishFilter, type HashMultiset } from './dedupe';
 import type { Dataset } from '../datasets';
 import { unpackEncoded, type EncodedRecord } from '../encode/encoded';
-import { PackedValues, RunMemory } from './packed-runs';
+import { KeyPartitions, PackedValues, RunMemory } from './packed-runs';
 import { FrameSorter } from '../sort/frame-sort';
 import type { EncodingSpec, FileEncoding } from '../encode/file-encoding';
 import type { MarketRecord } from '../parse/normalise';
@@ -59,7 +59,7 @@ export interface IngestPorts {
   deadLetterSerdeFor(dataset: Dataset): TopicSerde<DeadLetter>;
   /** Hashes of earlier generations (only called for a re-publication). */
   priorHashes(fileKey: string, generation: number): Promise<HashMultiset>;
-  /** Every partition of the job's market topics (physical names): where watermark markers go. */
+  /** Every partition of the job's market topics (physical names): where watermark markers go; their records are put in partitions here, by key. */
   markerPartitions: ReadonlyMap<string, readonly number[]>;
   /** After each committed transaction, with the checkpoints it committed. */
   onCommit?(checkpoints: readonly FileCheckpoint[]): void;
@@ -184,10 +184,13 @@ export async function readTradeTimes(file: PlannedFile, source: FlatFileSource, 
 
 /** One open chunk of the day's output: its messages packed per topic, packed hashes per file, item count. */
 class Chunk {
-  constructor(private readonly memory: RunMemory) {}
+  constructor(private readonly memory: RunMemory, private readonly partitions: KeyPartitions) {}
 
-  /** Not yet enqueued: the day's merge interleaves its topics, and the producer takes one topic's run in one call. */
-  private runs = new Map<string, PackedValues>();
+  /**
+   * Not yet enqueued, by topic, then partition + 1: the day's merge interleaves its topics and
+   * partitions, and the producer takes one partition's run in one call.
+   */
+  private runs = new Map<string, PackedValues[]>();
   bytes = 0;
   readonly hashes: PackedHashes[] = [];
   items = 0;
@@ -196,17 +199,18 @@ class Chunk {
 
   /** A record, its value copied from where the merge read it. */
   addRecord(file: number, topic: string, record: EncodedRecord, hi: number, lo: number): void {
-    this.added(file, this.valuesOf(topic).addRecord(record), hi, lo);
+    this.added(file, this.valuesOf(topic, record.group).addRecord(record), hi, lo);
   }
 
   add(file: number, topic: string, key: string, value: Buffer, hi: number, lo: number): void {
-    this.added(file, this.valuesOf(topic).add(key, value), hi, lo);
+    this.added(file, this.valuesOf(topic, key).add(key, value), hi, lo);
   }
 
-  private valuesOf(topic: string): PackedValues {
-    let values = this.runs.get(topic);
-    if (values === undefined) this.runs.set(topic, (values = new PackedValues(topic, this.memory)));
-    return values;
+  private valuesOf(topic: string, key: string): PackedValues {
+    const partition = this.partitions.of(topic, key);
+    let byPartition = this.runs.get(topic);
+    if (byPartition === undefined) this.runs.set(topic, (byPartition = []));
+    return (byPartition[partition + 1] ??= new PackedValues(topic, partition, this.memory));
   }
 
   private added(file: number, length: number, hi: number, lo: number): void {
@@ -214,9 +218,10 @@ class Chunk {
     (this.hashes[file] ??= new PackedHashes()).push(hi, lo);
   }
 
-  /** The runs to enqueue, each topic's in the order added (so each partition's); the chunk keeps none. */
+  /** The runs to enqueue, each partition's in the order added; the chunk keeps none. */
   takeRuns(): PackedRun[] {
-    const runs = [...this.runs.values()].map((values) => values.run());
+    const runs: PackedRun[] = [];
+    for (const byPartition of this.runs.values()) for (const values of byPartition) if (values !== undefined) runs.push(values.run());
     this.runs = new Map();
     this.bytes = 0;
     return runs;
@@ -389,8 +394,9 @@ function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
 export async function produceDay(files: readonly DayFile[], s: IngestSettings, ports: IngestPorts): Promise<FileResult[]> {
   const cursors = files.map((f) => cursorOf(f, ports));
   const memory = new RunMemory(SEND_BATCH_BYTES + (64 << 10), 4096);
+  const partitions = new KeyPartitions(new Map([...ports.markerPartitions].map(([topic, list]) => [topic, list.length])));
   const txn = new DayTransactions(ports, cursors, memory);
-  let chunk = new Chunk(memory);
+  let chunk = new Chunk(memory, partitions);
   let started = false;
   for await (const batch of daySequence(files)) {
     for (const item of batch) {
@@ -402,7 +408,7 @@ export async function produceDay(files: readonly DayFile[], s: IngestSettings, p
       if (chunk.items >= s.transactionRecords) {
         await txn.committed();
         txn.commit(chunk, false);
-        chunk = new Chunk(memory);
+        chunk = new Chunk(memory, partitions);
       }
     }
   }

@@ -1,8 +1,9 @@
 /**
- * A chunk's messages to one topic as the native packed call takes them (kafka/producer.ts PackedRun):
- * values one after another in one Buffer, their ends and keys, with no Buffer per message.
+ * A chunk's messages to one topic partition as the native packed call takes them (kafka/producer.ts
+ * PackedRun): values one after another in one Buffer, their ends and keys, with no Buffer per message.
  */
 import type { PackedRun } from '../../../kafka/producer';
+import { partitionOf } from '../../../kafka/partitioner';
 import { copyValue, valueLength, type EncodedRecord } from '../encode/encoded';
 
 /**
@@ -27,7 +28,30 @@ export class RunMemory {
   }
 }
 
-/** One topic's messages, filling; `run()` hands them over. */
+/**
+ * The partition of each key of the job's topics, as the producer's murmur2 partitioner puts it
+ * (kafka/partitioner.ts): a run to one partition is enqueued by librdkafka with the partition looked
+ * up, and added to the transaction, once, not per message. -1 (librdkafka partitions by key): a topic
+ * of unknown partition count.
+ */
+export class KeyPartitions {
+  private readonly byTopic = new Map<string, Map<string, number>>();
+
+  constructor(private readonly partitionCounts: ReadonlyMap<string, number>) {}
+
+  of(topic: string, key: string): number {
+    let keys = this.byTopic.get(topic);
+    if (keys === undefined) this.byTopic.set(topic, (keys = new Map()));
+    let partition = keys.get(key);
+    if (partition === undefined) {
+      const count = this.partitionCounts.get(topic);
+      keys.set(key, (partition = count === undefined ? -1 : partitionOf(key, count)));
+    }
+    return partition;
+  }
+}
+
+/** One topic partition's messages (or one topic's, partition -1), filling; `run()` hands them over. */
 export class PackedValues {
   private data: Buffer;
   private ends: Uint32Array;
@@ -35,7 +59,7 @@ export class PackedValues {
   private count = 0;
   private used = 0;
 
-  constructor(private readonly topic: string, memory: RunMemory) {
+  constructor(private readonly topic: string, private readonly partition: number, memory: RunMemory) {
     ({ data: this.data, ends: this.ends } = memory.take());
   }
 
@@ -55,7 +79,7 @@ export class PackedValues {
   }
 
   run(): PackedRun {
-    return { topic: this.topic, data: this.data, ends: this.ends, keys: this.keys, count: this.count };
+    return { topic: this.topic, partition: this.partition, data: this.data, ends: this.ends, keys: this.keys, count: this.count };
   }
 
   /** Where `length` more bytes go, the data grown first if it must be (read `this.data` after calling it). */

@@ -114,6 +114,7 @@ describe('EncodingPool', () => {
     let skipped = 0;
     let batches = 0;
     for await (const batch of encoding.batches(chunks)) {
+      expect(framesOf(batch.frames)).toHaveLength(batch.count);
       parts.push(...join.push(batch.frames, batch.readAhead));
       skipped += batch.quotesSkipped;
       batches++;

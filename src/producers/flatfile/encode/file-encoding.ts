@@ -35,6 +35,7 @@ export interface EncodingSpec {
 export interface EncodedBatch {
   /** The records as packed frames (encoded.ts `packEncoded`). */
   frames: Buffer;
+  /** Frames in `frames`. */
   count: number;
   rejections: Rejection[];
   /** Latest event time among the batch's valid rows, dropped quotes included (null: none). */
@@ -114,10 +115,9 @@ export class RowEncoder {
   }
 
   private take(rejections: Rejection[]): EncodedBatch {
-    const count = this.frames.count;
     const quotesSkipped = this.quotesSkipped;
     this.quotesSkipped = 0;
-    const { frames, edges } = this.readAhead === null ? { frames: this.frames.take(), edges: null } : this.readAhead.take(this.frames);
+    const { frames, count, edges } = this.readAhead === null ? { count: this.frames.count, frames: this.frames.take(), edges: null } : this.readAhead.take(this.frames);
     return { frames, count, rejections, maxEventTimeNs: this.latest.take(), quotesSkipped, readAhead: edges };
   }
 }

@@ -240,19 +240,20 @@ export class BatchReadAhead {
     return dropPrevious;
   }
 
-  /** The batch's frames, less the last quote's, held in `edges` (null: no quote in the batch); starts the next batch. */
-  take(frames: FrameWriter): { frames: Buffer; edges: ReadAheadEdges | null } {
+  /** The batch's frames (and their count), less the last quote's, held in `edges` (null: no quote in the batch); starts the next batch. */
+  take(frames: FrameWriter): { frames: Buffer; count: number; edges: ReadAheadEdges | null } {
     const first = this.first;
     this.first = null;
     this.rule = new ReadAhead(this.reduction);
-    if (first === null) return { frames: frames.take(), edges: null };
+    if (first === null) return { count: frames.count, frames: frames.take(), edges: null };
     if (this.lastHeld !== null) {
       this.lastFrameAt = frames.position;
       this.lastHeld.write();
       this.lastHeld = null;
     }
+    const count = frames.count - 1;
     const [before, lastFrame] = frames.takeSplit(this.lastFrameAt);
-    return { frames: before, edges: { firstTicker: first.ticker, firstTime: first.time, lastTicker: this.lastTicker, lastTime: this.lastTime, lastFrame } };
+    return { frames: before, count, edges: { firstTicker: first.ticker, firstTime: first.time, lastTicker: this.lastTicker, lastTime: this.lastTime, lastFrame } };
   }
 }
 

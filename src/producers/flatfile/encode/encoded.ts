@@ -300,18 +300,23 @@ export class FrameWriter {
 
   /** The frames written since the last take, in a buffer of their own (transferable). */
   take(): Buffer {
-    return this.takeSplit(this.pos)[0];
+    const out = this.copyOut(0, this.pos);
+    this.pos = 0;
+    this.count = 0;
+    return out;
   }
 
   /** The frames written since the last take, those before `at` and those from `at` on, each in a buffer of its own. */
   takeSplit(at: number): [Buffer, Buffer] {
-    const before = Buffer.allocUnsafeSlow(at);
-    this.buf.copy(before, 0, 0, at);
-    const after = Buffer.allocUnsafeSlow(this.pos - at);
-    this.buf.copy(after, 0, at, this.pos);
-    this.pos = 0;
-    this.count = 0;
-    return [before, after];
+    const after = this.copyOut(at, this.pos);
+    this.pos = at;
+    return [this.take(), after];
+  }
+
+  private copyOut(from: number, to: number): Buffer {
+    const out = Buffer.allocUnsafeSlow(to - from);
+    this.buf.copy(out, 0, from, to);
+    return out;
   }
 
   /** The frame's end, or -1 when the buffer is too small for it. */

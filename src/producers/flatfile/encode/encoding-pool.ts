@@ -7,6 +7,7 @@
 import { join, resolve } from 'node:path';
 import { workerScript } from '../../../util/worker-script';
 import { ReplyingWorker } from '../../../util/replying-worker';
+import { asBuffer } from '../../../util/transferred';
 import type { EncodedBatch, EncodingSpec, FileEncoding } from './file-encoding';
 import type { FromWorker, ToWorker, WireSpec } from './encoding-protocol';
 import { REJECT_REASONS } from '../parse/fields';
@@ -44,10 +45,6 @@ function copyInto(out: Buffer, parts: Buffer[]): Buffer {
   let pos = 0;
   for (const p of parts) pos += p.copy(out, pos);
   return out;
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Room for a gunzip chunk (256 KiB) and the line carried into it. */

@@ -3,6 +3,7 @@
  * was last given, in the order they arrive, and hands each back as packed frames.
  */
 import { parentPort } from 'node:worker_threads';
+import { asBuffer } from '../../../util/transferred';
 import { datasetOf } from '../datasets';
 import { RowEncoder } from './file-encoding';
 import type { ToWorker, FromWorker, BlockCounts } from './encoding-protocol';
@@ -33,7 +34,7 @@ function onMessage(message: ToWorker): FromWorker {
   if (encoder === null) throw new Error('encoding worker: block before file');
   const before = snapshot(encoder.parser.stats);
   encoder.parser.continueAt(message.firstLine - 1);
-  const block = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
+  const block = asBuffer(message.bytes);
   const batch = encoder.block(block);
   const lines = encoder.parser.stats.lines - (message.firstLine - 1);
   return { type: 'batch', ...batch, counts: counts(before, encoder.parser.stats, lines), block: message.bytes.buffer as ArrayBuffer };

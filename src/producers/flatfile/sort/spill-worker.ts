@@ -1,11 +1,12 @@
 /** Thread of spill-thread.ts: sorts and writes each run it is given, one after another, as FileRun reads it back. */
 import { parentPort } from 'node:worker_threads';
+import { asBuffer } from '../../../util/transferred';
 import { RunWriter } from './order';
 import { sortedIndices } from './key-columns';
 import type { SpillJob, SpillReply } from './spill-thread';
 
 async function writeRun(job: SpillJob): Promise<number> {
-  const chunks = job.chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  const chunks = job.chunks.map(asBuffer);
   const { chunk, offset, length, order } = job.columns;
   const out = new RunWriter(job.path);
   for (const i of sortedIndices(job.columns, job.held, job.rank)) {

@@ -159,6 +159,10 @@ export class RecordProducer {
       // A transaction's commit fails if any of its messages failed: per-message reports would only cost
       // a trip into JS each, and hold their messages in native memory until the JS thread polls them.
       dr_cb: !this.transactional,
+      // The binding registers its native report callback whatever dr_cb says, so librdkafka still handed
+      // every acknowledged message to the JS thread's poll (1.2 s of the real-size day's produce phase),
+      // counted against queue.buffering.max.messages until then. This frees them on acknowledgement.
+      'delivery.report.only.error': this.transactional,
       ...(options.transactionalId !== undefined
         ? { 'transactional.id': options.transactionalId, 'transaction.timeout.ms': options.transactionTimeoutMs ?? 60_000 }
         : {}),

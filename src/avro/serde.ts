@@ -2,6 +2,7 @@ import * as avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Config } from '../config';
 import { registryAuth } from '../kafka/security';
+import { compileProjectedReader, type ProjectedReader } from './projected-reader';
 import { AVRO_OPTIONS, avroType, decodeAvro, encodeAvro, loadSchema, projection, SchemaName } from './types';
 
 /**
@@ -57,6 +58,8 @@ export class TopicSerde<T> {
   private readonly reader: avro.Type;
   /** From our own schema to a projection; undefined when values decode whole. */
   private readonly ownResolver: avro.Resolver | undefined;
+  /** The same projection from our own schema, compiled (projected-reader.ts); null: avsc's resolver reads it. */
+  private readonly ownProjection: ProjectedReader | null;
 
   private constructor(
     private readonly registry: SchemaRegistry,
@@ -68,6 +71,7 @@ export class TopicSerde<T> {
     this.header = wireHeader(schemaId);
     this.reader = reader ?? type;
     this.ownResolver = reader ? reader.createResolver(type) : undefined;
+    this.ownProjection = reader ? compileProjectedReader(type, (reader as avro.types.RecordType).fields.map((f) => f.name)) : null;
   }
 
   /**
@@ -104,6 +108,7 @@ export class TopicSerde<T> {
 
   private read(buffer: Buffer, id: number, reader: avro.Resolver | undefined): T {
     try {
+      if (reader === this.ownResolver && this.ownProjection !== null) return this.ownProjection(buffer, 5) as T;
       return decodeAvro(this.reader, buffer, 5, reader) as T;
     } catch (err) {
       throw new PoisonRecordError('undecodable_avro', `schema id ${id}: ${(err as Error).message}`);

@@ -45,7 +45,7 @@ export function writeZigzag64(buf: Buffer, pos: number, hi: number, lo: number):
 }
 
 /** The inverse of writeLong; a varint running past the buffer leaves the tap invalid ('truncated buffer'). */
-export function readLong(tap: Tap): bigint {
+export function readLong(tap: Pick<Tap, 'buf' | 'pos'>): bigint {
   const buf = tap.buf;
   let pos = tap.pos;
   let lo = 0;
@@ -132,7 +132,8 @@ arrayPrototype._skip = function guardedArraySkip(this: { itemsType: ItemsReader 
   let n: number;
   while ((n = tap.readLong())) {
     if (n < 0) {
-      tap.pos += tap.readLong(); // a block with its size in bytes: skipped whole
+      const size = tap.readLong(); // a block with its size in bytes: skipped whole (`tap.pos += tap.readLong()` would read pos first and land on the size)
+      tap.pos += size;
       continue;
     }
     if (corruptCount(n, tap, items)) return;

@@ -1,5 +1,6 @@
 import type * as avro from 'avsc';
 import { bigintLong, readLong } from './types';
+import { utf8Text } from '../util/short-strings';
 
 /**
  * A reader of some fields of a record, compiled for one writer schema: the processors' hot path, where
@@ -7,11 +8,12 @@ import { bigintLong, readLong } from './types';
  * the fields it drops through another per union branch). Greeks reads 4 of a stock quote's 14 fields,
  * features 12 of an enriched trade's 36; decoding was a third of features' thread through the broker.
  *
- * The compiled function reads exactly what avsc's resolver reads, with the same values: strings,
+ * The compiled function reads exactly what avsc's resolver reads, with the same values: strings
+ * (a short one, such as an underlying, as the one string of its bytes: util/short-strings.ts),
  * doubles, `long` as bigint (types.ts readLong), `int` and counts as avsc's varint numbers, enums as
  * their symbols, null unions unwrapped, arrays with the guard of types.ts (a count larger than the
  * bytes left is corruption, not an allocation). It fails where decodeAvro fails: an invalid enum or
- * union index, a truncated buffer, trailing data. `test/unit/projected-reader.test.ts` holds it to
+ * union index, a truncated buffer, trailing data. `test/unit/avro/projected-reader.test.ts` holds it to
  * avsc on random records and corruptions of every schema.
  */
 export type ProjectedReader = (buf: Buffer, pos: number) => unknown;
@@ -65,7 +67,9 @@ function readCode(type: AvroTypeNode, target: string, e: Emitter): string | null
     case 'bytes': {
       const length = e.local('length');
       // avsc copies bytes out of the buffer (Tap.readFixed).
-      const value = type.typeName === 'string' ? `buf.utf8Slice(pos - ${length}, pos)` : `Buffer.from(buf.subarray(pos - ${length}, pos))`;
+      // A position made negative by a corrupt skip before: utf8Slice throws there, as in avsc.
+      const text = `(${length} <= 6 && pos >= ${length} ? utf8Text(buf, pos - ${length}, ${length}) : buf.utf8Slice(pos - ${length}, pos))`;
+      const value = type.typeName === 'string' ? text : `Buffer.from(buf.subarray(pos - ${length}, pos))`;
       // Read as avsc does: a negative length invalidates; past the end reads nothing (the end check fails).
       return `let ${length}; ${VARINT_NUMBER(length, e)}
 if (${length} < 0) { pos = len + 1; ${target} = ${type.typeName === 'string' ? "''" : 'undefined'}; } else { pos += ${length}; ${target} = pos > len ? undefined : ${value}; }`;
@@ -198,5 +202,5 @@ return { ${out.join(', ')} };
 };`;
   const names = constants.map((_, i) => `c${i}`);
   // Compiled once per topic and schema, as avsc compiles its own readers.
-  return new Function('readLong', ...names, source)(readLong, ...constants) as ProjectedReader;
+  return new Function('readLong', 'utf8Text', ...names, source)(readLong, utf8Text, ...constants) as ProjectedReader;
 }

@@ -11,6 +11,7 @@ import type { Dataset } from '../datasets';
 import { dedupeKey, hash64 } from '../ingest/dedupe';
 import { recordKey, type MarketRecord } from '../parse/normalise';
 import type { RecordCodec, SortKey } from '../sort/order';
+import { utf8Text } from '../../../util/short-strings';
 
 export interface EncodedRecord extends SortKey {
   /** Contract (options) or ticker (stocks). */
@@ -142,30 +143,10 @@ class FrameRecord implements EncodedRecord {
   }
 }
 
-/**
- * Group names (underlyings, stock tickers) of up to 6 bytes by their bytes: a merge hands out millions
- * of records among a few groups, so each gets the one string of its group instead of a new one.
- */
-const groupNames = new Map<number, string>();
-const MAX_GROUP_NAMES = 65_536;
-
-function groupName(frame: Buffer, start: number, length: number): string {
-  if (length > 6) return frame.toString('utf8', start, start + length);
-  let packed = 0;
-  for (let i = 0; i < length; i++) packed = packed * 256 + frame[start + i];
-  const id = packed * 8 + length;
-  let name = groupNames.get(id);
-  if (name === undefined) {
-    name = frame.toString('utf8', start, start + length);
-    if (groupNames.size < MAX_GROUP_NAMES) groupNames.set(id, name);
-  }
-  return name;
-}
-
 /** The frame payload `block[start, end)`; its value is read from `block` when asked. */
 function decodeFrameAt(block: Buffer, start: number, end: number): EncodedRecord {
   const groupBytes = block.readUInt16LE(start + FRAME.GROUP_LENGTH);
-  const group = groupName(block, start + FRAME.GROUP, groupBytes);
+  const group = utf8Text(block, start + FRAME.GROUP, groupBytes);
   const tickerAt = start + FRAME.GROUP + groupBytes;
   const tickerBytes = block.readUInt16LE(tickerAt);
   const valueAt = tickerAt + 2 + (tickerBytes === 0xffff ? 0 : tickerBytes);

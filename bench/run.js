@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-/* Runs benchmarks from the compiled tree: `node bench/run.js <flatfile|greeks|features|parquet|all>`. */
+/* Runs benchmarks from the compiled tree: `node bench/run.js <flatfile|greeks|features|parquet|decode|all>`. */
 'use strict';
 const path = require('node:path');
 
-const BENCHES = { flatfile: 'flatfile', greeks: 'greeks', features: 'features', parquet: 'parquet', replay: 'replay', processors: 'processors' };
+const BENCHES = { flatfile: 'flatfile', greeks: 'greeks', features: 'features', parquet: 'parquet', replay: 'replay', processors: 'processors', decode: 'decode' };
 /* Harnesses with their own flags (`npm run chaos -- --faults 5`), a long run (`bench:day`) or a comparison of clients (`bench:clients`), not part of `all`. */
 const HARNESSES = { chaos: 'chaos', soak: 'soak', day: 'day', clients: 'clients' };
 

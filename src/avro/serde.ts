@@ -58,8 +58,8 @@ export class TopicSerde<T> {
   private readonly reader: avro.Type;
   /** From our own schema to a projection; undefined when values decode whole. */
   private readonly ownResolver: avro.Resolver | undefined;
-  /** The same projection from our own schema, compiled (projected-reader.ts); null: avsc's resolver reads it. */
-  private readonly ownProjection: ProjectedReader | null;
+  /** Values of our own schema, whole or projected, compiled (projected-reader.ts); null: avsc reads them. */
+  private readonly ownReader: ProjectedReader | null;
 
   private constructor(
     private readonly registry: SchemaRegistry,
@@ -71,7 +71,7 @@ export class TopicSerde<T> {
     this.header = wireHeader(schemaId);
     this.reader = reader ?? type;
     this.ownResolver = reader ? reader.createResolver(type) : undefined;
-    this.ownProjection = reader ? compileProjectedReader(type, (reader as avro.types.RecordType).fields.map((f) => f.name)) : null;
+    this.ownReader = compileProjectedReader(type, (this.reader as avro.types.RecordType).fields?.map((f) => f.name) ?? []);
   }
 
   /**
@@ -108,7 +108,8 @@ export class TopicSerde<T> {
 
   private read(buffer: Buffer, id: number, reader: avro.Resolver | undefined): T {
     try {
-      if (reader === this.ownResolver && this.ownProjection !== null) return this.ownProjection(buffer, 5) as T;
+      // Our own schema: the resolver is ownResolver (undefined when whole); another version's never is.
+      if (reader === this.ownResolver && this.ownReader !== null) return this.ownReader(buffer, 5) as T;
       return decodeAvro(this.reader, buffer, 5, reader) as T;
     } catch (err) {
       throw new PoisonRecordError('undecodable_avro', `schema id ${id}: ${(err as Error).message}`);

@@ -34,14 +34,15 @@ type AvroTypeNode = avro.Type & {
   name?: string;
 };
 
-const VARINT_NUMBER = (target: string, e: Emitter): string => {
+/** Code that sets `target` to the varint number at pos, as avsc reads `int`, counts and indices. */
+function varintCode(target: string, e: Emitter): string {
   const [n, k, b, h, f, fk] = ['n', 'k', 'b', 'h', 'f', 'fk'].map((p) => e.local(p));
   // avsc's Tap.readLong: 28 bits in integer arithmetic, then floats.
   return `let ${n} = 0, ${k} = 0, ${b}, ${h};
 do { ${b} = buf[pos++]; ${h} = ${b} & 0x80; ${n} |= (${b} & 0x7f) << ${k}; ${k} += 7; } while (${h} && ${k} < 28);
 if (${h}) { let ${f} = ${n}, ${fk} = 268435456; do { ${b} = buf[pos++]; ${f} += (${b} & 0x7f) * ${fk}; ${fk} *= 128; } while (${b} & 0x80); ${target} = (${f} % 2 ? -(${f} + 1) : ${f}) / 2; }
 else ${target} = (${n} >> 1) ^ -(${n} & 1);`;
-};
+}
 
 const SKIP_VARINT = 'while (buf[pos++] & 0x80) {}';
 
@@ -58,7 +59,7 @@ function readCode(type: AvroTypeNode, target: string, e: Emitter): string | null
       return `${target} = !!buf[pos++];`;
     case 'int':
     case 'long':
-      return VARINT_NUMBER(target, e);
+      return varintCode(target, e);
     case 'abstract:long':
       return type === bigintLong ? `tap.pos = pos; ${target} = readLong(tap); pos = tap.pos;` : null;
     case 'double':
@@ -71,14 +72,14 @@ function readCode(type: AvroTypeNode, target: string, e: Emitter): string | null
       const text = `(${length} <= 6 && pos >= ${length} ? utf8Text(buf, pos - ${length}, ${length}) : buf.utf8Slice(pos - ${length}, pos))`;
       const value = type.typeName === 'string' ? text : `Buffer.from(buf.subarray(pos - ${length}, pos))`;
       // Read as avsc does: a negative length invalidates; past the end reads nothing (the end check fails).
-      return `let ${length}; ${VARINT_NUMBER(length, e)}
+      return `let ${length}; ${varintCode(length, e)}
 if (${length} < 0) { pos = len + 1; ${target} = ${type.typeName === 'string' ? "''" : 'undefined'}; } else { pos += ${length}; ${target} = pos > len ? undefined : ${value}; }`;
     }
     case 'enum': {
       const index = e.local('index');
       const symbols = e.constant(type.symbols);
       const message = JSON.stringify(`invalid ${type.name} enum index: `);
-      return `let ${index}; ${VARINT_NUMBER(index, e)}
+      return `let ${index}; ${varintCode(index, e)}
 ${target} = ${symbols}[${index}]; if (${target} === undefined) throw new Error(${message} + ${index});`;
     }
     case 'array': {
@@ -88,7 +89,7 @@ ${target} = ${symbols}[${index}]; if (${target} === undefined) throw new Error($
       if (readItem === null) return null;
       const guard = items.typeName === 'null' ? 'false' : `${count} > len - pos`;
       return `${target} = []; let ${count};
-for (;;) { ${VARINT_NUMBER(count, e)} if (${count} === 0) break;
+for (;;) { ${varintCode(count, e)} if (${count} === 0) break;
   if (${count} < 0) { ${count} = -${count}; ${SKIP_VARINT} }
   if (${guard}) { pos = len + 1; break; }
   while (${count}--) { let ${item}; ${readItem} ${target}.push(${item}); } }`;
@@ -102,7 +103,7 @@ for (;;) { ${VARINT_NUMBER(count, e)} if (${count} === 0) break;
         if (read === null) return null;
         cases.push(`case ${i}: { ${read} break; }`);
       }
-      return `let ${index}; ${VARINT_NUMBER(index, e)}
+      return `let ${index}; ${varintCode(index, e)}
 switch (${index}) { ${cases.join(' ')} default: throw new Error('invalid union index: ' + ${index}); }`;
     }
     default:
@@ -128,7 +129,7 @@ function skipCode(type: AvroTypeNode, e: Emitter): string | null {
     case 'string':
     case 'bytes': {
       const length = e.local('length');
-      return `let ${length}; ${VARINT_NUMBER(length, e)} if (${length} < 0) pos = len + 1; else pos += ${length};`;
+      return `let ${length}; ${varintCode(length, e)} if (${length} < 0) pos = len + 1; else pos += ${length};`;
     }
     case 'array': {
       const items = type.itemsType!;
@@ -138,8 +139,8 @@ function skipCode(type: AvroTypeNode, e: Emitter): string | null {
       const guard = items.typeName === 'null' ? 'false' : `${count} > len - pos`;
       const size = e.local('size');
       return `let ${count};
-for (;;) { ${VARINT_NUMBER(count, e)} if (${count} === 0) break;
-  if (${count} < 0) { let ${size}; ${VARINT_NUMBER(size, e)} pos += ${size}; continue; }
+for (;;) { ${varintCode(count, e)} if (${count} === 0) break;
+  if (${count} < 0) { let ${size}; ${varintCode(size, e)} pos += ${size}; continue; }
   if (${guard}) { pos = len + 1; break; }
   while (${count}--) { ${skipItem} } }`;
     }
@@ -153,7 +154,7 @@ for (;;) { ${VARINT_NUMBER(count, e)} if (${count} === 0) break;
         cases.push(`case ${i}: { ${skip} break; }`);
       }
       // avsc's UnionType._skip indexes its branches without a check: an invalid index throws there too.
-      return `let ${index}; ${VARINT_NUMBER(index, e)}
+      return `let ${index}; ${varintCode(index, e)}
 switch (${index}) { ${cases.join(' ')} default: throw new TypeError("Cannot read properties of undefined (reading '_skip')"); }`;
     }
     default:

@@ -114,18 +114,18 @@ describe('compileProjectedReader: the fields a processor reads, as avsc resolves
     const whole = typeOf('EquityQuote');
     const quote = {
       ticker: 'SPY', sip_timestamp: 7n, participant_timestamp: null, trf_timestamp: null, sequence_number: null,
-      bid_price: 1.5, bid_size: 3n, bid_exchange: 11, ask_price: 2.5, ask_size: 200n, ask_exchange: 12, conditions: [1, 93], indicators: [],
+      bid_price: 1.5, bid_size: 3n, bid_exchange: 11, ask_price: 2.5, ask_size: 200n, ask_exchange: 12, conditions: [1, 93, 5], indicators: [604],
       tape: 3, source: 'flatfile', origin: 'o', origin_offset: 9n,
     };
     const plain = encodeAvro(whole, quote);
-    // conditions [1, 93] as written by avsc: count 2 (zig-zag 04), items 02 and ba 01, end 00.
-    const written = Buffer.from('0402ba0100', 'hex');
+    // conditions [1, 93, 5] as written by avsc: count 3 (zig-zag 06), items 02, ba 01 and 0a, end 00.
+    const written = Buffer.from('0602ba010a00', 'hex');
     const at = plain.indexOf(written);
     expect(at).toBeGreaterThan(0);
-    // The same array as one block of count -2 (03) and byte size 3 (06).
-    const blocked = Buffer.concat([plain.subarray(0, at), Buffer.from('030602ba0100', 'hex'), plain.subarray(at + written.length)]);
-    const reads = ['ticker', 'ask_price', 'tape', 'origin_offset'];
-    const expected = { ticker: 'SPY', ask_price: 2.5, tape: 3, origin_offset: 9n };
+    // The same array as one block of count -3 (05) and byte size 4 (08).
+    const blocked = Buffer.concat([plain.subarray(0, at), Buffer.from('050802ba010a00', 'hex'), plain.subarray(at + written.length)]);
+    const reads = ['ticker', 'ask_price', 'indicators', 'tape', 'origin_offset'];
+    const expected = { ticker: 'SPY', ask_price: 2.5, indicators: [604], tape: 3, origin_offset: 9n };
     const reader = projection('EquityQuote', reads);
     expect({ ...(decodeAvro(reader, blocked, 0, reader.createResolver(whole)) as object) }).toEqual(expected);
     expect(compileProjectedReader(whole, reads)!(blocked, 0)).toEqual(expected);

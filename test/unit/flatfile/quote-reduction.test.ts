@@ -141,6 +141,51 @@ describe('option-quote reduction', () => {
     for (const id of dropped) expect(all).not.toContain(id);
   });
 
+  /**
+   * The read-time rules compare times as their uint32 halves. They depend only on differences of
+   * times, so a day shifted to real times straddling a 2^32 ns boundary (low words wrapping, high
+   * words differing) must decide every quote as the same day near 0 does.
+   */
+  it.each([1, 2, 3])('decides the same at real times across a 2^32 ns boundary (seed %i)', (seed) => {
+    const decisions = (base: bigint): unknown[] => {
+      const rnd = prng(200 + seed);
+      const tickers = ['A', 'B', 'C'];
+      const times = new TradeTimes();
+      for (let i = 0; i < 80; i++) times.add(tickers[Math.floor(rnd() * tickers.length)], base + BigInt(Math.floor(rnd() * 340)));
+      const reduction = new QuoteReduction(times, 12n);
+      const readAhead = new ReadAhead(reduction);
+      const out: unknown[] = [];
+      for (let i = 0; i < 500; i++) {
+        const ticker = tickers[Math.floor(rnd() * tickers.length)];
+        const t = base + BigInt(Math.floor(rnd() * 300));
+        const { at, after } = reduction.nextTrades(ticker, t);
+        out.push([reduction.candidate(ticker, t), at, after === null ? null : after - base, readAhead.next(ticker, t)]);
+      }
+      return out;
+    };
+    const boundary = (1_741_356_000_000_000_000n >> 32n) << 32n; // 2025-03-07, a multiple of 2^32 ns
+    const near0 = decisions(0n);
+    expect(decisions(boundary - 170n)).toEqual(near0);
+    expect(decisions(boundary - 5n)).toEqual(near0);
+    expect(near0.filter((d) => (d as boolean[])[0]).length).toBeGreaterThan(100);
+    expect(near0.filter((d) => (d as boolean[])[3]).length).toBeGreaterThan(10);
+  });
+
+  it('finds the look-back bound exactly at real times, and nothing decades away', () => {
+    const lookback = 5_000_000_000n;
+    const trade = ((1_741_356_000_000_000_000n >> 32n) << 32n) + 3n; // just past a 2^32 ns boundary
+    const times = new TradeTimes();
+    times.add('A', trade);
+    const reduction = new QuoteReduction(times, lookback);
+    expect(reduction.candidate('A', trade - lookback)).toBe(true);
+    expect(reduction.candidate('A', trade - lookback - 1n)).toBe(false);
+    expect(reduction.candidate('A', trade)).toBe(true);
+    expect(reduction.candidate('A', trade + 1n)).toBe(false);
+    expect(reduction.candidate('A', 946_684_800_000_000_000n)).toBe(false); // 2000-01-01: 2^60 ns before
+    expect(reduction.nextTrades('A', trade - lookback)).toEqual({ at: false, after: trade });
+    expect(reduction.nextTrades('A', trade)).toEqual({ at: true, after: null });
+  });
+
   it('keeps a stale as-of quote (its age is part of the output) but nothing beyond the look-back', async () => {
     const times = new TradeTimes();
     times.add('A', 100n);

@@ -83,14 +83,14 @@ export class RowEncoder {
   }
 
   /** Quote reduction at read, counting what it drops: the filter, then ReadAhead (which may hold a quote, or take back the previous one). */
-  private readonly admit: QuoteAdmission = (ticker, time, held) => {
+  private readonly admit: QuoteAdmission = (ticker, hi, lo, held) => {
     if (this.reduction === null) return 'write';
-    if (!this.reduction.candidate(ticker, time)) {
+    if (!this.reduction.candidateAt(ticker, hi, lo)) {
       this.quotesSkipped++;
       return 'drop';
     }
     if (this.readAhead === null) return 'write';
-    if (this.readAhead.next(ticker, time, this.frames, held)) this.quotesSkipped++;
+    if (this.readAhead.next(ticker, hi, lo, this.frames, held)) this.quotesSkipped++;
     return held === null ? 'write' : 'held';
   };
 
@@ -109,9 +109,9 @@ export class RowEncoder {
   }
 
   private add(record: MarketRecord): void {
-    const time = halvesOf(record.sip_timestamp);
-    this.latest.observe(time[1], time[0]);
-    if (this.admit(record.ticker, record.sip_timestamp, null) !== 'drop') this.frames.add(record);
+    const [lo, hi] = halvesOf(record.sip_timestamp);
+    this.latest.observe(hi, lo);
+    if (this.admit(record.ticker, hi, lo, null) !== 'drop') this.frames.add(record);
   }
 
   private take(rejections: Rejection[]): EncodedBatch {

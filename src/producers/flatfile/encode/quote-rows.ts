@@ -157,7 +157,8 @@ export class EquityQuoteRows extends QuoteRows<StockQuoteColumn> {
  * written now, or held, to be written by `held.write()` only if ReadAhead keeps it (BatchReadAhead).
  */
 export type QuoteFate = 'drop' | 'write' | 'held';
-export type QuoteAdmission = (ticker: string, time: bigint, held: HeldFrame | null) => QuoteFate;
+/** Of a quote at (hi, lo), its time's uint32 halves. */
+export type QuoteAdmission = (ticker: string, hi: number, lo: number, held: HeldFrame | null) => QuoteFate;
 
 /** The line of a quote ReadAhead has not decided yet: read and written again if it is kept (most are not). */
 class HeldLine implements HeldFrame {
@@ -204,7 +205,7 @@ export class OptionQuoteRows extends QuoteRows<never> {
 
   protected override admit(buf: Buffer, start: number, end: number, lineNumber: number): boolean {
     if (this.admission === null) return true;
-    const fate = this.admission(this.key!.text, (BigInt(this.timeHi) << 32n) | BigInt(this.timeLo), this.held);
+    const fate = this.admission(this.key!.text, this.timeHi, this.timeLo, this.held);
     if (fate === 'held') this.held.hold(buf, start, end, lineNumber);
     return fate === 'write';
   }

@@ -14,6 +14,7 @@ import { datasetOf, type DatasetId } from '../../../src/producers/flatfile/datas
 import { RowEncoder, type EncodedBatch, type EncodingSpec } from '../../../src/producers/flatfile/encode/file-encoding';
 import { FrameWriter } from '../../../src/producers/flatfile/encode/encoded';
 import { ByteRows } from '../../../src/producers/flatfile/encode/byte-rows';
+import { RowFields } from '../../../src/producers/flatfile/encode/row-fields';
 import { QuoteReduction, TradeTimes } from '../../../src/producers/flatfile/ingest/quote-reduction';
 import { FlatFileParser, type Rejection } from '../../../src/producers/flatfile/parse/flat-file-parser';
 import { sampleText } from './helpers';
@@ -386,5 +387,32 @@ describe('stock-trade rows straight from their bytes', () => {
     const outcome = expectSame(file(ST_HEADER, rows), 8192, STOCK_TRADES);
     expect(outcome.count).toBeGreaterThan(2000);
     expect(outcome.rejections.length).toBeGreaterThan(3000);
+  });
+});
+
+describe('RowFields.timestamp', () => {
+  it('reads a 19-digit time as the halves of its BigInt, at 2^32 boundaries and the range ends', () => {
+    const times: bigint[] = [1_000_000_000_000_000_000n, 3_999_999_999_999_999_999n, 946_684_800_000_000_000n * 2n, 4_102_444_799_999_999_999n - 10n ** 18n];
+    for (let k = 0n; k < 2000n; k += 7n) {
+      const boundary = ((1_741_356_000_000_000_000n >> 32n) + k * 99_991n) << 32n;
+      times.push(boundary - 1n, boundary, boundary + 1n);
+    }
+    let x = 1_741_356_000_000_000_000n;
+    for (let i = 0; i < 5000; i++) times.push((x = (x * 6_364_136_223_846_793_005n + 1_442_695_040_888_963_407n) % 3_000_000_000_000_000_000n + 1_000_000_000_000_000_000n));
+    const line = Buffer.from(times.join(','));
+    const fields = new RowFields(times.length);
+    expect(fields.split(line, 0, line.length)).toBe(true);
+    times.forEach((t, column) => {
+      expect(fields.timestamp(line, column)).toBe(true);
+      expect((BigInt(fields.hi) << 32n) | BigInt(fields.lo)).toBe(t);
+    });
+  });
+
+  it('leaves anything but 19 plain digits starting 1–3 to the parser', () => {
+    const bad = ['174135600000000000', '17413560000000000000', '0741356000000000000', '4741356000000000000', '17413560000000a0000', '1741356000000000/00', '174135600:000000000', '-741356000000000000'];
+    const line = Buffer.from(bad.join(','));
+    const fields = new RowFields(bad.length);
+    expect(fields.split(line, 0, line.length)).toBe(true);
+    bad.forEach((_, column) => expect(fields.timestamp(line, column)).toBe(false));
   });
 });

@@ -196,10 +196,19 @@ class Chunk {
   items = 0;
   /** The last record added: the chunk's latest event time (the day's merge is in event-time order). */
   lastRecord: EncodedRecord | null = null;
+  /** Per file, the key of its last record and where it went: a file's records come in runs of a key. */
+  private lastKeys: string[] = [];
+  private lastValues: PackedValues[] = [];
 
   /** A record, its value copied from where the merge read it. */
   addRecord(file: number, topic: string, record: EncodedRecord, hi: number, lo: number): void {
-    this.added(file, this.valuesOf(topic, record.group).addRecord(record), hi, lo);
+    const key = record.group;
+    let values = this.lastValues[file];
+    if (values === undefined || this.lastKeys[file] !== key) {
+      values = this.lastValues[file] = this.valuesOf(topic, key);
+      this.lastKeys[file] = key;
+    }
+    this.added(file, values.addRecord(record), hi, lo);
   }
 
   add(file: number, topic: string, key: string, value: Buffer, hi: number, lo: number): void {
@@ -223,6 +232,8 @@ class Chunk {
     const runs: PackedRun[] = [];
     for (const byPartition of this.runs.values()) for (const values of byPartition) if (values !== undefined) runs.push(values.run());
     this.runs = new Map();
+    this.lastKeys = [];
+    this.lastValues = [];
     this.bytes = 0;
     return runs;
   }
@@ -247,37 +258,89 @@ export interface DayFile {
 /** `skip`: an option quote no trade can see (quote-reduction.ts): an item of the file's sequence, not sent. */
 export type DayItem = { file: number; kind: 'record'; record: EncodedRecord; skip: boolean } | { file: number; kind: 'dead'; rejection: Rejection };
 
-type RecordItem = Extract<DayItem, { kind: 'record' }>;
+/**
+ * A batch of the day's merged records as columns: record i is of file `files[i]`, skipped when
+ * `skips[i]` is 1. No object per record: the merge made one for each of the real-size day's 34
+ * million records, and the produce phase's main thread is its limit.
+ */
+export class RecordBatch {
+  readonly kind = 'records';
+  readonly records: EncodedRecord[] = [];
 
-/** File `file`'s records in sort order, batch by batch, each marked skipped or not (quote reduction). */
-async function* recordItems(f: DayFile, file: number): AsyncGenerator<RecordItem[]> {
-  const sorted = f.read.records.batches();
-  if (f.reduction === null) {
-    for await (const batch of sorted) yield batch.map((record): RecordItem => ({ file, kind: 'record', record, skip: false }));
-  } else {
-    for await (const batch of reduceSorted(sorted, f.reduction, (r) => r.time)) yield batch.map(({ record, keep }): RecordItem => ({ file, kind: 'record', record, skip: !keep }));
+  constructor(readonly files: Uint16Array, readonly skips: Uint8Array) {}
+
+  /** One file's batch as it comes (no merge). */
+  static of(file: number, sorted: SortedBatch): RecordBatch {
+    const batch = new RecordBatch(new Uint16Array(sorted.records.length).fill(file), sorted.skips ?? new Uint8Array(sorted.records.length));
+    batch.records.push(...sorted.records);
+    return batch;
+  }
+
+  get length(): number {
+    return this.records.length;
+  }
+
+  push(file: number, record: EncodedRecord, skip: number): void {
+    this.files[this.records.length] = file;
+    this.skips[this.records.length] = skip;
+    this.records.push(record);
   }
 }
 
-/** One file's items: the current batch, the position in it and the sort key there (null: exhausted). */
+/** One file's dead letters, in line order. */
+export interface DeadLetterBatch {
+  kind: 'dead';
+  file: number;
+  rejections: Rejection[];
+}
+
+export type DayBatch = RecordBatch | DeadLetterBatch;
+
+/** A file's records in sort order; `skips[i]` 1 for a quote the reduction drops (null: none is). */
+interface SortedBatch {
+  records: EncodedRecord[];
+  skips: Uint8Array | null;
+}
+
+async function* sortedBatches(f: DayFile): AsyncGenerator<SortedBatch> {
+  const sorted = f.read.records.batches();
+  if (f.reduction === null) {
+    for await (const records of sorted) yield { records, skips: null };
+    return;
+  }
+  for await (const batch of reduceSorted(sorted, f.reduction, (r) => r.time)) {
+    const skips = new Uint8Array(batch.length);
+    const records = batch.map(({ record, keep }, i) => {
+      skips[i] = keep ? 0 : 1;
+      return record;
+    });
+    yield { records, skips };
+  }
+}
+
+/** One file's sorted records: the current batch, the position in it and the sort key there (null: exhausted). */
 class MergeInput {
-  batch: RecordItem[] = [];
+  batch: SortedBatch = { records: [], skips: null };
   index = 0;
   key: SortKey | null = null;
 
-  constructor(readonly stream: AsyncGenerator<RecordItem[]>) {}
+  constructor(readonly file: number, readonly stream: AsyncGenerator<SortedBatch>) {}
 
   async refill(): Promise<void> {
     const next = await this.stream.next();
-    this.batch = next.done ? [] : next.value;
+    this.batch = next.done ? { records: [], skips: null } : next.value;
     this.index = 0;
-    this.key = this.batch.length > 0 ? this.batch[0].record : null;
+    this.key = this.batch.records.length > 0 ? this.batch.records[0] : null;
   }
 
-  take(): RecordItem {
-    const taken = this.batch[this.index++];
-    if (this.index < this.batch.length) this.key = this.batch[this.index].record;
-    return taken;
+  /** Moves its next record to `out`; false when the batch is used up. */
+  moveTo(out: RecordBatch): boolean {
+    const { records, skips } = this.batch;
+    const i = this.index++;
+    out.push(this.file, records[i], skips === null ? 0 : skips[i]);
+    if (this.index >= records.length) return false;
+    this.key = records[this.index];
+    return true;
   }
 }
 
@@ -286,16 +349,18 @@ class MergeInput {
  * key, sequence), ties to the earlier dataset. Deterministic for a given set of files, though resume
  * only needs each file's own sequence to be (positions are counted per file).
  */
-async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem[]> {
-  const inputs = files.map((f, i) => new MergeInput(recordItems(f, i)));
+async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<RecordBatch> {
+  if (files.length > 0xffff) throw new Error(`a day of ${files.length} files`);
+  const inputs = files.map((f, i) => new MergeInput(i, sortedBatches(f)));
+  const fresh = (): RecordBatch => new RecordBatch(new Uint16Array(MERGE_BATCH), new Uint8Array(MERGE_BATCH));
   try {
     for (const input of inputs) await input.refill();
     if (inputs.length === 1) {
       // nothing to merge: the file's own batches
-      for (let input = inputs[0]; input.batch.length > 0; await input.refill()) yield input.batch;
+      for (let input = inputs[0]; input.key !== null; await input.refill()) yield RecordBatch.of(input.file, input.batch);
       return;
     }
-    let out: DayItem[] = [];
+    let out = fresh();
     for (;;) {
       let best = -1;
       for (let i = 0; i < inputs.length; i++) {
@@ -303,12 +368,10 @@ async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem
         if (key !== null && (best < 0 || compareKeys(key, inputs[best].key!) < 0)) best = i;
       }
       if (best < 0) break;
-      const input = inputs[best];
-      out.push(input.take());
-      if (input.index >= input.batch.length) await input.refill();
+      if (!inputs[best].moveTo(out)) await inputs[best].refill();
       if (out.length >= MERGE_BATCH) {
         yield out;
-        out = [];
+        out = fresh();
       }
     }
     if (out.length > 0) yield out;
@@ -318,10 +381,18 @@ async function* mergedRecords(files: readonly DayFile[]): AsyncGenerator<DayItem
 }
 
 /** The day's output sequence, in batches: merged records, then each file's dead letters in line order. */
-export async function* daySequence(files: readonly DayFile[]): AsyncGenerator<DayItem[]> {
+export async function* dayBatches(files: readonly DayFile[]): AsyncGenerator<DayBatch> {
   yield* mergedRecords(files);
   for (const [file, f] of files.entries()) {
-    for await (const batch of f.read.deadLetters.batches()) yield batch.map((rejection): DayItem => ({ file, kind: 'dead', rejection }));
+    for await (const rejections of f.read.deadLetters.batches()) yield { kind: 'dead', file, rejections };
+  }
+}
+
+/** The same sequence, an object per item: for readers that want them (the bench's pure core, tests). */
+export async function* daySequence(files: readonly DayFile[]): AsyncGenerator<DayItem[]> {
+  for await (const batch of dayBatches(files)) {
+    if (batch.kind === 'dead') yield batch.rejections.map((rejection): DayItem => ({ file: batch.file, kind: 'dead', rejection }));
+    else yield batch.records.map((record, i): DayItem => ({ file: batch.files[i], kind: 'record', record, skip: batch.skips[i] === 1 }));
   }
 }
 
@@ -357,30 +428,45 @@ function cursorOf(day: DayFile, ports: IngestPorts): FileCursor {
   return { day, checkpoint, filter, topic: ports.serdeFor(file.dataset).topic, dlqSerde: ports.deadLetterSerdeFor(file.dataset), position: 0 };
 }
 
-/** Adds one item to the chunk unless an interrupted run already committed it; false when skipped. */
-function addItem(cursor: FileCursor, item: DayItem, chunk: Chunk): boolean {
+/** Counts the file's next item; false when an interrupted run already committed it. */
+function advance(cursor: FileCursor): boolean {
   cursor.position++;
-  if (cursor.position <= cursor.day.action.resumeFrom) return false;
-  if (item.kind === 'record' && item.skip) {
+  return cursor.position > cursor.day.action.resumeFrom;
+}
+
+/** An item an earlier generation emitted (a re-publication): counted, and an item of the chunk all the same. */
+function isDuplicate(cursor: FileCursor, hi: number, lo: number): boolean {
+  if (cursor.filter === null || cursor.filter.isNew(hi, lo)) return false;
+  cursor.day.progress.duplicates++;
+  return true;
+}
+
+/** Adds a record to the chunk unless an interrupted run committed it or it is skipped (quote reduction); false then. */
+function addRecord(cursor: FileCursor, file: number, record: EncodedRecord, skip: boolean, chunk: Chunk): boolean {
+  if (!advance(cursor)) return false;
+  if (skip) {
     cursor.day.progress.quotesSkipped++;
     return false;
   }
-  let hi: number, lo: number;
-  if (item.kind === 'record') ({ hashHi: hi, hashLo: lo } = item.record);
-  else [hi, lo] = hash64(deadLetterKey(item.rejection.reason, item.rejection.raw));
-  const { checkpoint } = cursor;
-  const { progress } = cursor.day;
-  if (cursor.filter !== null && !cursor.filter.isNew(hi, lo)) progress.duplicates++;
-  else if (item.kind === 'record') {
-    chunk.addRecord(item.file, cursor.topic, item.record, hi, lo);
-    checkpoint.producedRecords++;
-    progress.produced++;
-  } else {
-    chunk.add(item.file, cursor.dlqSerde.topic, cursor.day.file.key, cursor.dlqSerde.encode(deadLetterOf(cursor.day.file, item.rejection)), hi, lo);
-    checkpoint.deadLetters++;
-    progress.deadLetters++;
+  if (!isDuplicate(cursor, record.hashHi, record.hashLo)) {
+    chunk.addRecord(file, cursor.topic, record, record.hashHi, record.hashLo);
+    cursor.checkpoint.producedRecords++;
+    cursor.day.progress.produced++;
   }
-  if (item.kind === 'record') chunk.lastRecord = item.record;
+  chunk.lastRecord = record;
+  chunk.items++;
+  return true;
+}
+
+/** Adds a dead letter to the chunk unless an interrupted run committed it; false then. */
+function addDeadLetter(cursor: FileCursor, file: number, rejection: Rejection, chunk: Chunk): boolean {
+  if (!advance(cursor)) return false;
+  const [hi, lo] = hash64(deadLetterKey(rejection.reason, rejection.raw));
+  if (!isDuplicate(cursor, hi, lo)) {
+    chunk.add(file, cursor.dlqSerde.topic, cursor.day.file.key, cursor.dlqSerde.encode(deadLetterOf(cursor.day.file, rejection)), hi, lo);
+    cursor.checkpoint.deadLetters++;
+    cursor.day.progress.deadLetters++;
+  }
   chunk.items++;
   return true;
 }
@@ -397,19 +483,30 @@ export async function produceDay(files: readonly DayFile[], s: IngestSettings, p
   const partitions = new KeyPartitions(new Map([...ports.markerPartitions].map(([topic, list]) => [topic, list.length])));
   const txn = new DayTransactions(ports, cursors, memory);
   let chunk = new Chunk(memory, partitions);
+  /** The chunk's messages sent once it holds enough bytes, and it committed once it holds enough items. */
+  const flow = async (): Promise<void> => {
+    if (chunk.bytes >= SEND_BATCH_BYTES && !txn.committing) await txn.send(chunk);
+    if (chunk.items >= s.transactionRecords) {
+      await txn.committed();
+      txn.commit(chunk, false);
+      chunk = new Chunk(memory, partitions);
+    }
+  };
+  const full = (): boolean => chunk.items >= s.transactionRecords || (chunk.bytes >= SEND_BATCH_BYTES && !txn.committing);
   let started = false;
-  for await (const batch of daySequence(files)) {
-    for (const item of batch) {
-      if (!started && item.kind === 'record') await txn.markersOnly(item.record.time - 1n);
+  for await (const batch of dayBatches(files)) {
+    if (batch.kind === 'dead') {
+      for (const rejection of batch.rejections) if (addDeadLetter(cursors[batch.file], batch.file, rejection, chunk) && full()) await flow();
+      continue;
+    }
+    const { records, files: fileOf, skips } = batch;
+    if (!started && records.length > 0) {
+      await txn.markersOnly(records[0].time - 1n);
       started = true;
-      const cursor = cursors[item.file];
-      if (!addItem(cursor, item, chunk)) continue;
-      if (chunk.bytes >= SEND_BATCH_BYTES && !txn.committing) await txn.send(chunk);
-      if (chunk.items >= s.transactionRecords) {
-        await txn.committed();
-        txn.commit(chunk, false);
-        chunk = new Chunk(memory, partitions);
-      }
+    }
+    for (let i = 0; i < records.length; i++) {
+      const file = fileOf[i];
+      if (addRecord(cursors[file], file, records[i], skips[i] === 1, chunk) && full()) await flow();
     }
   }
   await txn.committed();

@@ -265,15 +265,12 @@ export type DayItem = { file: number; kind: 'record'; record: EncodedRecord; ski
  */
 export class RecordBatch {
   readonly kind = 'records';
-  readonly records: EncodedRecord[] = [];
 
-  constructor(readonly files: Uint16Array, readonly skips: Uint8Array) {}
+  constructor(readonly files: Uint16Array, readonly skips: Uint8Array, readonly records: EncodedRecord[] = []) {}
 
   /** One file's batch as it comes (no merge). */
-  static of(file: number, sorted: SortedBatch): RecordBatch {
-    const batch = new RecordBatch(new Uint16Array(sorted.records.length).fill(file), sorted.skips ?? new Uint8Array(sorted.records.length));
-    batch.records.push(...sorted.records);
-    return batch;
+  static of(file: number, { records, skips }: SortedBatch): RecordBatch {
+    return new RecordBatch(new Uint16Array(records.length).fill(file), skips ?? new Uint8Array(records.length), records);
   }
 
   get length(): number {

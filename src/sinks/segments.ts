@@ -1,6 +1,6 @@
 import { Logger } from '../util/log';
 import { Destination, PublishOutcome } from './parquet/destination';
-import { addToStats, emptyStats, eventTimeOf, hiveDir, PartitionColumn, PartitionedRecord, sealAtMarker, sealBefore, segmentFileName, SegmentLimits, SegmentStats } from './parquet/layout';
+import { addToStats, emptyStats, eventTimeOf, HiveDirs, PartitionColumn, PartitionedRecord, sealAtMarker, sealBefore, segmentFileName, SegmentLimits, SegmentStats } from './parquet/layout';
 
 /**
  * The sink's exactly-once protocol, independent of the file format and of the consumer-group loop.
@@ -82,6 +82,7 @@ export class PartitionSegments {
   private nextOffset: bigint;
   private stats: SegmentStats = emptyStats();
   private readonly files = new Map<string, OpenFile>();
+  private readonly dirs: HiveDirs;
   private lastActivityMs = Date.now();
 
   /** `start`: the committed offset (or the partition's first); `sealedEnd`: a seal found with it. */
@@ -94,6 +95,7 @@ export class PartitionSegments {
     this.start = start;
     this.sealedEnd = sealedEnd;
     this.nextOffset = start;
+    this.dirs = new HiveDirs(ctx.partitionBy);
   }
 
   /** Where the loop must seek the partition to. */
@@ -114,7 +116,9 @@ export class PartitionSegments {
     const eventTime = eventTimeOf(record);
     const generation = record.generation ?? 0;
     if (this.sealedEnd === undefined && sealBefore(this.stats, bytes, eventTime, this.ctx.limits, generation)) await this.flush(offset);
-    await this.append(record, generation);
+    const dir = this.dirs.of(record);
+    const file = this.files.get(dir) ?? (await this.open(dir, generation));
+    file.writer.append(record);
     addToStats(this.stats, bytes, eventTime, generation);
     this.nextOffset = offset + 1n;
     if (this.sealedEnd !== undefined && this.nextOffset >= this.sealedEnd) await this.flush(this.sealedEnd);
@@ -135,21 +139,18 @@ export class PartitionSegments {
     await this.marker(offset, null);
   }
 
-  private async append(record: PartitionedRecord, generation: number): Promise<void> {
-    const dir = hiveDir(record, this.ctx.partitionBy);
-    let file = this.files.get(dir);
-    if (!file) {
-      const relative = `${dir}/${segmentFileName(this.ctx.topic, this.partition, this.start, generation)}`;
-      const staging = await this.ctx.destination.stagingPath(relative);
-      const writer = await this.ctx.format.open(staging, {
-        'optflow.topic': this.ctx.physicalTopic,
-        'optflow.partition': String(this.partition),
-        'optflow.first_offset': this.start.toString(),
-      });
-      file = { writer, staging, relative, generation };
-      this.files.set(dir, file);
-    }
-    file.writer.append(record);
+  /** The segment's file of a directory, opened for its first record. */
+  private async open(dir: string, generation: number): Promise<OpenFile> {
+    const relative = `${dir}/${segmentFileName(this.ctx.topic, this.partition, this.start, generation)}`;
+    const staging = await this.ctx.destination.stagingPath(relative);
+    const writer = await this.ctx.format.open(staging, {
+      'optflow.topic': this.ctx.physicalTopic,
+      'optflow.partition': String(this.partition),
+      'optflow.first_offset': this.start.toString(),
+    });
+    const file = { writer, staging, relative, generation };
+    this.files.set(dir, file);
+    return file;
   }
 
   /** Seal [start, end), publish its files, advance the committed offset to end. */

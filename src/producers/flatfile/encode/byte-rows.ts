@@ -8,7 +8,7 @@
  * option-trade-rows.ts, quote-rows.ts (stock and option quotes).
  */
 import { writeZigzag64 } from '../../../avro/types';
-import { FRAME, type FrameWriter } from './encoded';
+import { FRAME, fromHalves, type FrameWriter } from './encoded';
 import { avroString, type RowKey } from './row-keys';
 import { RowFields, writeVarint } from './row-fields';
 import { Hash64 } from '../ingest/dedupe';
@@ -31,7 +31,7 @@ export class LatestTime {
 
   /** The latest time, and forgets it. */
   take(): bigint | null {
-    const latest = this.hi < 0 ? null : (BigInt(this.hi) << 32n) | BigInt(this.lo);
+    const latest = this.hi < 0 ? null : fromHalves(this.hi, this.lo);
     this.hi = -1;
     this.lo = 0;
     return latest;

@@ -66,6 +66,11 @@ export function halvesOf(value: bigint): Uint32Array {
   return halves;
 }
 
+/** The non-negative 64-bit value whose 32-bit halves are hi and lo (the inverse of halvesOf for times). */
+export function fromHalves(hi: number, lo: number): bigint {
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
 function writeInt64(value: bigint, out: Buffer, pos: number): void {
   const h = halvesOf(value);
   out.writeUInt32LE(h[0], pos);

@@ -31,7 +31,7 @@
  *     sequence (checkpoint positions), like duplicates of a re-publication.
  */
 import { ASOF_LOOKBACK_NS } from '../../../domain/aggressor';
-import { halvesOf, type FrameWriter } from '../encode/encoded';
+import { fromHalves, halvesOf, type FrameWriter } from '../encode/encoded';
 
 /**
  * A contract's sorted trade times as uint32 halves, [lo, hi] per trade: the bytes of its sorted
@@ -60,10 +60,6 @@ function before(aHi: number, aLo: number, bHi: number, bLo: number): boolean {
 /** Whether trade i is at exactly (hi, lo). */
 function tradeAt(times: TimeHalves, i: number, hi: number, lo: number): boolean {
   return 2 * i < times.length && times[2 * i + 1] === hi && times[2 * i] === lo;
-}
-
-function timeOf(hi: number, lo: number): bigint {
-  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** The option trades' times of a day, per contract, sorted. */
@@ -168,7 +164,7 @@ export class QuoteReduction {
     let i = lowerBound(times, hi, lo);
     const at = tradeAt(times, i, hi, lo);
     while (tradeAt(times, i, hi, lo)) i++;
-    const after = this.withinLookback(times, i, hi, lo) ? timeOf(times[2 * i + 1], times[2 * i]) : null;
+    const after = this.withinLookback(times, i, hi, lo) ? fromHalves(times[2 * i + 1], times[2 * i]) : null;
     return { at, after };
   }
 
@@ -340,7 +336,7 @@ export class BatchReadAhead {
     }
     const count = frames.count - 1;
     const [ahead, lastFrame] = frames.takeSplit(this.lastFrameAt);
-    const edges = { firstTicker: first.ticker, firstTime: timeOf(first.hi, first.lo), lastTicker: this.lastTicker, lastTime: timeOf(this.lastHi, this.lastLo), lastFrame };
+    const edges = { firstTicker: first.ticker, firstTime: fromHalves(first.hi, first.lo), lastTicker: this.lastTicker, lastTime: fromHalves(this.lastHi, this.lastLo), lastFrame };
     return { frames: ahead, count, edges };
   }
 }

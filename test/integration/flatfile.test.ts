@@ -325,7 +325,7 @@ async function reducedQuotes(quotes: GeneratedFile, trades: GeneratedFile): Prom
     (a, b) => compareKeys(sortKey(recordKey(a), a.sip_timestamp, a.sequence_number), sortKey(recordKey(b), b.sip_timestamp, b.sequence_number)) || Number(a.origin_offset - b.origin_offset),
   );
   const kept: MarketRecord[] = [];
-  for await (const batch of reduceSorted((async function* () { yield sorted; })(), new QuoteReduction(times), (q) => q.sip_timestamp)) for (const d of batch) if (d.keep) kept.push(d.record);
+  for await (const { records, skips } of reduceSorted((async function* () { yield sorted; })(), new QuoteReduction(times), (q) => q.sip_timestamp)) kept.push(...records.filter((_, i) => skips[i] === 0));
   return kept;
 }
 

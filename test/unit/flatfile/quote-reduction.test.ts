@@ -1,4 +1,4 @@
-import { QuoteReduction, ReadAhead, reduceSorted, TradeTimes } from '../../../src/producers/flatfile/ingest/quote-reduction';
+import { QuoteReduction, ReadAhead, reduceSorted, TradeTimes, type DecidedQuotes } from '../../../src/producers/flatfile/ingest/quote-reduction';
 import { AsOfSeries } from '../../../src/processors/asof';
 
 /**
@@ -26,9 +26,10 @@ function prng(seed: number): () => number {
   };
 }
 
-async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const batch of batches) out.push(...batch);
+/** Each quote with its decision, in the order handed out. */
+async function collect<T>(batches: AsyncIterable<DecidedQuotes<T>>): Promise<{ record: T; keep: boolean }[]> {
+  const out: { record: T; keep: boolean }[] = [];
+  for await (const { records, skips } of batches) records.forEach((record, i) => out.push({ record, keep: skips[i] === 0 }));
   return out;
 }
 
@@ -92,6 +93,33 @@ describe('option-quote reduction', () => {
     expect(new Set(kept.map((q) => q.id))).toEqual(seenBy(quotes, trades, lookback));
     // The read-time pre-filter only drops quotes the exact rule drops.
     for (const d of decided) if (!reduction.candidate(d.record.ticker, d.record.sip_timestamp)) expect(d.keep).toBe(false);
+  });
+
+  /**
+   * reduceSorted keeps its look-ahead as columns, compacted once 4,096 quotes are handed out. A day
+   * long enough for many compactions, with quotes still undecided across each, must decide as brute
+   * force does.
+   */
+  it('is exact over a look-ahead compacted many times', async () => {
+    const rnd = prng(77);
+    const tickers = ['A', 'B', 'C', 'D', 'E'];
+    const lookback = 400n;
+    const quotes: Q[] = [];
+    for (let i = 0; i < 30_000; i++) quotes.push({ id: i, ticker: tickers[Math.floor(rnd() * tickers.length)], sip_timestamp: BigInt(Math.floor(rnd() * 60_000)) });
+    quotes.sort((a, b) => (a.sip_timestamp < b.sip_timestamp ? -1 : a.sip_timestamp > b.sip_timestamp ? 1 : a.id - b.id));
+    const trades: { ticker: string; t: bigint }[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t = rnd() < 0.3 ? quotes[Math.floor(rnd() * quotes.length)].sip_timestamp : BigInt(Math.floor(rnd() * 60_000));
+      trades.push({ ticker: tickers[Math.floor(rnd() * tickers.length)], t });
+    }
+    const times = new TradeTimes();
+    for (const tr of trades) times.add(tr.ticker, tr.t);
+
+    const decided = await collect(reduceSorted(from(quotes), new QuoteReduction(times, lookback), (q) => q.sip_timestamp));
+    expect(decided.map((d) => d.record.id)).toEqual(quotes.map((q) => q.id));
+    const kept = new Set(decided.filter((d) => d.keep).map((d) => d.record.id));
+    expect(kept).toEqual(seenBy(quotes, trades, lookback));
+    expect(kept.size).toBeGreaterThan(150);
   });
 
   /**

@@ -305,14 +305,7 @@ async function* sortedBatches(f: DayFile): AsyncGenerator<SortedBatch> {
     for await (const records of sorted) yield { records, skips: null };
     return;
   }
-  for await (const batch of reduceSorted(sorted, f.reduction, (r) => r.time)) {
-    const skips = new Uint8Array(batch.length);
-    const records = batch.map(({ record, keep }, i) => {
-      skips[i] = keep ? 0 : 1;
-      return record;
-    });
-    yield { records, skips };
-  }
+  yield* reduceSorted(sorted, f.reduction, (r) => r.time);
 }
 
 /** One file's sorted records: the current batch, the position in it and the sort key there (null: exhausted). */

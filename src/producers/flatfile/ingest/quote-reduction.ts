@@ -141,6 +141,11 @@ function lowerBound(times: TimeHalves, hi: number, lo: number): number {
   return low;
 }
 
+/** nextTradesAt: a trade of the contract at exactly the quote's time; one after it within the look-back. */
+const TRADE_AT = 1;
+const TRADE_AFTER = 2;
+const SCRATCH = new Uint32Array(2);
+
 interface NextTrades {
   /** A trade of the contract at exactly tq. */
   at: boolean;
@@ -158,14 +163,23 @@ export class QuoteReduction {
 
   nextTrades(ticker: string, tq: bigint): NextTrades {
     const halves = halvesOf(tq);
-    const lo = halves[0];
-    const hi = halves[1];
+    const next = this.nextTradesAt(ticker, halves[1], halves[0], SCRATCH, 0);
+    return { at: (next & TRADE_AT) !== 0, after: next & TRADE_AFTER ? fromHalves(SCRATCH[1], SCRATCH[0]) : null };
+  }
+
+  /**
+   * `nextTrades` of a time given as its halves: TRADE_AT | TRADE_AFTER, the first trade after it
+   * within the look-back written as halves to `after` at [2 * slot, 2 * slot + 1] ([lo, hi]).
+   */
+  nextTradesAt(ticker: string, hi: number, lo: number, after: Uint32Array, slot: number): number {
     const times = this.trades.of(ticker);
     let i = lowerBound(times, hi, lo);
     const at = tradeAt(times, i, hi, lo);
     while (tradeAt(times, i, hi, lo)) i++;
-    const after = this.withinLookback(times, i, hi, lo) ? fromHalves(times[2 * i + 1], times[2 * i]) : null;
-    return { at, after };
+    if (!this.withinLookback(times, i, hi, lo)) return at ? TRADE_AT : 0;
+    after[2 * slot] = times[2 * i];
+    after[2 * slot + 1] = times[2 * i + 1];
+    return (at ? TRADE_AT : 0) | TRADE_AFTER;
   }
 
   /** Read-time pre-filter: false only for quotes the exact rule drops whatever else is quoted. */
@@ -376,15 +390,111 @@ export class ReadAheadJoin {
   }
 }
 
-export interface Reduced<T> {
-  record: T;
-  keep: boolean;
+/** A batch of sorted quotes with their decisions, as columns: `skips[i]` is 1 for a quote no trade can see. */
+export interface DecidedQuotes<T> {
+  records: T[];
+  skips: Uint8Array;
 }
 
-interface Pending<T> extends Reduced<T> {
-  decided: boolean;
-  /** The contract's first trade after the quote, within the look-back; null once decided. */
-  after: bigint | null;
+const KEEP = 1;
+const DECIDED = 2;
+
+/**
+ * reduceSorted's look-ahead: the quotes not yet handed out, in arrival order, as columns (an object
+ * per quote was most of its time). A slot's state is KEEP | DECIDED; an undecided quote holds its
+ * contract's first trade after it within the look-back, as halves [lo, hi].
+ */
+class LookAhead<T extends { ticker: string }> {
+  private records: (T | undefined)[] = [];
+  private state = new Uint8Array(1024);
+  private after = new Uint32Array(2048);
+  private head = 0;
+  /** Arrival number of slot 0. */
+  private offset = 0;
+  /** Each contract's undecided quote, by arrival number. */
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly reduction: QuoteReduction) {}
+
+  get size(): number {
+    return this.records.length - this.head;
+  }
+
+  /** The next quote, at (hi, lo): it decides its contract's previous one. */
+  arrive(record: T, hi: number, lo: number): void {
+    const previous = this.open.get(record.ticker);
+    // The previous quote serves its next trade unless this quote comes before that trade.
+    if (previous !== undefined) this.decide(previous - this.offset, this.reached(previous - this.offset, hi, lo));
+    const slot = this.push(record);
+    const next = this.reduction.nextTradesAt(record.ticker, hi, lo, this.after, slot);
+    this.state[slot] = (next & TRADE_AT ? KEEP : 0) | (next & TRADE_AFTER ? 0 : DECIDED);
+    if (next & TRADE_AFTER) this.open.set(record.ticker, slot + this.offset);
+    else this.open.delete(record.ticker);
+  }
+
+  /**
+   * The stream has reached (hi, lo): a quote whose next trade is at or before it serves that trade
+   * (no later quote of its contract can come first). Hands out the decided quotes at the head.
+   */
+  release(hi: number, lo: number, out: DecidedQuotes<T>): void {
+    for (; this.head < this.records.length; this.head++) {
+      const slot = this.head;
+      if (!(this.state[slot] & DECIDED)) {
+        if (!this.reached(slot, hi, lo)) break;
+        this.decide(slot, true);
+      }
+      this.handOut(slot, out);
+    }
+    if (this.head > 4096 && this.head * 2 > this.records.length) this.compact();
+  }
+
+  /** No later quote comes: each undecided quote serves its next trade. */
+  finish(out: DecidedQuotes<T>): void {
+    for (; this.head < this.records.length; this.head++) {
+      if (!(this.state[this.head] & DECIDED)) this.state[this.head] |= KEEP;
+      this.handOut(this.head, out);
+    }
+  }
+
+  /** Whether (hi, lo) is at or after the next trade of the undecided quote in `slot`. */
+  private reached(slot: number, hi: number, lo: number): boolean {
+    return !before(hi, lo, this.after[2 * slot + 1], this.after[2 * slot]);
+  }
+
+  private decide(slot: number, serves: boolean): void {
+    this.state[slot] |= DECIDED | (serves ? KEEP : 0);
+    const ticker = this.records[slot]!.ticker;
+    if (this.open.get(ticker) === slot + this.offset) this.open.delete(ticker);
+  }
+
+  private handOut(slot: number, out: DecidedQuotes<T>): void {
+    out.skips[out.records.length] = this.state[slot] & KEEP ? 0 : 1;
+    out.records.push(this.records[slot]!);
+    this.records[slot] = undefined;
+  }
+
+  private push(record: T): number {
+    const slot = this.records.length;
+    if (slot === this.state.length) {
+      const state = new Uint8Array(2 * slot);
+      state.set(this.state);
+      this.state = state;
+      const after = new Uint32Array(4 * slot);
+      after.set(this.after);
+      this.after = after;
+    }
+    this.records.push(record);
+    return slot;
+  }
+
+  private compact(): void {
+    const { head } = this;
+    this.state.copyWithin(0, head, this.records.length);
+    this.after.copyWithin(0, 2 * head, 2 * this.records.length);
+    this.records.splice(0, head);
+    this.offset += head;
+    this.head = 0;
+  }
 }
 
 /**
@@ -396,46 +506,21 @@ export async function* reduceSorted<T extends { ticker: string }>(
   quotes: AsyncIterable<readonly T[]>,
   reduction: QuoteReduction,
   timeOf: (quote: T) => bigint,
-): AsyncGenerator<Reduced<T>[]> {
-  const queue: Pending<T>[] = [];
-  let head = 0;
-  const open = new Map<string, Pending<T>>();
-  const decide = (p: Pending<T>, keep: boolean): void => {
-    p.keep = keep;
-    p.decided = true;
-    p.after = null;
-  };
+): AsyncGenerator<DecidedQuotes<T>> {
+  const lookAhead = new LookAhead<T>(reduction);
+  const batchOf = (capacity: number): DecidedQuotes<T> => ({ records: [], skips: new Uint8Array(capacity) });
   for await (const batch of quotes) {
-    const out: Reduced<T>[] = [];
+    const out = batchOf(lookAhead.size + batch.length);
     for (const record of batch) {
-      const tq = timeOf(record);
-      const previous = open.get(record.ticker);
-      // The previous quote serves its next trade unless this quote comes before that trade.
-      if (previous !== undefined) decide(previous, previous.keep || previous.after! <= tq);
-      const next = reduction.nextTrades(record.ticker, tq);
-      const entry: Pending<T> = { record, keep: next.at, decided: next.after === null, after: next.after };
-      if (entry.decided) open.delete(record.ticker);
-      else open.set(record.ticker, entry);
-      queue.push(entry);
-      // The stream has reached tq: a quote whose next trade is at or before tq serves it (no later quote of its contract can come first).
-      while (head < queue.length) {
-        const p = queue[head];
-        if (!p.decided) {
-          if (p.after! > tq) break;
-          decide(p, true);
-          if (open.get(p.record.ticker) === p) open.delete(p.record.ticker);
-        }
-        out.push(p); // decided: its record and keep are final
-        queue[head++] = undefined as unknown as Pending<T>;
-      }
-      if (head > 4096 && head * 2 > queue.length) {
-        queue.splice(0, head);
-        head = 0;
-      }
+      const halves = halvesOf(timeOf(record));
+      const lo = halves[0];
+      const hi = halves[1];
+      lookAhead.arrive(record, hi, lo);
+      lookAhead.release(hi, lo, out);
     }
-    if (out.length > 0) yield out;
+    if (out.records.length > 0) yield { records: out.records, skips: out.skips.subarray(0, out.records.length) };
   }
-  // No later quote of its contract: each undecided quote serves its next trade.
-  const rest = queue.slice(head).map((p) => ({ record: p.record, keep: p.decided ? p.keep : true }));
-  if (rest.length > 0) yield rest;
+  const rest = batchOf(lookAhead.size);
+  lookAhead.finish(rest);
+  if (rest.records.length > 0) yield rest;
 }

@@ -473,16 +473,19 @@ export async function produceDay(files: readonly DayFile[], s: IngestSettings, p
   const partitions = new KeyPartitions(new Map([...ports.markerPartitions].map(([topic, list]) => [topic, list.length])));
   const txn = new DayTransactions(ports, cursors, memory);
   let chunk = new Chunk(memory, partitions);
+  const sendDue = (): boolean => chunk.bytes >= SEND_BATCH_BYTES && !txn.committing;
+  const commitDue = (): boolean => chunk.items >= s.transactionRecords;
+  /** Checked per item without an await (a microtask each, 34 million a day); `flow` only when it holds. */
+  const full = (): boolean => sendDue() || commitDue();
   /** The chunk's messages sent once it holds enough bytes, and it committed once it holds enough items. */
   const flow = async (): Promise<void> => {
-    if (chunk.bytes >= SEND_BATCH_BYTES && !txn.committing) await txn.send(chunk);
-    if (chunk.items >= s.transactionRecords) {
+    if (sendDue()) await txn.send(chunk);
+    if (commitDue()) {
       await txn.committed();
       txn.commit(chunk, false);
       chunk = new Chunk(memory, partitions);
     }
   };
-  const full = (): boolean => chunk.items >= s.transactionRecords || (chunk.bytes >= SEND_BATCH_BYTES && !txn.committing);
   let started = false;
   for await (const batch of dayBatches(files)) {
     if (batch.kind === 'dead') {

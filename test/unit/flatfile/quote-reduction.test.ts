@@ -61,6 +61,23 @@ function asOfAtEveryPoint(quotes: readonly Q[], ticker: string, t: bigint, lookb
   return out;
 }
 
+/**
+ * Random quotes (in id order) and trades of `tickers`, about 30% of the trades at some quote's exact
+ * time; the trades' times sealed in `times`.
+ */
+function randomDay(rnd: () => number, tickers: readonly string[], quoteCount: number, quoteSpan: number, tradeCount: number, tradeSpan: number) {
+  const quotes: Q[] = [];
+  for (let i = 0; i < quoteCount; i++) quotes.push({ id: i, ticker: tickers[Math.floor(rnd() * tickers.length)], sip_timestamp: BigInt(Math.floor(rnd() * quoteSpan)) });
+  const trades: { ticker: string; t: bigint }[] = [];
+  for (let i = 0; i < tradeCount; i++) {
+    const t = rnd() < 0.3 ? quotes[Math.floor(rnd() * quotes.length)].sip_timestamp : BigInt(Math.floor(rnd() * tradeSpan));
+    trades.push({ ticker: tickers[Math.floor(rnd() * tickers.length)], t });
+  }
+  const times = new TradeTimes();
+  for (const tr of trades) times.add(tr.ticker, tr.t);
+  return { quotes, trades, times };
+}
+
 describe('option-quote reduction', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('is lossless and exact on random contracts with ties and stale quotes (seed %i)', async (seed) => {
     const rnd = prng(seed);
@@ -101,19 +118,9 @@ describe('option-quote reduction', () => {
    * force does.
    */
   it('is exact over a look-ahead compacted many times', async () => {
-    const rnd = prng(77);
-    const tickers = ['A', 'B', 'C', 'D', 'E'];
     const lookback = 400n;
-    const quotes: Q[] = [];
-    for (let i = 0; i < 30_000; i++) quotes.push({ id: i, ticker: tickers[Math.floor(rnd() * tickers.length)], sip_timestamp: BigInt(Math.floor(rnd() * 60_000)) });
+    const { quotes, trades, times } = randomDay(prng(77), ['A', 'B', 'C', 'D', 'E'], 30_000, 60_000, 200, 60_000);
     quotes.sort((a, b) => (a.sip_timestamp < b.sip_timestamp ? -1 : a.sip_timestamp > b.sip_timestamp ? 1 : a.id - b.id));
-    const trades: { ticker: string; t: bigint }[] = [];
-    for (let i = 0; i < 200; i++) {
-      const t = rnd() < 0.3 ? quotes[Math.floor(rnd() * quotes.length)].sip_timestamp : BigInt(Math.floor(rnd() * 60_000));
-      trades.push({ ticker: tickers[Math.floor(rnd() * tickers.length)], t });
-    }
-    const times = new TradeTimes();
-    for (const tr of trades) times.add(tr.ticker, tr.t);
 
     const decided = await collect(reduceSorted(from(quotes), new QuoteReduction(times, lookback), (q) => q.sip_timestamp));
     expect(decided.map((d) => d.record.id)).toEqual(quotes.map((q) => q.id));
@@ -129,17 +136,8 @@ describe('option-quote reduction', () => {
    */
   it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])('ReadAhead at read leaves the exact rule the same kept quotes (seed %i)', async (seed) => {
     const rnd = prng(100 + seed);
-    const tickers = ['A', 'B', 'C', 'D', 'E'];
     const lookback = 12n;
-    const quotes: Q[] = [];
-    for (let i = 0; i < 600; i++) quotes.push({ id: i, ticker: tickers[Math.floor(rnd() * tickers.length)], sip_timestamp: BigInt(Math.floor(rnd() * 300)) });
-    const trades: { ticker: string; t: bigint }[] = [];
-    for (let i = 0; i < 150; i++) {
-      const t = rnd() < 0.3 ? quotes[Math.floor(rnd() * quotes.length)].sip_timestamp : BigInt(Math.floor(rnd() * 340));
-      trades.push({ ticker: tickers[Math.floor(rnd() * tickers.length)], t });
-    }
-    const times = new TradeTimes();
-    for (const tr of trades) times.add(tr.ticker, tr.t);
+    const { quotes, times } = randomDay(rnd, ['A', 'B', 'C', 'D', 'E'], 600, 300, 150, 340);
     const reduction = new QuoteReduction(times, lookback);
     const bySort = (a: Q, b: Q): number => (a.sip_timestamp < b.sip_timestamp ? -1 : a.sip_timestamp > b.sip_timestamp ? 1 : a.id - b.id);
 

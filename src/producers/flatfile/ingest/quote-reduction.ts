@@ -400,9 +400,9 @@ const KEEP = 1;
 const DECIDED = 2;
 
 /**
- * reduceSorted's look-ahead: the quotes not yet handed out, in arrival order, as columns (an object
- * per quote was most of its time). A slot's state is KEEP | DECIDED; an undecided quote holds its
- * contract's first trade after it within the look-back, as halves [lo, hi].
+ * reduceSorted's look-ahead: the quotes not yet handed out, in arrival order, as columns (no object
+ * per quote: the produce phase's main thread is its limit). A slot's state is KEEP | DECIDED; an
+ * undecided quote holds its contract's first trade after it within the look-back, as halves [lo, hi].
  */
 class LookAhead<T extends { ticker: string }> {
   private records: (T | undefined)[] = [];

@@ -13,7 +13,7 @@
 
 /**
  * A hold costs more than the wait: librdkafka drops what it prefetched for the partition (up to
- * queued.min.messages) and fetches and decompresses it again on release. Greeks through the broker on
+ * queued.max.messages.kbytes, consumer.ts) and fetches and decompresses it again on release. Greeks through the broker on
  * the real-size day, one session: holding at 60 s and releasing at 30 s, 226 holds and 401k records/s;
  * at 5 min and 1 min, 123 holds and 459k/s; at 10 min and 2 min, 80 and 489k/s. Peak RSS 778 → 858 MB
  * either way. What a hold bounds is event time, so the records buffered scale with the input's rate:

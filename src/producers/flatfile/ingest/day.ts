@@ -35,7 +35,7 @@ import { compareKeys, ExternalSorter, MERGE_BATCH, sortKey, type SortKey } from 
 import type { PlannedFile } from './planner';
 import type { FileProgress } from './progress';
 import type { RootMap } from '../parse/opra-lite';
-import { QuoteReduction, ReadAheadJoin, reduceSorted, TradeTimes } from './quote-reduction';
+import { QuoteReduction, ReadAheadJoin, reduceSorted, type SortedRecords, TradeTimes } from './quote-reduction';
 import { FlatFileParser, type Rejection } from '../parse/flat-file-parser';
 import type { FlatFileSource } from './source';
 import { GENERATION_HEADER, type StateTopics } from './state';
@@ -293,11 +293,7 @@ export interface DeadLetterBatch {
 
 export type DayBatch = RecordBatch | DeadLetterBatch;
 
-/** A file's records in sort order; `skips[i]` 1 for a quote the reduction drops (null: none is). */
-interface SortedBatch {
-  records: EncodedRecord[];
-  skips: Uint8Array | null;
-}
+type SortedBatch = SortedRecords<EncodedRecord>;
 
 async function* sortedBatches(f: DayFile): AsyncGenerator<SortedBatch> {
   const sorted = f.read.records.batches();

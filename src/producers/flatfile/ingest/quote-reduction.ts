@@ -390,9 +390,14 @@ export class ReadAheadJoin {
   }
 }
 
-/** A batch of sorted quotes with their decisions, as columns: `skips[i]` is 1 for a quote no trade can see. */
-export interface DecidedQuotes<T> {
+/** A batch of a file's records in sort order, as columns: `skips[i]` is 1 for a record not to send (null: none is). */
+export interface SortedRecords<T> {
   records: T[];
+  skips: Uint8Array | null;
+}
+
+/** Sorted quotes with the reduction's decisions: `skips[i]` is 1 for a quote no trade can see. */
+export interface DecidedQuotes<T> extends SortedRecords<T> {
   skips: Uint8Array;
 }
 

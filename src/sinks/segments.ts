@@ -1,6 +1,6 @@
 import { Logger } from '../util/log';
 import { Destination, PublishOutcome } from './parquet/destination';
-import { addToStats, emptyStats, eventTimeOf, HiveDirs, PartitionColumn, PartitionedRecord, sealAtMarker, sealBefore, segmentFileName, SegmentLimits, SegmentStats } from './parquet/layout';
+import { addToStats, emptyStats, eventTimeOf, HiveDirs, PartitionColumn, PartitionedRecord, sealAtMarker, sealBefore, segmentFileName, SegmentLimits, SegmentStats, UtcDays } from './parquet/layout';
 
 /**
  * The sink's exactly-once protocol, independent of the file format and of the consumer-group loop.
@@ -83,6 +83,7 @@ export class PartitionSegments {
   private stats: SegmentStats = emptyStats();
   private readonly files = new Map<string, OpenFile>();
   private readonly dirs: HiveDirs;
+  private readonly days = new UtcDays();
   private lastActivityMs = Date.now();
 
   /** `start`: the committed offset (or the partition's first); `sealedEnd`: a seal found with it. */
@@ -114,12 +115,13 @@ export class PartitionSegments {
     if (this.sealedEnd !== undefined && offset >= this.sealedEnd) await this.flush(this.sealedEnd);
     this.lastActivityMs = Date.now();
     const eventTime = eventTimeOf(record);
+    const day = this.days.of(eventTime);
     const generation = record.generation ?? 0;
-    if (this.sealedEnd === undefined && sealBefore(this.stats, bytes, eventTime, this.ctx.limits, generation)) await this.flush(offset);
-    const dir = this.dirs.of(record);
+    if (this.sealedEnd === undefined && sealBefore(this.stats, bytes, eventTime, day, this.ctx.limits, generation)) await this.flush(offset);
+    const dir = this.dirs.of(record, day);
     const file = this.files.get(dir) ?? (await this.open(dir, generation));
     file.writer.append(record);
-    addToStats(this.stats, bytes, eventTime, generation);
+    addToStats(this.stats, bytes, eventTime, day, generation);
     this.nextOffset = offset + 1n;
     if (this.sealedEnd !== undefined && this.nextOffset >= this.sealedEnd) await this.flush(this.sealedEnd);
   }

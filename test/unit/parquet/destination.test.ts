@@ -101,9 +101,10 @@ describe('segment layout and generations', () => {
     const limits = { maxRecords: 100, maxBytes: 1 << 20, maxSpanNs: 10n ** 12n };
     const stats = emptyStats();
     const t = 1741357800000000000n;
-    expect(sealBefore(stats, 10, t, limits, 1)).toBe(false);
-    addToStats(stats, 10, t, 0);
-    expect(sealBefore(stats, 10, t + 1n, limits, 0)).toBe(false);
-    expect(sealBefore(stats, 10, t + 1n, limits, 1)).toBe(true);
+    const day = '2025-03-07';
+    expect(sealBefore(stats, 10, t, day, limits, 1)).toBe(false);
+    addToStats(stats, 10, t, day, 0);
+    expect(sealBefore(stats, 10, t + 1n, day, limits, 0)).toBe(false);
+    expect(sealBefore(stats, 10, t + 1n, day, limits, 1)).toBe(true);
   });
 });

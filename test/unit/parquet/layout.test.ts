@@ -1,4 +1,4 @@
-import { HiveDirs, utcDate, type PartitionColumn, type PartitionedRecord } from '../../../src/sinks/parquet/layout';
+import { HiveDirs, UtcDays, type PartitionColumn, type PartitionedRecord } from '../../../src/sinks/parquet/layout';
 
 /** The day as made afresh, with no memory: the reference. */
 const dayOf = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 10);
@@ -6,12 +6,13 @@ const dayOf = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOStr
 const DAY = 86_400_000_000_000n;
 const MARCH_7 = 1_741_305_600_000_000_000n; // 2025-03-07T00:00:00Z
 
-describe('utcDate', () => {
+describe('UtcDays', () => {
   it('is the day made afresh, back and forth across day boundaries and before 1970', () => {
     const times = [MARCH_7, MARCH_7 + DAY - 1n, MARCH_7 + DAY, MARCH_7 - 1n, MARCH_7 + 5n, MARCH_7 + DAY + 1n, MARCH_7 + 1n, 0n, -1n, -DAY, -DAY - 1n, -999_999n, -1_000_000n, 1n, DAY - 1n];
     let x = 7n;
     for (let i = 0; i < 2000; i++) times.push(MARCH_7 + ((x = (x * 6_364_136_223_846_793_005n + 1n) % (1n << 62n)) % (3n * DAY)) - DAY);
-    for (const t of times) expect([t, utcDate(t)]).toEqual([t, dayOf(t)]);
+    const days = new UtcDays();
+    for (const t of times) expect([t, days.of(t)]).toEqual([t, dayOf(t)]);
   });
 });
 
@@ -31,8 +32,9 @@ describe('HiveDirs', () => {
     const dirs = new HiveDirs(partitionBy);
     const afresh = (r: PartitionedRecord): string =>
       [`dt=${dayOf(r.window_start_ns ?? r.sip_timestamp!)}`, ...[r.underlying ?? r.ticker].filter((u) => u !== undefined).map((u) => `underlying=${u!.replace('/', '_')}`), ...(r.window === undefined ? [] : [`window=${r.window}`])].join('/');
-    expect(records.map((r) => dirs.of(r))).toEqual(records.map(afresh));
-    expect(dirs.of(records[5])).toBe('dt=2025-03-08/underlying=BRK_B');
-    expect(new HiveDirs(['underlying']).of({ sip_timestamp: 1n })).toBe('');
+    const dayOfRecord = (r: PartitionedRecord): string => dayOf(r.window_start_ns ?? r.sip_timestamp!);
+    expect(records.map((r) => dirs.of(r, dayOfRecord(r)))).toEqual(records.map(afresh));
+    expect(dirs.of(records[5], '2025-03-08')).toBe('dt=2025-03-08/underlying=BRK_B');
+    expect(new HiveDirs(['underlying']).of({ sip_timestamp: 1n }, '1970-01-01')).toBe('');
   });
 });
